@@ -1,0 +1,185 @@
+"""Architecture plug-in interface of mpyld.
+
+The generic linker (``mpyld.link``) does everything that is the same on every
+CPU: it reads ELF objects and archives (pyelftools), decides which archive
+members are needed, places input sections into the three output blobs, builds
+the GOT, emits the loader relocation stream and writes the ``.mpy``.
+Everything that depends on the instruction set lives in an *arch module*: a
+subclass of :class:`Arch`.
+
+How the linker drives an arch module (in this order):
+
+1. ``blob_for_section(name, sh_type, sh_flags)`` is asked for every allocated
+   input section.  Return ``"text"``, ``"rodata"``, ``"bss"`` or ``None``
+   (drop the section and its relocations).  The default puts ``.text*``,
+   ``.rodata*``, ``.data.rel.ro*``, ``.srodata*`` into text and
+   ``.bss*``/``.sbss*`` into bss; an arch whose text is not byte-readable at
+   run time (xtensawin) returns ``"rodata"`` for read-only data.
+   Non-empty writable ``.data`` is rejected by the linker with a clear error.
+
+2. ``scan(link, rel)`` is called once for every relocation of every kept
+   section, *before* any address is known.  Use it to validate the type
+   (raise :class:`mpyld.errors.LinkError` via ``link.unsupported(rel)`` for
+   anything you do not handle) and to reserve link-time resources:
+   ``link.need_got(rel.symbol)`` reserves one GOT word for the symbol (the
+   linker pre-fills it with the symbol's blob offset and emits the loader
+   relocation for it).  The default implementation reserves a GOT word for
+   every type listed in ``got_types`` and rejects types not listed in
+   ``reloc_types``.
+
+3. ``text_layout(link, sections)`` returns the order of things placed in the
+   text blob *after* the entry trampoline: a list whose items are input
+   sections (those with blob ``"text"``) and the markers ``GOT`` and
+   ``STUBS``.  Default: sections in input order, then GOT, then STUBS.
+   Xtensa puts GOT (and literal sections) first because L32R only reaches
+   backwards.
+
+4. ``trampoline(entry)`` returns exactly ``trampoline_size`` bytes placed
+   at text offset 0 that jump to text offset ``entry`` (``mpy_init``; for
+   Thumb ``entry`` has bit 0 clear).  The size is fixed per arch so the
+   layout never changes after addresses are computed; use the long form.
+
+5. ``stub(slot)`` returns ``(code, word_offset)``: a small code sequence
+   that jumps to the function pointer stored in ``mp_fun_table`` slot
+   ``slot``; the linker stores that pointer at ``code[word_offset]`` via a
+   loader relocation (kind ``KIND_SLOT0 + slot``).  Used when a module calls
+   ``memset``/``memcpy``/``memmove`` without defining them.  Return ``None``
+   if the arch resolves such calls another way (e.g. a GOT word holding the
+   slot value).  ``stub_align`` is the alignment of each stub.
+
+6. ``apply(link, rel)`` is called for every relocation after layout.  It
+   patches bytes with the helpers on ``link``:
+
+   * ``link.P(rel)`` -> (blob, offset) of the relocated location;
+   * ``link.target(rel.symbol)`` -> :class:`Target` (where the symbol lives;
+     section symbols resolve to the start of their section);
+   * ``link.got_offset(rel.symbol)`` -> text offset of its GOT word;
+     ``link.got_base`` -> text offset of the GOT;
+   * ``link.read(blob, off, n)``/``link.write(blob, off, data)`` and the
+     integer helpers ``read_u32/write_u32/read_u16/write_u16``;
+   * ``link.abs_word(rel, addend)`` -- the common "pointer-sized absolute
+     word" case: stores ``target.offset + addend`` and emits a loader
+     relocation of the target's kind (works in text and rodata, for
+     internal symbols, ``mp_fun_table``, the qstr table and firmware
+     objects given by ``mp_fun_table`` slot);
+   * ``link.require_local(rel, target)`` -- raises the clear "static
+     reference to bss / external" error for PC-relative forms that cannot
+     be fixed by the loader.
+   For REL objects (ARM) the addend is in the patched bytes
+   (``rel.addend is None``); for RELA objects it is ``rel.addend``.
+
+Registration: ``mpyld/arches.py`` holds ``ARCHES``, a dict from arch name to
+"module:Class" strings; modules are imported lazily, so a missing optional
+module (e.g. ``arch_xtensa``) only breaks its own arch names.  Each class
+sets the attributes below.  The interface is stable: add optional hooks with
+defaults here rather than changing signatures.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Optional, Sequence, Union
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .link import Linker
+    from .elfobj import InputSection, Symbol
+
+# Loader relocation destination kinds (see facts 1.5).
+KIND_TEXT = 0
+KIND_RODATA = 1
+KIND_BSS = 2
+KIND_QSTR_TABLE = 6
+KIND_OBJ_TABLE = 7
+KIND_FUN_TABLE = 8
+KIND_SLOT0 = 9  # value of mp_fun_table[n] is KIND_SLOT0 + n
+
+BLOB_KIND = {"text": KIND_TEXT, "rodata": KIND_RODATA, "bss": KIND_BSS}
+
+GOT = "GOT"
+STUBS = "STUBS"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a resolved symbol lives.
+
+    ``kind`` is a loader relocation kind (``KIND_*``).  For the internal
+    kinds 0..2 ``offset`` is the byte offset inside that blob (Thumb code
+    symbols keep bit 0); for the external kinds it is 0.
+    """
+
+    kind: int
+    offset: int = 0
+    name: str = ""
+
+    @property
+    def internal(self) -> bool:
+        return self.kind in (KIND_TEXT, KIND_RODATA, KIND_BSS)
+
+    @property
+    def blob(self) -> Optional[str]:
+        return {KIND_TEXT: "text", KIND_RODATA: "rodata", KIND_BSS: "bss"}.get(self.kind)
+
+
+@dataclass
+class Reloc:
+    """One input relocation, already decoded from ELF."""
+
+    obj: str  # object file name (archive(member) for archive members)
+    section: "InputSection"  # the section being patched
+    offset: int  # offset of the patched bytes inside ``section``
+    type: int
+    symbol: "Symbol"
+    addend: Optional[int]  # None for REL (addend stored in the bytes)
+
+
+class Arch:
+    """Base class of an arch module.  Subclasses set the attributes."""
+
+    name: str = ""
+    mpy_arch: int = 0  # MP_NATIVE_ARCH_* number written in the header
+    e_machine: str = ""  # pyelftools name, e.g. "EM_X86_64"
+    elfclass: int = 32
+    word_size: int = 4
+    reloc_types: dict[int, str] = {}  # supported relocation types -> name
+    reloc_names: dict[int, str] = {}  # names of all known types (for messages)
+    got_types: frozenset[int] = frozenset()  # types that need a GOT word
+    ignored_types: frozenset[int] = frozenset()  # accepted and skipped
+    trampoline_size: int = 0
+    stub_align: int = 4
+    text_align: int = 4  # minimum alignment of text sections
+    # Symbols the arch resolves itself, e.g. "_GLOBAL_OFFSET_TABLE_".
+    builtin_symbols: frozenset[str] = frozenset()
+    # Debian package and compiler that build for this arch (for messages).
+    apt_package: str = ""
+
+    def reloc_name(self, rtype: int) -> str:
+        return self.reloc_names.get(rtype) or self.reloc_types.get(rtype) or f"type {rtype}"
+
+    def blob_for_section(self, name: str, sh_type: str, sh_flags: int) -> Optional[str]:
+        if sh_type not in ("SHT_PROGBITS", "SHT_NOBITS"):
+            return None
+        if name.startswith((".text", ".rodata", ".data.rel.ro", ".srodata")):
+            return "text"
+        if name.startswith((".bss", ".sbss")):
+            return "bss"
+        return None
+
+    def scan(self, link: "Linker", rel: Reloc) -> None:
+        if rel.type in self.ignored_types:
+            return
+        if rel.type not in self.reloc_types:
+            link.unsupported(rel)
+        if rel.type in self.got_types:
+            link.need_got(rel.symbol)
+
+    def text_layout(self, link: "Linker", sections: Sequence["InputSection"]) -> list[Union["InputSection", str]]:
+        return [*sections, GOT, STUBS]
+
+    def trampoline(self, entry: int) -> bytes:
+        raise NotImplementedError
+
+    def stub(self, slot: int) -> Optional[tuple[bytes, int]]:
+        return None
+
+    def apply(self, link: "Linker", rel: Reloc) -> None:
+        raise NotImplementedError
