@@ -1,0 +1,27 @@
+"""Host side: train a random forest on XOR data and save it for emltrees."""
+import sys
+
+import numpy as np
+from sklearn.ensemble import RandomForestClassifier
+
+import emlmpy
+
+
+def make_xor(n: int = 400, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, 2)).astype(np.float32)
+    y = ((X[:, 0] > 0.5) ^ (X[:, 1] > 0.5)).astype(int)
+    return X, y
+
+
+def main(path: str = "xor_model.csv") -> RandomForestClassifier:
+    X, y = make_xor()
+    estimator = RandomForestClassifier(n_estimators=3, max_depth=3, max_features=2, random_state=1)
+    estimator.fit(X, y)
+    cmodel = emlmpy.convert(estimator, method='inline')
+    cmodel.save(file=path, name='xor', format='csv')
+    return estimator
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

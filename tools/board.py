@@ -1,0 +1,86 @@
+"""Talk to a MicroPython board through mpremote (no serial code of our own).
+
+Board.require_arch() reads `sys.implementation._mpy` on the device and refuses, with a message naming
+the arch the board needs, to copy modules built for an arch the board's loader would reject.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+# .mpy native arch numbers (the `arch` field of sys.implementation._mpy and of an .mpy header)
+ARCH_NUMBERS = {"x86": 1, "x64": 2, "armv6": 3, "armv6m": 4, "armv7m": 5, "armv7em": 6,
+                "armv7emsp": 7, "armv7emdp": 8, "xtensa": 9, "xtensawin": 10, "rv32imc": 11}
+ARCH_NAMES = {v: k for k, v in ARCH_NUMBERS.items()}
+MPY_VERSION, MPY_SUB = 6, 3
+
+
+class BoardError(RuntimeError):
+    pass
+
+
+def accepts(board_arch: int, file_arch: int) -> bool:
+    """MicroPython's loader rule: exact match, except that Thumb firmware (armv6m..armv7emdp)
+    also loads any Thumb file from armv6m up to its own arch."""
+    if board_arch == file_arch:
+        return True
+    thumb = range(ARCH_NUMBERS["armv6m"], ARCH_NUMBERS["armv7emdp"] + 1)
+    return board_arch in thumb and file_arch in thumb and file_arch <= board_arch
+
+
+def best_arch(board_arch: int) -> str:
+    """The arch to build for: the board's own, except armv7em (no build rule) -> armv7m."""
+    name = ARCH_NAMES.get(board_arch, f"arch #{board_arch}")
+    return {"armv7em": "armv7m", "armv7emdp": "armv7emsp"}.get(name, name)
+
+
+class Board:
+    def __init__(self, port: str, mpremote: str | None = None) -> None:
+        self.port = port
+        self.mpremote = mpremote or str(Path(sys.executable).with_name("mpremote"))
+
+    def _run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        cmd = [self.mpremote, "connect", self.port, *args]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except FileNotFoundError as e:
+            raise BoardError(f"mpremote not found ({e}); run `make` to create .venv") from e
+        err = proc.stderr.strip()
+        if proc.returncode != 0 and ("no device found" in err or "failed to access" in err
+                                     or "could not" in err.lower()):
+            raise BoardError(f"mpremote found no board on {self.port}: {err}\n"
+                             "Check the cable, the port name (`mpremote connect list`) and that no other "
+                             "program (a serial terminal, Thonny) holds the port.")
+        return proc
+
+    def mpy_info(self) -> tuple[int, int, int]:
+        """(version, sub-version, arch number) of the board's .mpy loader."""
+        proc = self._run("exec", "import sys; print(getattr(sys.implementation, '_mpy', 0))")
+        if proc.returncode != 0:
+            raise BoardError(f"could not query the board on {self.port}: {proc.stderr.strip()}")
+        value = int(proc.stdout.strip().splitlines()[-1])
+        return value & 0xFF, (value >> 8) & 3, (value >> 10) & 0xF
+
+    def require_arch(self, arch: str) -> None:
+        version, sub, board_arch = self.mpy_info()
+        if (version, sub) != (MPY_VERSION, MPY_SUB):
+            raise BoardError(f"the board's MicroPython reads .mpy v{version}.{sub}; these modules are "
+                             f"v{MPY_VERSION}.{MPY_SUB}: update the firmware to MicroPython 1.23 or newer")
+        if board_arch == 0:
+            raise BoardError("the board's firmware cannot load native code (no native emitter); "
+                             "use a firmware build with native .mpy support")
+        if not accepts(board_arch, ARCH_NUMBERS[arch]):
+            raise BoardError(f"refusing to copy {arch} modules: this board needs ARCH={best_arch(board_arch)} "
+                             f"(its loader reports {ARCH_NAMES.get(board_arch, board_arch)})")
+
+    def copy(self, files: list[Path]) -> None:
+        if not files:
+            return
+        proc = self._run("cp", *[str(f) for f in files], ":")
+        if proc.returncode != 0:
+            raise BoardError(f"copy to the board failed: {proc.stderr.strip()}")
+
+    def run(self, script: Path) -> tuple[int, str]:
+        proc = self._run("run", str(script))
+        return proc.returncode, proc.stdout + proc.stderr
