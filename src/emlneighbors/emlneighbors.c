@@ -1,0 +1,177 @@
+/* emlneighbors: k-nearest-neighbours classifier (glue over cores/emlc_knn).
+ *
+ * new(max_items, n_features, k, dtype='h') -> Model; Model.additem(values, label),
+ * .predict(values), .getresult(i), .getitem(i, out), .n_items(). See stubs/emlneighbors.pyi.
+ * Item storage, labels and the k results live in GC-heap blocks whose head pointers are held by
+ * the model object (so they live exactly as long as the model).
+ */
+#include "emlglue.h"
+#include "emlc_knn.h"
+
+typedef struct knn_obj {
+    mp_obj_base_t base;
+    emlc_knn_t knn;             /* knn.data and knn.labels are GC block heads */
+    emlc_knn_result_t *results; /* k entries, GC block head */
+    size_t k;
+    size_t n_results;           /* valid results of the last predict (0 before any) */
+} knn_obj_t;
+
+mp_obj_full_type_t knn_type;
+
+static char knn_typecode(const knn_obj_t *self) {
+    return self->knn.dtype == EMLC_KNN_I16 ? 'h' : 'f';
+}
+
+/* The values argument as a pointer to exactly n_features elements of the store's type. */
+static const void *knn_values(const knn_obj_t *self, mp_obj_t values, bool writable) {
+    void *data;
+    size_t n = emlg_array(values, knn_typecode(self), writable, "values", &data);
+    if (n != self->knn.n_features) {
+        emlg_msg_t m = {{0}, 0};
+        emlg_str(&m, "values must have n_features=");
+        emlg_int(&m, self->knn.n_features);
+        emlg_str(&m, " elements, not ");
+        emlg_int(&m, (long)n);
+        emlg_raise(&mp_type_ValueError, &m);
+    }
+    return data;
+}
+
+static mp_obj_t knn_new(size_t n_args, const mp_obj_t *args) {
+    size_t max_items = emlg_size(args[0], 1, 0x7fffffff, "max_items");
+    size_t n_features = emlg_size(args[1], 1, 65535, "n_features");
+    size_t k = emlg_size(args[2], 1, 0xffff, "k");
+    emlc_knn_dtype_t dtype = EMLC_KNN_I16;
+    if (n_args > 3) {
+        mp_buffer_info_t bi;
+        mp_get_buffer_raise(args[3], &bi, MP_BUFFER_READ);
+        const char *s = bi.buf;
+        if (bi.len == 1 && s[0] == 'f') {
+            dtype = EMLC_KNN_F32;
+        } else if (!(bi.len == 1 && s[0] == 'h')) {
+            mp_raise_ValueError(MP_ERROR_TEXT("dtype must be 'h' (int16) or 'f' (float32)"));
+        }
+    }
+    if (k > max_items) {
+        mp_raise_ValueError(MP_ERROR_TEXT("k must be <= max_items"));
+    }
+    if (max_items > ((size_t)-1) / 4 / n_features) {
+        mp_raise_msg(&mp_type_MemoryError, MP_ERROR_TEXT("max_items * n_features too large"));
+    }
+    size_t elem = dtype == EMLC_KNN_I16 ? 2 : 4;
+    knn_obj_t *self = mp_obj_malloc(knn_obj_t, (mp_obj_type_t *)&knn_type);
+    self->results = NULL;
+    self->n_results = 0;
+    self->k = k;
+    void *data = m_malloc(max_items * n_features * elem);
+    int16_t *labels = m_malloc(max_items * sizeof(int16_t));
+    self->results = m_malloc(k * sizeof(emlc_knn_result_t));
+    emlg_check(emlc_knn_init(&self->knn, dtype, n_features, max_items, data, max_items * n_features,
+                             labels, max_items), "new");
+    return MP_OBJ_FROM_PTR(self);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(knn_new_obj, 3, 4, knn_new);
+
+static mp_obj_t knn_additem(mp_obj_t self_in, mp_obj_t values, mp_obj_t label_in) {
+    knn_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    const void *x = knn_values(self, values, false);
+    mp_int_t label = mp_obj_get_int(label_in);
+    if (label < -32768 || label > 32767) {
+        mp_raise_ValueError(MP_ERROR_TEXT("label must fit in int16"));
+    }
+    if (self->knn.n_items >= self->knn.max_items) {
+        mp_raise_ValueError(MP_ERROR_TEXT("capacity exceeded: the store holds max_items items"));
+    }
+    int err = self->knn.dtype == EMLC_KNN_I16
+        ? emlc_knn_add_i16(&self->knn, x, self->knn.n_features, (int16_t)label)
+        : emlc_knn_add_f32(&self->knn, x, self->knn.n_features, (int16_t)label);
+    emlg_check(err, "additem");
+    return mp_obj_new_int(self->knn.n_items - 1);
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(knn_additem_obj, knn_additem);
+
+static mp_obj_t knn_predict(mp_obj_t self_in, mp_obj_t values) {
+    knn_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    const void *x = knn_values(self, values, false);
+    if (self->knn.n_items == 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("no items: call additem first"));
+    }
+    size_t k = self->k < self->knn.n_items ? self->k : self->knn.n_items;
+    int16_t label = 0;
+    int err = self->knn.dtype == EMLC_KNN_I16
+        ? emlc_knn_predict_i16(&self->knn, x, self->knn.n_features, k, self->results, &label)
+        : emlc_knn_predict_f32(&self->knn, x, self->knn.n_features, k, self->results, &label);
+    self->n_results = 0;
+    emlg_check(err, "predict");
+    self->n_results = k;
+    return mp_obj_new_int(label);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(knn_predict_obj, knn_predict);
+
+/* A uint64 as an int object (distances of int16 stores may exceed a small int). */
+static mp_obj_t knn_u64(uint64_t v) {
+    uint32_t hi = (uint32_t)(v >> 32), lo = (uint32_t)v;
+    mp_obj_t o = mp_obj_new_int_from_uint(lo);
+    if (hi) {
+        mp_obj_t h = mp_binary_op(MP_BINARY_OP_LSHIFT, mp_obj_new_int_from_uint(hi), MP_OBJ_NEW_SMALL_INT(32));
+        o = mp_binary_op(MP_BINARY_OP_ADD, h, o);
+    }
+    return o;
+}
+
+static mp_obj_t knn_getresult(mp_obj_t self_in, mp_obj_t i_in) {
+    knn_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    mp_int_t i = mp_obj_get_int(i_in);
+    if (i < 0 || (size_t)i >= self->n_results) {
+        mp_raise_msg(&mp_type_IndexError, MP_ERROR_TEXT("result index out of range (k results after predict)"));
+    }
+    const emlc_knn_result_t *r = &self->results[i];
+    mp_obj_t t[3];
+    t[0] = mp_obj_new_int_from_uint(r->index);
+    t[1] = self->knn.dtype == EMLC_KNN_I16 ? knn_u64(r->dist) : mp_obj_new_float(emlc_knn_dist_f32(r));
+    t[2] = mp_obj_new_int(r->label);
+    return mp_obj_new_tuple(3, t);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(knn_getresult_obj, knn_getresult);
+
+static mp_obj_t knn_getitem(mp_obj_t self_in, mp_obj_t i_in, mp_obj_t out) {
+    knn_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    mp_int_t i = mp_obj_get_int(i_in);
+    if (i < 0 || (uint32_t)i >= self->knn.n_items) {
+        mp_raise_msg(&mp_type_IndexError, MP_ERROR_TEXT("item index out of range"));
+    }
+    void *dst = (void *)knn_values(self, out, true);
+    size_t elem = self->knn.dtype == EMLC_KNN_I16 ? 2 : 4;
+    const uint8_t *src = (const uint8_t *)self->knn.data + (size_t)i * self->knn.n_features * elem;
+    memcpy(dst, src, self->knn.n_features * elem);
+    return mp_obj_new_int(self->knn.labels[i]);
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(knn_getitem_obj, knn_getitem);
+
+static mp_obj_t knn_n_items(mp_obj_t self_in) {
+    knn_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    return mp_obj_new_int_from_uint(self->knn.n_items);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(knn_n_items_obj, knn_n_items);
+
+mp_map_elem_t knn_locals_table[5];
+static MP_DEFINE_CONST_DICT(knn_locals, knn_locals_table);
+
+mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    MP_DYNRUNTIME_INIT_ENTRY
+
+    knn_type.base.type = (void *)&mp_type_type;
+    knn_type.flags = MP_TYPE_FLAG_NONE;
+    knn_type.name = MP_QSTR_Model;
+    emlg_method(&knn_locals_table[0], MP_QSTR_additem, &knn_additem_obj);
+    emlg_method(&knn_locals_table[1], MP_QSTR_predict, &knn_predict_obj);
+    emlg_method(&knn_locals_table[2], MP_QSTR_getresult, &knn_getresult_obj);
+    emlg_method(&knn_locals_table[3], MP_QSTR_getitem, &knn_getitem_obj);
+    emlg_method(&knn_locals_table[4], MP_QSTR_n_items, &knn_n_items_obj);
+    MP_OBJ_TYPE_SET_SLOT(&knn_type, locals_dict, (void *)&knn_locals, 0);
+
+    mp_store_global(MP_QSTR_new, MP_OBJ_FROM_PTR(&knn_new_obj));
+    mp_store_global(MP_QSTR_Model, MP_OBJ_FROM_PTR(&knn_type));
+
+    MP_DYNRUNTIME_INIT_EXIT
+}
