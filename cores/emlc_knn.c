@@ -1,0 +1,217 @@
+/* emlc_knn.c: k-nearest-neighbours store and vote. See emlc_knn.h for the contract. */
+#include "emlc_knn.h"
+
+typedef union {
+    float f;
+    uint32_t u;
+} emlc_knn_fbits_t;
+
+emlc_err_t emlc_knn_init(emlc_knn_t *m, emlc_knn_dtype_t dtype, size_t n_features, size_t max_items,
+                         void *data, size_t data_len, int16_t *labels, size_t labels_len) {
+    if (!m || !data || !labels) {
+        return EMLC_ERR_NULL;
+    }
+    if (dtype != EMLC_KNN_F32 && dtype != EMLC_KNN_I16) {
+        return EMLC_ERR_KIND;
+    }
+    if (n_features == 0 || n_features > 65535u || max_items == 0 ||
+        ((max_items >> 16) >> 16) != 0) { /* max_items must fit uint32_t */
+        return EMLC_ERR_SIZE;
+    }
+    /* data_len / n_features avoids overflow of max_items * n_features (init only, not hot). */
+    if (data_len / n_features < max_items || labels_len < max_items) {
+        return EMLC_ERR_CAPACITY;
+    }
+    m->data = data;
+    m->labels = labels;
+    m->max_items = (uint32_t)max_items;
+    m->n_items = 0;
+    m->n_features = (uint16_t)n_features;
+    m->dtype = (uint8_t)dtype;
+    return EMLC_OK;
+}
+
+emlc_err_t emlc_knn_clear(emlc_knn_t *m) {
+    if (!m) {
+        return EMLC_ERR_NULL;
+    }
+    m->n_items = 0;
+    return EMLC_OK;
+}
+
+/* Common argument checks for add/kneighbors. */
+static emlc_err_t emlc_knn_check(const emlc_knn_t *m, const void *x, size_t n_features, uint8_t dtype) {
+    if (!m || !x || !m->data || !m->labels) {
+        return EMLC_ERR_NULL;
+    }
+    if (m->dtype != dtype) {
+        return EMLC_ERR_KIND;
+    }
+    if (n_features != m->n_features) {
+        return EMLC_ERR_SIZE;
+    }
+    return EMLC_OK;
+}
+
+emlc_err_t emlc_knn_add_i16(emlc_knn_t *m, const int16_t *x, size_t n_features, int16_t label) {
+    emlc_err_t err = emlc_knn_check(m, x, n_features, EMLC_KNN_I16);
+    if (err != EMLC_OK) {
+        return err;
+    }
+    if (m->n_items >= m->max_items) {
+        return EMLC_ERR_CAPACITY;
+    }
+    int16_t *dst = (int16_t *)m->data + (size_t)m->n_items * n_features;
+    for (size_t f = 0; f < n_features; f++) {
+        dst[f] = x[f];
+    }
+    m->labels[m->n_items++] = label;
+    return EMLC_OK;
+}
+
+emlc_err_t emlc_knn_add_f32(emlc_knn_t *m, const float *x, size_t n_features, int16_t label) {
+    emlc_err_t err = emlc_knn_check(m, x, n_features, EMLC_KNN_F32);
+    if (err != EMLC_OK) {
+        return err;
+    }
+    if (m->n_items >= m->max_items) {
+        return EMLC_ERR_CAPACITY;
+    }
+    float *dst = (float *)m->data + (size_t)m->n_items * n_features;
+    for (size_t f = 0; f < n_features; f++) {
+        dst[f] = x[f];
+    }
+    m->labels[m->n_items++] = label;
+    return EMLC_OK;
+}
+
+/* Offer item (dist, index) to results[0..*count-1], kept sorted by (dist, index). Items arrive in
+ * increasing index order, so an equal distance goes after the ones already there. */
+static void emlc_knn_offer(emlc_knn_result_t *results, size_t k, size_t *count, uint64_t dist,
+                           uint32_t index, int16_t label) {
+    size_t j = *count;
+    if (j == k) {
+        if (dist >= results[k - 1].dist) {
+            return;
+        }
+        j = k - 1; /* the last one drops out */
+    } else {
+        *count = j + 1;
+    }
+    while (j > 0 && results[j - 1].dist > dist) {
+        results[j] = results[j - 1];
+        j--;
+    }
+    results[j].dist = dist;
+    results[j].index = index;
+    results[j].label = label;
+}
+
+static emlc_err_t emlc_knn_check_query(const emlc_knn_t *m, size_t k, const emlc_knn_result_t *results) {
+    if (!results) {
+        return EMLC_ERR_NULL;
+    }
+    if (m->n_items == 0) {
+        return EMLC_ERR_STATE;
+    }
+    if (k == 0 || k > m->n_items) {
+        return EMLC_ERR_SIZE;
+    }
+    return EMLC_OK;
+}
+
+emlc_err_t emlc_knn_kneighbors_i16(const emlc_knn_t *m, const int16_t *x, size_t n_features, size_t k,
+                                   emlc_knn_result_t *results) {
+    emlc_err_t err = emlc_knn_check(m, x, n_features, EMLC_KNN_I16);
+    if (err == EMLC_OK) {
+        err = emlc_knn_check_query(m, k, results);
+    }
+    if (err != EMLC_OK) {
+        return err;
+    }
+    const int16_t *item = (const int16_t *)m->data;
+    size_t count = 0;
+    for (uint32_t i = 0; i < m->n_items; i++, item += n_features) {
+        uint64_t dist = 0;
+        for (size_t f = 0; f < n_features; f++) {
+            /* |d| <= 65535, so d*d < 2^32 fits uint32 (computed mod 2^32, exact); sum < 2^48. */
+            uint32_t d = (uint32_t)((int32_t)x[f] - (int32_t)item[f]);
+            dist += d * d;
+        }
+        emlc_knn_offer(results, k, &count, dist, i, m->labels[i]);
+    }
+    return EMLC_OK;
+}
+
+emlc_err_t emlc_knn_kneighbors_f32(const emlc_knn_t *m, const float *x, size_t n_features, size_t k,
+                                   emlc_knn_result_t *results) {
+    emlc_err_t err = emlc_knn_check(m, x, n_features, EMLC_KNN_F32);
+    if (err == EMLC_OK) {
+        err = emlc_knn_check_query(m, k, results);
+    }
+    if (err != EMLC_OK) {
+        return err;
+    }
+    const float *item = (const float *)m->data;
+    size_t count = 0;
+    for (uint32_t i = 0; i < m->n_items; i++, item += n_features) {
+        emlc_knn_fbits_t s;
+        s.f = 0.0f;
+        for (size_t f = 0; f < n_features; f++) {
+            float d = x[f] - item[f];
+            s.f += d * d;
+        }
+        /* s.f >= 0 or NaN; a sum of squares cannot be -0.0, so the pattern orders like the value. */
+        emlc_knn_offer(results, k, &count, s.u, i, m->labels[i]);
+    }
+    return EMLC_OK;
+}
+
+emlc_err_t emlc_knn_vote(const emlc_knn_result_t *results, size_t n, int16_t *label) {
+    if (!results || !label) {
+        return EMLC_ERR_NULL;
+    }
+    if (n == 0) {
+        return EMLC_ERR_SIZE;
+    }
+    /* O(n^2) counting: no scratch memory, labels need not be small. */
+    size_t best_count = 0;
+    int16_t best = 0;
+    for (size_t i = 0; i < n; i++) {
+        int16_t l = results[i].label;
+        size_t c = 0;
+        for (size_t j = 0; j < n; j++) {
+            c += (results[j].label == l);
+        }
+        if (c > best_count || (c == best_count && l < best)) {
+            best_count = c;
+            best = l;
+        }
+    }
+    *label = best;
+    return EMLC_OK;
+}
+
+emlc_err_t emlc_knn_predict_i16(const emlc_knn_t *m, const int16_t *x, size_t n_features, size_t k,
+                                emlc_knn_result_t *results, int16_t *label) {
+    if (!label) {
+        return EMLC_ERR_NULL;
+    }
+    emlc_err_t err = emlc_knn_kneighbors_i16(m, x, n_features, k, results);
+    return err != EMLC_OK ? err : emlc_knn_vote(results, k, label);
+}
+
+emlc_err_t emlc_knn_predict_f32(const emlc_knn_t *m, const float *x, size_t n_features, size_t k,
+                                emlc_knn_result_t *results, int16_t *label) {
+    if (!label) {
+        return EMLC_ERR_NULL;
+    }
+    emlc_err_t err = emlc_knn_kneighbors_f32(m, x, n_features, k, results);
+    return err != EMLC_OK ? err : emlc_knn_vote(results, k, label);
+}
+
+float emlc_knn_dist_f32(const emlc_knn_result_t *r) {
+    emlc_knn_fbits_t s;
+    s.u = r ? (uint32_t)r->dist : 0u;
+    return s.f;
+}
