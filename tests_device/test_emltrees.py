@@ -48,7 +48,8 @@ Xd = read_rows("digits_X.csv")
 Yd = [int(v) for v in read_floats("digits_y.csv")]
 bad = sum(1 for row, y in zip(Xd, Yd) if m.predict(array.array("h", [int(v) for v in row])) != y)
 check("digits int16 == sklearn", bad == 0, "%d wrong" % bad)
-raises("int16 model refuses 'f'", TypeError, m.predict, array.array("f", [0.0] * 64))
+bad = sum(1 for row, y in zip(Xd, Yd) if m.predict(array.array("f", row)) != y)
+check("digits int16 model quantizes float input", bad == 0, "%d wrong" % bad)
 
 # regression
 m = load("diabetes.csv")
