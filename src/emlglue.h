@@ -43,7 +43,7 @@ static inline void emlg_int(emlg_msg_t *m, long v) {
 /* Raise exc_type(message). */
 static inline void emlg_raise(const mp_obj_type_t *exc_type, const emlg_msg_t *m) {
     mp_obj_t arg = mp_obj_new_str(m->buf, m->len);
-    mp_raise_dyn(mp_call_function_n_kw(MP_OBJ_FROM_PTR(exc_type), 1, 0, &arg));
+    nlr_raise(mp_call_function_n_kw(MP_OBJ_FROM_PTR(exc_type), 1, 0, &arg));
 }
 
 /* Raise exc_type("<a><b>") for two static strings. */
