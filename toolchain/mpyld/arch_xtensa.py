@@ -1,0 +1,425 @@
+"""Xtensa arch modules of mpyld: ``xtensa`` (ESP8266, call0 ABI) and ``xtensawin``
+(ESP32/S2/S3, windowed ABI).
+
+Both flavours read ELF objects made by GNU as for Xtensa (RELA, 4-byte words).
+
+Layout (why it differs from the other archs): code loads every constant that is
+not a small immediate with ``L32R``, whose PC-relative offset is always
+negative (it reaches 4..262144 bytes *backwards*).  So every ``.literal*``
+section is placed right after the 4-byte entry trampoline, before any code:
+
+    [J mpy_init + pad][.literal sections ...][GOT][code sections ...][stubs]
+
+Literal words are kept where the assembler put them (one per ``.literal``
+entry) and relocated in place as absolute words, so no literal is ever
+merged with another one: the upstream bug of keying literals without their
+section (facts 7.7, #19276) cannot happen here.  ``L32R`` instructions get
+their 16-bit offset recomputed for the final layout and every one is checked
+to point backwards, word aligned and in range.
+
+Relocations handled:
+
+* ``R_XTENSA_32`` / ``R_XTENSA_PLT`` on a word (literal, jump table,
+  ``.data.rel.ro``): absolute word, value = existing word + addend + target;
+  the loader adds the base of the target's blob (text, rodata, bss, or a
+  firmware value for ``mp_fun_table`` and friends).
+* ``R_XTENSA_SLOT0_OP`` on an instruction: ``L32R`` (literal reference),
+  ``CALL0/4/8/12`` and ``J`` (calls/jumps across sections, e.g. with
+  ``-ffunction-sections``) and the PC-relative branch forms; the target must be
+  code in text.
+* ``R_XTENSA_32_PCREL``: PC-relative word inside one blob.
+* ignored (relaxation and debug markers): NONE, ASM_EXPAND, ASM_SIMPLIFY,
+  DIFF8/16/32, PDIFF8/16/32, NDIFF8/16/32.
+
+xtensawin keeps ``.rodata*``/``.data.rel.ro*`` in the separate rodata blob
+(ESP32 runs native code from IRAM, which is not byte-readable); xtensa keeps
+them in text (ESP8266 code is compiled with ``-mforce-l32``).
+
+Compiling for xtensawin: Debian has no ESP32 compiler.  LLVM 19 (bookworm)
+knows only a generic call0 Xtensa CPU (no ``esp32``, no windowed ABI, not
+even ``MUL32``) and clang 19 has no Xtensa front end.  Debian's
+gcc-xtensa-lx106 (GCC 12) does implement ``-mabi=windowed``; only its
+assembler, configured for the LX106 core, rejects the windowed opcodes.
+``python -m mpyld.arch_xtensa wincc`` (see :func:`wincc_main`) therefore
+compiles with ``gcc -mabi=windowed -S``, rewrites the handful of windowed
+instructions (ENTRY, RETW(.N), CALLn, CALLXn, MOVSP) into their exact
+encodings (``.byte``; calls carry an explicit ``R_XTENSA_SLOT0_OP``
+relocation), and assembles the result with the same assembler.  Every other
+instruction the LX106 compiler emits is part of the ESP32 (LX6) ISA.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from typing import TYPE_CHECKING, Optional, Sequence, Union
+
+from .arch import GOT, STUBS, Arch, Reloc
+from .errors import LinkError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .elfobj import InputSection
+    from .link import Linker
+
+# Relocation type numbers (binutils include/elf/xtensa.h).
+R_XTENSA_NONE = 0
+R_XTENSA_32 = 1
+R_XTENSA_PLT = 6
+R_XTENSA_ASM_EXPAND = 11
+R_XTENSA_ASM_SIMPLIFY = 12
+R_XTENSA_32_PCREL = 14
+R_XTENSA_DIFF8, R_XTENSA_DIFF16, R_XTENSA_DIFF32 = 17, 18, 19
+R_XTENSA_SLOT0_OP = 20
+R_XTENSA_PDIFF8, R_XTENSA_PDIFF16, R_XTENSA_PDIFF32 = 57, 58, 59
+R_XTENSA_NDIFF8, R_XTENSA_NDIFF16, R_XTENSA_NDIFF32 = 60, 61, 62
+
+XTENSA_RELOC_NAMES: dict[int, str] = {
+    0: "R_XTENSA_NONE", 1: "R_XTENSA_32", 2: "R_XTENSA_RTLD", 3: "R_XTENSA_GLOB_DAT",
+    4: "R_XTENSA_JMP_SLOT", 5: "R_XTENSA_RELATIVE", 6: "R_XTENSA_PLT", 8: "R_XTENSA_OP0",
+    9: "R_XTENSA_OP1", 10: "R_XTENSA_OP2", 11: "R_XTENSA_ASM_EXPAND", 12: "R_XTENSA_ASM_SIMPLIFY",
+    14: "R_XTENSA_32_PCREL", 15: "R_XTENSA_GNU_VTINHERIT", 16: "R_XTENSA_GNU_VTENTRY",
+    17: "R_XTENSA_DIFF8", 18: "R_XTENSA_DIFF16", 19: "R_XTENSA_DIFF32",
+    **{20 + i: f"R_XTENSA_SLOT{i}_OP" for i in range(15)},
+    **{35 + i: f"R_XTENSA_SLOT{i}_ALT" for i in range(15)},
+    50: "R_XTENSA_TLSDESC_FN", 51: "R_XTENSA_TLSDESC_ARG", 52: "R_XTENSA_TLS_DTPOFF",
+    53: "R_XTENSA_TLS_TPOFF", 54: "R_XTENSA_TLS_FUNC", 55: "R_XTENSA_TLS_ARG",
+    56: "R_XTENSA_TLS_CALL", 57: "R_XTENSA_PDIFF8", 58: "R_XTENSA_PDIFF16",
+    59: "R_XTENSA_PDIFF32", 60: "R_XTENSA_NDIFF8", 61: "R_XTENSA_NDIFF16", 62: "R_XTENSA_NDIFF32",
+}
+
+L32R_MIN = -262144  # furthest reach of L32R, in bytes (offset is always negative)
+
+
+# --------------------------------------------------------------------------------------
+# Instruction encodings (little-endian Xtensa).  Shared with the tests, which use them to
+# decode linked output independently of the relocation code paths.
+
+
+def insn_length(b0: int) -> int:
+    """Length in bytes of the instruction whose first byte is ``b0`` (density option:
+    op0 8..13 are the 16-bit "narrow" formats, everything else is 24-bit)."""
+    return 2 if 8 <= (b0 & 0xF) <= 13 else 3
+
+
+def _sext(value: int, bits: int) -> int:
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+def l32r_target(pc: int, insn: int) -> int:
+    """Address loaded by the L32R ``insn`` (24-bit little-endian value) at ``pc``."""
+    imm16 = (insn >> 8) & 0xFFFF
+    return ((pc + 3) & ~3) + ((imm16 - 0x10000) << 2)
+
+
+def encode_l32r_imm(pc: int, target: int) -> int:
+    """16-bit L32R field for loading the word at ``target`` from ``pc``; raises
+    ValueError when unreachable (L32R reaches only backwards, word aligned)."""
+    if target & 3:
+        raise ValueError(f"L32R target 0x{target:x} is not word aligned")
+    delta = target - ((pc + 3) & ~3)
+    if not L32R_MIN <= delta <= -4:
+        raise ValueError(f"L32R at 0x{pc:x} cannot reach 0x{target:x} (offset {delta}, must be -262144..-4)")
+    return (delta >> 2) & 0xFFFF
+
+
+def call_target(pc: int, insn: int) -> int:
+    """Target of CALL0/4/8/12 ``insn`` at ``pc``."""
+    return (pc & ~3) + (_sext(insn >> 6, 18) << 2) + 4
+
+
+def j_target(pc: int, insn: int) -> int:
+    """Target of J ``insn`` at ``pc``."""
+    return pc + 4 + _sext(insn >> 6, 18)
+
+
+def encode_j(pc: int, target: int) -> bytes:
+    off = target - (pc + 4)
+    if not -(1 << 17) <= off < (1 << 17):
+        raise ValueError(f"J at 0x{pc:x} cannot reach 0x{target:x} (offset {off}, limit +-128 KiB)")
+    return (0x06 | ((off & 0x3FFFF) << 6)).to_bytes(3, "little")
+
+
+# Windowed-ABI instruction encodings used by the assembler shim.
+_AREG = {**{f"a{i}": i for i in range(16)}, "sp": 1}
+
+
+def encode_entry(areg: int, framesize: int) -> bytes:
+    if framesize % 8 or not 0 <= framesize < 8 * 4096:
+        raise ValueError(f"ENTRY frame size {framesize} must be a multiple of 8 below 32768")
+    imm = framesize >> 3
+    return bytes((0x36, (areg & 0xF) | ((imm & 0xF) << 4), imm >> 4))
+
+
+def encode_callx(n: int, areg: int) -> bytes:
+    """CALLX4/8/12 (n = 1/2/3); n = 0 would be CALLX0."""
+    return bytes((((0b11 << 2) | n) << 4, areg & 0xF, 0))
+
+
+def encode_movsp(at: int, as_: int) -> bytes:
+    return bytes(((at & 0xF) << 4, 0x10 | (as_ & 0xF), 0))
+
+
+RETW = bytes((0x90, 0x00, 0x00))
+RETW_N = bytes((0x1D, 0xF0))
+
+
+# --------------------------------------------------------------------------------------
+# Arch modules
+
+
+class _XtensaBase(Arch):
+    e_machine = "EM_XTENSA"
+    elfclass = 32
+    word_size = 4
+    reloc_names = XTENSA_RELOC_NAMES
+    reloc_types = {
+        R_XTENSA_32: "R_XTENSA_32",
+        R_XTENSA_PLT: "R_XTENSA_PLT",
+        R_XTENSA_32_PCREL: "R_XTENSA_32_PCREL",
+        R_XTENSA_SLOT0_OP: "R_XTENSA_SLOT0_OP",
+    }
+    got_types = frozenset()
+    ignored_types = frozenset({
+        R_XTENSA_NONE, R_XTENSA_ASM_EXPAND, R_XTENSA_ASM_SIMPLIFY,
+        R_XTENSA_DIFF8, R_XTENSA_DIFF16, R_XTENSA_DIFF32,
+        R_XTENSA_PDIFF8, R_XTENSA_PDIFF16, R_XTENSA_PDIFF32,
+        R_XTENSA_NDIFF8, R_XTENSA_NDIFF16, R_XTENSA_NDIFF32,
+    })
+    trampoline_size = 4  # J (3 bytes) + 1 pad byte: keeps the literal pool word aligned
+    stub_align = 4
+    text_align = 4  # CALLn targets and literal words must be word aligned
+    apt_package = "gcc-xtensa-lx106"
+
+    def blob_for_section(self, name: str, sh_type: str, sh_flags: int) -> Optional[str]:
+        if sh_type == "SHT_PROGBITS" and name.startswith(".literal"):
+            return "text"
+        return super().blob_for_section(name, sh_type, sh_flags)
+
+    def text_layout(self, link: "Linker", sections: Sequence["InputSection"]) -> list[Union["InputSection", str]]:
+        lits = [s for s in sections if s.name.startswith(".literal")]
+        rest = [s for s in sections if not s.name.startswith(".literal")]
+        return [*lits, GOT, *rest, STUBS]
+
+    def trampoline(self, entry: int) -> bytes:
+        try:
+            return encode_j(0, entry) + b"\x00"
+        except ValueError as exc:
+            raise LinkError(f"{self.name}: mpy_init is too far from the start of text for the entry jump: {exc}") from exc
+
+    def stub(self, slot: int) -> Optional[tuple[bytes, int]]:
+        # Jump to the firmware function whose address the loader stores at byte 4:
+        #   0: J 8 ; 3: pad ; 4: .word <slot value> ; 8: L32R a9, 4 ; 11: JX a9 ; 14: pad
+        # a9 is free on entry in both ABIs (call0: caller-saved temporary; windowed: it is the
+        # callee's a1 before ENTRY runs, which ENTRY overwrites).  JX keeps the caller's
+        # CALLINC/return address, so the firmware function returns straight to the caller.
+        code = encode_j(0, 8) + b"\x00" + b"\x00\x00\x00\x00"
+        code += bytes((0x91,)) + encode_l32r_imm(8, 4).to_bytes(2, "little")
+        code += bytes((0xA0, 0x09, 0x00)) + b"\x00\x00"
+        return code, 4
+
+    # -- relocation ------------------------------------------------------------------
+
+    def scan(self, link: "Linker", rel: Reloc) -> None:
+        if rel.type in self.ignored_types:
+            return
+        if rel.type not in self.reloc_types:
+            link.unsupported(rel)
+
+    def apply(self, link: "Linker", rel: Reloc) -> None:
+        if rel.type in self.ignored_types:
+            return
+        addend = rel.addend or 0
+        if rel.type in (R_XTENSA_32, R_XTENSA_PLT):
+            blob, off = link.P(rel)
+            # The assembler may leave the offset in the word itself (section-relative
+            # literals); the ELF semantics are "word += S + A".
+            link.abs_word(rel, link.read_u32(blob, off) + addend)
+        elif rel.type == R_XTENSA_32_PCREL:
+            blob, off = link.P(rel)
+            target = link.target(rel.symbol)
+            link.require_local(rel, target)
+            if target.blob != blob:
+                raise LinkError(self._where(rel, "PC-relative word between different blobs"))
+            link.write_u32(blob, off, (link.read_u32(blob, off) + target.offset + addend - off) & 0xFFFFFFFF)
+        elif rel.type == R_XTENSA_SLOT0_OP:
+            self._apply_slot0(link, rel, addend)
+        else:  # pragma: no cover - scan() rejected it already
+            link.unsupported(rel)
+
+    def _where(self, rel: Reloc, what: str) -> str:
+        return (f"{self.name}: {what}: {self.reloc_name(rel.type)} against '{rel.symbol.name}' "
+                f"in {rel.obj} section {rel.section.name} at offset 0x{rel.offset:x}")
+
+    def _apply_slot0(self, link: "Linker", rel: Reloc, addend: int) -> None:
+        blob, pc = link.P(rel)
+        if blob != "text":
+            raise LinkError(self._where(rel, "instruction relocation outside text"))
+        target = link.target(rel.symbol)
+        link.require_local(rel, target)
+        if target.blob != "text":
+            raise LinkError(self._where(rel, f"instruction refers to {target.blob}, which is not in text "
+                                             "(data must be reached through a literal)"))
+        dest = target.offset + addend
+        b0 = link.read(blob, pc, 1)[0]
+        op0 = b0 & 0xF
+        try:
+            if insn_length(b0) == 2:
+                raise ValueError("narrow (16-bit) instruction forms are not relocatable here")
+            insn = int.from_bytes(link.read(blob, pc, 3), "little")
+            if op0 == 1:  # L32R
+                insn = (insn & 0xFF) | (encode_l32r_imm(pc, dest) << 8)
+            elif op0 == 5:  # CALL0/4/8/12
+                if dest & 3:
+                    raise ValueError(f"call target 0x{dest:x} is not word aligned")
+                off = (dest - ((pc & ~3) + 4)) >> 2
+                if not -(1 << 17) <= off < (1 << 17):
+                    raise ValueError("call target out of range (+-512 KiB)")
+                insn = (insn & 0x3F) | ((off & 0x3FFFF) << 6)
+            elif op0 == 6 and (b0 >> 4) & 3 == 0:  # J
+                insn = int.from_bytes(encode_j(pc, dest), "little")
+            elif op0 == 6 and (b0 >> 4) & 3 == 1:  # BEQZ/BNEZ/BLTZ/BGEZ (BRI12)
+                off = dest - (pc + 4)
+                if not -2048 <= off < 2048:
+                    raise ValueError("branch target out of range")
+                insn = (insn & 0xFFF) | ((off & 0xFFF) << 12)
+            elif (op0 == 6 and (b0 >> 4) & 3 == 2) or (op0 == 6 and (b0 >> 6) in (2, 3) and (b0 >> 4) & 3 == 3) \
+                    or op0 == 7:  # BRI8 (BEQI..., BLTUI/BGEUI) and RRI8 (BEQ, BNE, BALL, ...)
+                off = dest - (pc + 4)
+                if not -128 <= off < 128:
+                    raise ValueError("branch target out of range")
+                insn = (insn & 0xFFFF) | ((off & 0xFF) << 16)
+            else:
+                raise ValueError(f"unsupported instruction (first byte 0x{b0:02x}) for this relocation")
+        except ValueError as exc:
+            raise LinkError(self._where(rel, str(exc))) from exc
+        link.write(blob, pc, insn.to_bytes(3, "little"))
+
+
+class ArchXtensa(_XtensaBase):
+    """ESP8266 (LX106), call0 ABI; rodata lives in text."""
+
+    name = "xtensa"
+    mpy_arch = 9
+
+
+class ArchXtensawin(_XtensaBase):
+    """ESP32/S2/S3 (LX6/LX7), windowed ABI; rodata is a separate blob."""
+
+    name = "xtensawin"
+    mpy_arch = 10
+
+    def blob_for_section(self, name: str, sh_type: str, sh_flags: int) -> Optional[str]:
+        blob = super().blob_for_section(name, sh_type, sh_flags)
+        if blob == "text" and name.startswith((".rodata", ".data.rel.ro")):
+            return "rodata"
+        return blob
+
+
+# --------------------------------------------------------------------------------------
+# Windowed-ABI assembler shim and compiler driver for xtensawin.
+
+_INSN_RE = re.compile(r"^(\s*)(entry|retw|retw\.n|call4|call8|call12|callx4|callx8|callx12|movsp)\b\s*(.*?)\s*$")
+
+
+def _reg(tok: str) -> int:
+    tok = tok.strip()
+    if tok not in _AREG:
+        raise ValueError(f"expected an address register, got '{tok}'")
+    return _AREG[tok]
+
+
+def _bytes_directive(data: bytes) -> str:
+    return "\t.byte\t" + ", ".join(f"0x{b:02x}" for b in data)
+
+
+def rewrite_windowed_asm(text: str) -> str:
+    """Replace the windowed-ABI instructions in GCC ``-mabi=windowed`` assembly by their
+    encodings so an assembler configured for a core without the windowed option accepts it.
+
+    Only single-instruction lines are rewritten (GCC emits one instruction per line; lines
+    that use ``;`` to bundle several instructions never contain windowed ones).  A
+    mnemonic this function does not know stays as it is and makes the assembler fail
+    with its own "unknown opcode" message.
+    """
+    out: list[str] = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        m = _INSN_RE.match(line)
+        if not m or ";" in line:
+            out.append(line)
+            continue
+        mnem, ops = m.group(2), [o.strip() for o in m.group(3).split(",")] if m.group(3) else []
+        try:
+            if mnem == "entry":
+                out.append(_bytes_directive(encode_entry(_reg(ops[0]), int(ops[1], 0))))
+            elif mnem == "retw":
+                out.append(_bytes_directive(RETW))
+            elif mnem == "retw.n":
+                out.append(_bytes_directive(RETW_N))
+            elif mnem.startswith("callx"):
+                out.append(_bytes_directive(encode_callx(int(mnem[5:]) // 4, _reg(ops[0]))))
+            elif mnem.startswith("call"):
+                n = int(mnem[4:]) // 4
+                # The linker fills the 18-bit offset from the relocation (target = S + A).
+                out.append(f"\t.reloc\t., R_XTENSA_SLOT0_OP, {m.group(3)}")
+                out.append(_bytes_directive(bytes((0x05 | (n << 4), 0, 0))))
+            elif mnem == "movsp":
+                out.append(_bytes_directive(encode_movsp(_reg(ops[0]), _reg(ops[1]))))
+        except (ValueError, IndexError) as exc:
+            raise LinkError(f"line {lineno}: cannot encode windowed instruction '{line.strip()}': {exc}") from exc
+    return "\n".join(out) + "\n"
+
+
+def wincc_main(argv: Sequence[str]) -> int:
+    """``python -m mpyld.arch_xtensa wincc <gcc> [gcc args...] -c SRC -o OBJ``
+
+    Compiles one C file to an xtensawin (windowed ABI) object: ``<gcc> -mabi=windowed -S``,
+    :func:`rewrite_windowed_asm`, then ``<gcc> -c`` on the rewritten assembly.  Dependency
+    options (-MD/-MMD/-MF/-MT/-MP) are honoured by the first step.
+    """
+    if not argv:
+        print("usage: python -m mpyld.arch_xtensa wincc <gcc> [args] -c SRC -o OBJ", file=sys.stderr)
+        return 2
+    gcc, args = argv[0], list(argv[1:])
+    if "-o" not in args or "-c" not in args:
+        print("wincc: need -c and -o OBJ", file=sys.stderr)
+        return 2
+    obj = args[args.index("-o") + 1]
+    cargs = [a for a in args if a != "-c"]
+    del cargs[cargs.index("-o"):cargs.index("-o") + 2]
+    dep: list[str] = []
+    if any(a in ("-MD", "-MMD") for a in cargs) and "-MF" not in cargs:
+        dep = ["-MF", os.path.splitext(obj)[0] + ".d"]
+    if any(a in ("-MD", "-MMD") for a in cargs) and "-MT" not in cargs:
+        dep += ["-MT", obj]
+    with tempfile.TemporaryDirectory(prefix="xtwin") as tmp:
+        s_in = os.path.join(tmp, "in.s")
+        s_out = os.path.join(tmp, "out.s")
+        try:
+            subprocess.run([gcc, "-mabi=windowed", *cargs, *dep, "-S", "-o", s_in], check=True)
+        except FileNotFoundError:
+            print(f"wincc: compiler '{gcc}' not found; install it with: apt-get install gcc-xtensa-lx106",
+                  file=sys.stderr)
+            return 127
+        except subprocess.CalledProcessError as exc:
+            return exc.returncode or 1
+        with open(s_in, encoding="utf-8") as f:
+            src = f.read()
+        try:
+            rewritten = rewrite_windowed_asm(src)
+        except LinkError as exc:
+            print(f"wincc: {exc}", file=sys.stderr)
+            return 1
+        with open(s_out, "w", encoding="utf-8") as f:
+            f.write(rewritten)
+        proc = subprocess.run([gcc, "-c", "-Wa,--abi-windowed", "-o", obj, s_out])
+        return proc.returncode
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 2 and sys.argv[1] == "wincc":
+        sys.exit(wincc_main(sys.argv[2:]))
+    print("usage: python -m mpyld.arch_xtensa wincc <gcc> [args] -c SRC -o OBJ", file=sys.stderr)
+    sys.exit(2)
