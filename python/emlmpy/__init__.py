@@ -1,0 +1,12 @@
+"""emlmpy: convert scikit-learn and scipy models into files the emlmpy MicroPython modules load,
+and predict on the host exactly as the device does. File formats: docs/model-format.md."""
+from .convert import SUPPORTED, convert
+from .errors import ConversionError, ModelFormatError
+from .iir import iir_coefficients
+from .io import dumps, load, loads
+from .neighbors import KnnModel
+from .trees import TreeModel
+
+__version__ = "0.1.0"
+__all__ = ["convert", "load", "loads", "dumps", "iir_coefficients", "TreeModel", "KnnModel",
+           "ConversionError", "ModelFormatError", "SUPPORTED", "__version__"]

@@ -1,0 +1,65 @@
+"""Model files: writers and readers for CSV (text) and bin (docs/model-format.md sections 2-4)."""
+from __future__ import annotations
+
+import os
+from typing import Optional, Union
+
+
+from . import binformat, csvformat
+from .errors import ModelFormatError
+from .neighbors import KnnModel
+from .trees import TreeModel
+
+Model = Union[TreeModel, KnnModel]
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def dumps(model: Model, format: str = "csv") -> Union[str, bytes]:
+    """File content for a model: str for 'csv', bytes for 'bin'."""
+    if format == "csv":
+        return csvformat.write(model)
+    if format == "bin":
+        return binformat.write(model)
+    raise ValueError(f"unsupported format {format!r}: use 'csv' or 'bin'")
+
+
+def save_model(model: Model, file: Optional[PathLike] = None, name: Optional[str] = None,
+               format: str = "csv") -> Union[str, bytes]:
+    """Write `model` to `file` (if given) and return the content."""
+    content = dumps(model, format)
+    if file is not None:
+        if isinstance(content, str):
+            with open(file, "w", encoding="ascii", newline="") as fh:
+                fh.write(content)
+        else:
+            with open(file, "wb") as fh:
+                fh.write(content)
+    return content
+
+
+def loads(data: Union[bytes, str], path: Optional[str] = None) -> Model:
+    """Parse file content (bin detected by its magic, otherwise CSV)."""
+    if isinstance(data, str):
+        return csvformat.read(data, path=path)
+    if len(data) == 0:
+        raise ModelFormatError("empty file", offset=0, path=path)
+    if data[:4] in (binformat.TREES_MAGIC, binformat.KNN_MAGIC):
+        return binformat.read(data, path=path)
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise ModelFormatError(f"not a model file: byte 0x{data[e.start]:02x} is not ASCII "
+                               f"(binary files start with {binformat.TREES_MAGIC!r})",
+                               line=line, offset=e.start, path=path) from None
+    return csvformat.read(text, path=path)
+
+
+def load(path: PathLike) -> Model:
+    """Read a model file written by emlmpy (CSV or bin) or a CSV written by emlearn."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    return loads(data, path=os.fspath(path))
+
+
+__all__ = ["dumps", "save_model", "loads", "load"]

@@ -1,0 +1,171 @@
+"""k-nearest-neighbours classifier store with an exact host predictor (docs/model-format.md 4)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Tuple
+
+import numpy as np
+
+from . import keys as K
+
+
+class KnnProblem(Exception):
+    """Internal: a structural problem at (array name, index): items, labels, scale, offset, model."""
+
+    def __init__(self, where: str, index: int, message: str) -> None:
+        super().__init__(message)
+        self.where = where
+        self.index = index
+        self.message = message
+
+
+@dataclass
+class KnnModel:
+    """Training items (float32 or int16) with class-index labels and k.
+
+    Distances: squared euclidean. float32: per item, `d = 0.0f; for f in order: e = x[f] - v[f];
+    d += e * e` (float32, no FMA). int16: exact integer sum of (int32)(x - v)^2 (uint64 on device).
+    Neighbours are ordered by (distance, item index); the vote winner is the label with most of the
+    k votes, ties to the lowest label (what scikit-learn's mode does).
+    """
+
+    dtype: str
+    k: int
+    n_features: int
+    n_classes: int
+    items: np.ndarray  # (n_items, n_features) float32 or int16
+    labels: np.ndarray  # (n_items,) uint16, class indices
+    scale: Optional[np.ndarray] = None
+    offset: Optional[np.ndarray] = None
+    classes: Optional[np.ndarray] = field(default=None, compare=False)
+
+    @property
+    def kind(self) -> str:
+        return "knn"
+
+    @property
+    def n_items(self) -> int:
+        return int(self.items.shape[0])
+
+    @property
+    def is_classifier(self) -> bool:
+        return True
+
+    @property
+    def device_bytes(self) -> int:
+        per = 4 if self.dtype == "float" else 2
+        n = self.n_items * self.n_features * per + self.n_items * 2
+        if self.dtype == "int16":
+            n += self.n_features * 8
+        return n
+
+    def info(self) -> dict:
+        return {"kind": "knn", "dtype": self.dtype, "k": self.k, "n_features": self.n_features,
+                "n_classes": self.n_classes, "n_items": self.n_items, "device_bytes": self.device_bytes}
+
+    def check(self) -> None:
+        if self.dtype not in ("float", "int16"):
+            raise KnnProblem("model", 0, f"unknown dtype {self.dtype!r}")
+        if not 1 <= self.n_features <= 65535:
+            raise KnnProblem("model", 0, f"n_features {self.n_features} outside 1..65535")
+        if not 1 <= self.n_classes <= 65535:
+            raise KnnProblem("model", 0, f"n_classes {self.n_classes} outside 1..65535")
+        if not 1 <= self.k <= 65535:
+            raise KnnProblem("model", 0, f"k {self.k} outside 1..65535")
+        if self.items.shape != (self.n_items, self.n_features) or self.labels.shape != (self.n_items,):
+            raise KnnProblem("model", 0, "items/labels have inconsistent shapes")
+        if self.n_items < 1:
+            raise KnnProblem("model", 0, "no items")
+        bad = np.nonzero(self.labels.astype(np.int64) >= self.n_classes)[0]
+        if bad.size:
+            raise KnnProblem("labels", int(bad[0]), f"label {int(self.labels[bad[0]])} >= n_classes")
+        if self.dtype == "float":
+            bad = np.nonzero(~np.isfinite(self.items).all(axis=1))[0]
+            if bad.size:
+                raise KnnProblem("items", int(bad[0]), "item value is NaN or infinite")
+        else:
+            for name, arr in (("scale", self.scale), ("offset", self.offset)):
+                if arr is None or arr.shape != (self.n_features,):
+                    raise KnnProblem("model", 0, f"int16 model needs {self.n_features} {name} values")
+                bad = np.nonzero(~np.isfinite(arr))[0]
+                if bad.size:
+                    raise KnnProblem(name, int(bad[0]), f"{name} is not finite")
+            bad = np.nonzero(~(self.scale > 0))[0]
+            if bad.size:
+                raise KnnProblem("scale", int(bad[0]), "scale must be > 0")
+
+    def _inputs(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X)
+        if X.ndim == 1:
+            X = X.reshape(1, -1)
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise ValueError(f"expected X with {self.n_features} features, got shape {X.shape}")
+        if self.dtype == "int16":
+            return X if X.dtype == np.int16 else K.quantize(X, self.scale, self.offset)
+        return X.astype(np.float32)
+
+    def quantize(self, X: np.ndarray) -> np.ndarray:
+        if self.dtype != "int16":
+            raise ValueError("quantize() applies to dtype='int16' models only")
+        return K.quantize(np.asarray(X), self.scale, self.offset)
+
+    def distances(self, X: np.ndarray) -> np.ndarray:
+        """Squared distances to every item, (n_samples, n_items): float32 or int64."""
+        Xq = self._inputs(X)
+        n = Xq.shape[0]
+        if self.dtype == "float":
+            acc = np.zeros((n, self.n_items), dtype=np.float32)
+            for f in range(self.n_features):
+                e = Xq[:, f, None] - self.items[None, :, f]
+                acc += e * e
+            return acc
+        acc64 = np.zeros((n, self.n_items), dtype=np.int64)
+        for f in range(self.n_features):
+            e = Xq[:, f, None].astype(np.int64) - self.items[None, :, f].astype(np.int64)
+            acc64 += e * e
+        return acc64
+
+    def kneighbors(self, X: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """(distances, item indices) of the k nearest, ordered by (distance, index)."""
+        d = self.distances(X)
+        k = min(self.k, self.n_items)
+        order = np.argsort(d, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(d, order, axis=1), order
+
+    def _votes(self, X: np.ndarray) -> np.ndarray:
+        _, idx = self.kneighbors(X)
+        lab = self.labels.astype(np.intp)[idx]
+        votes = np.zeros((lab.shape[0], self.n_classes), dtype=np.int64)
+        for c in range(self.n_classes):
+            votes[:, c] = (lab == c).sum(axis=1)
+        return votes
+
+    def predict_index(self, X: np.ndarray) -> np.ndarray:
+        return np.argmax(self._votes(X), axis=1)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        idx = self.predict_index(X)
+        classes = self.classes if self.classes is not None else np.arange(self.n_classes)
+        return np.asarray(classes)[idx]
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        v = self._votes(X)
+        return v.astype(np.float32) / np.float32(min(self.k, self.n_items))
+
+    def same_as(self, other: object) -> bool:
+        if not isinstance(other, KnnModel):
+            return False
+        if (self.dtype, self.k, self.n_features, self.n_classes) != (
+                other.dtype, other.k, other.n_features, other.n_classes):
+            return False
+        for a, b in ((self.items, other.items), (self.labels, other.labels),
+                     (self.scale, other.scale), (self.offset, other.offset)):
+            if (a is None) != (b is None):
+                return False
+            if a is not None and (a.dtype != b.dtype or a.shape != b.shape or a.tobytes() != b.tobytes()):
+                return False
+        return True
+
+    def save(self, file: Optional[str] = None, name: Optional[str] = None, format: str = "csv"):
+        from .io import save_model
+        return save_model(self, file=file, name=name, format=format)
