@@ -1,0 +1,125 @@
+"""Command line: python -m mpyld {link,qstrs,inspect} ..."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Optional, Sequence
+
+from . import qstrs as qstrmod
+from .arch import KIND_QSTR_TABLE
+from .arches import ARCHES, get_arch
+from .errors import LinkError
+from .link import Linker
+from .mpyfile import kind_name, read_mpy, write_mpy
+
+
+def cmd_link(a: argparse.Namespace) -> None:
+    arch = get_arch(a.arch)
+    names: list[str] = []
+    if a.qstrs:
+        try:
+            names = qstrmod.parse_header(Path(a.qstrs).read_text())
+        except (OSError, ValueError) as exc:
+            raise LinkError(f"cannot read qstr header {a.qstrs}: {exc}") from exc
+    out = Path(a.output)
+    linker = Linker(arch, [Path(p) for p in a.objects], [Path(p) for p in a.lib], names,
+                    a.source_name or out.name)
+    img = linker.link()
+    if not a.qstrs and any(r.kind == KIND_QSTR_TABLE for r in img.relocs):
+        raise LinkError("the module uses non-static qstrs (mp_native_qstr_table): pass the header made by "
+                        "`python -m mpyld qstrs` with --qstrs")
+    data = write_mpy(img)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    if a.verbose:
+        print(f"{out}: {a.arch}, text {len(img.text)}, rodata {len(img.rodata)}, bss {img.bss_size}, "
+              f"{len(img.relocs)} loader relocations")
+
+
+def cmd_qstrs(a: argparse.Namespace) -> None:
+    try:
+        names = qstrmod.scan_sources([Path(p) for p in a.sources])
+    except OSError as exc:
+        raise LinkError(f"cannot read source: {exc}") from exc
+    text = qstrmod.render_header(names)
+    out = Path(a.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not out.exists() or out.read_text() != text:  # keep mtime stable for make
+        out.write_text(text)
+
+
+def inspect_dict(path: Path) -> dict:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LinkError(f"cannot read {path}: {exc.strerror}") from exc
+    info = read_mpy(data)
+    by_kind = Counter(kind_name(r.kind) for r in info.relocs)
+    slots = sorted({r.kind - 9 for r in info.relocs if r.kind >= 9})
+    return {
+        "file": str(path), "version": f"{info.version}.{info.sub_version}", "arch": info.arch_name,
+        "arch_number": info.arch, "arch_flags": info.arch_flags, "small_int_bits": info.small_int_bits,
+        "qstrs": info.qstrs, "text_size": info.text_size, "rodata_size": info.rodata_size,
+        "bss_size": info.bss_size, "scope_flags": info.scope_flags, "relocations": len(info.relocs),
+        "relocations_by_kind": dict(sorted(by_kind.items())),
+        "imported_slots": [kind_name(9 + s) for s in slots],
+        "uses_fun_table": any(r.kind == 8 for r in info.relocs),
+    }
+
+
+def cmd_inspect(a: argparse.Namespace) -> None:
+    for p in a.files:
+        d = inspect_dict(Path(p))
+        if a.json:
+            print(json.dumps(d, indent=1))
+            continue
+        print(f"file:            {d['file']}")
+        print(f"mpy version:     {d['version']}")
+        print(f"arch:            {d['arch']} ({d['arch_number']})"
+              f"{'' if d['arch_flags'] is None else ', arch flags ' + hex(d['arch_flags'])}")
+        print(f"small int bits:  {d['small_int_bits']}")
+        print(f"text:            {d['text_size']} bytes")
+        print(f"rodata:          {d['rodata_size']} bytes")
+        print(f"bss:             {d['bss_size']} bytes")
+        print(f"qstrs ({len(d['qstrs'])}):       {', '.join(repr(q) for q in d['qstrs'])}")
+        print(f"relocations:     {d['relocations']}")
+        for k, n in d["relocations_by_kind"].items():
+            print(f"  {k:32s} {n}")
+        print(f"imported:        {'mp_fun_table' if d['uses_fun_table'] else '(no mp_fun_table)'}"
+              f"{', ' if d['imported_slots'] else ''}{', '.join(d['imported_slots'])}")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m mpyld", description="Linker for MicroPython native modules")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    lk = sub.add_parser("link", help="link ELF objects into a .mpy")
+    lk.add_argument("-o", "--output", required=True)
+    lk.add_argument("--arch", required=True, choices=sorted(ARCHES))
+    lk.add_argument("-l", "--lib", action="append", default=[], help="archive or GNU ld script (repeatable)")
+    lk.add_argument("--qstrs", help="qstr header made by `mpyld qstrs`")
+    lk.add_argument("--source-name", help="name stored as qstr 0 (default: output file name)")
+    lk.add_argument("-v", "--verbose", action="store_true")
+    lk.add_argument("objects", nargs="+")
+    lk.set_defaults(func=cmd_link)
+    qs = sub.add_parser("qstrs", help="generate the per-module qstr header")
+    qs.add_argument("-o", "--output", required=True)
+    qs.add_argument("sources", nargs="+")
+    qs.set_defaults(func=cmd_qstrs)
+    ins = sub.add_parser("inspect", help="describe a native .mpy")
+    ins.add_argument("--json", action="store_true")
+    ins.add_argument("files", nargs="+")
+    ins.set_defaults(func=cmd_inspect)
+    a = ap.parse_args(argv)
+    try:
+        a.func(a)
+    except LinkError as exc:
+        print(f"mpyld {a.cmd}: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,358 @@
+"""The generic linker: resolve, lay out, relocate, emit a .mpy image.
+
+See arch.py for the division of work with the arch modules.
+"""
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .arch import (BLOB_KIND, GOT, KIND_BSS, KIND_FUN_TABLE, KIND_OBJ_TABLE, KIND_QSTR_TABLE, KIND_SLOT0,
+                   KIND_TEXT, STUBS, Arch, Reloc, Target)
+from .elfobj import Archive, InputSection, ObjectFile, Symbol, load_library
+from .errors import LinkError
+from .mpyfile import LoaderReloc, MpyImage
+
+KIND_ABS = -1  # Target kind for absolute values (weak undefined = 0, SHN_ABS)
+
+# Firmware objects whose address is the value of an mp_fun_table slot.
+SLOT_SYMBOLS: dict[str, int] = {
+    name: 73 + i for i, name in enumerate((
+        "mp_type_type", "mp_type_str", "mp_type_list", "mp_type_dict", "mp_type_fun_builtin_0",
+        "mp_type_fun_builtin_1", "mp_type_fun_builtin_2", "mp_type_fun_builtin_3",
+        "mp_type_fun_builtin_var", "mp_type_Exception", "mp_stream_read_obj", "mp_stream_readinto_obj",
+        "mp_stream_unbuffered_readline_obj", "mp_stream_write_obj"))
+}
+# Byte functions the firmware exports through the table (used if the module lacks them).
+STUB_SYMBOLS: dict[str, int] = {"memset": 50, "memcpy": 51, "memmove": 51}
+TABLE_SYMBOLS: dict[str, int] = {"mp_fun_table": KIND_FUN_TABLE, "mp_native_qstr_table": KIND_QSTR_TABLE,
+                                 "mp_native_obj_table": KIND_OBJ_TABLE}
+DATA_START = "mpyld_data_start"
+ENTRY = "mpy_init"
+
+
+def _align(n: int, a: int) -> int:
+    return (n + a - 1) // a * a
+
+
+class Linker:
+    def __init__(self, arch: Arch, objects: Sequence[Path], libs: Sequence[Path] = (),
+                 qstr_names: Sequence[str] = (), source_name: str = "module.mpy"):
+        self.arch = arch
+        self.word = arch.word_size
+        self.qstrs = [source_name, *qstr_names]
+        self.objects: list[ObjectFile] = []
+        for p in objects:
+            try:
+                data = Path(p).read_bytes()
+            except OSError as exc:
+                raise LinkError(f"cannot read object {p}: {exc.strerror}") from exc
+            self.objects.append(ObjectFile(str(p), data, arch))
+        self.archives: list[Archive] = [a for lib in libs for a in load_library(Path(lib))]
+        self.defs: dict[str, Symbol] = {}
+        self.stubs: dict[str, int] = {}  # symbol -> text offset of its stub
+        self.stub_names: list[str] = []
+        self.got: dict[tuple, Symbol] = {}  # key -> representative symbol
+        self.got_offsets: dict[tuple, int] = {}
+        self.got_base = 0
+        self.blobs: dict[str, bytearray] = {"text": bytearray(), "rodata": bytearray()}
+        self.bss_size = 0
+        self.loader_relocs: list[LoaderReloc] = []
+        self._stub_relocs: list[tuple[int, int]] = []  # (text offset of word, kind)
+
+    # ----------------------------------------------------------- resolution
+    def _add_defs(self, obj: ObjectFile, from_archive: bool) -> None:
+        for s in obj.defined_globals():
+            old = self.defs.get(s.name)
+            if old is None or (old.bind == "STB_WEAK" and s.bind == "STB_GLOBAL"):
+                self.defs[s.name] = s
+            elif s.bind == "STB_GLOBAL" and old.bind == "STB_GLOBAL" and not from_archive:
+                raise LinkError(f"multiple definition of '{s.name}' in {old.obj.name} and {obj.name}")
+
+    def _referenced(self, obj: ObjectFile) -> list[Symbol]:
+        out = []
+        for sec in obj.sections.values():
+            if sec.blob is None:
+                continue
+            for r in sec.relocs:
+                if r.symbol.is_global and r.symbol.undefined:
+                    out.append(r.symbol)
+        return out
+
+    def _is_builtin(self, name: str) -> bool:
+        return (name in TABLE_SYMBOLS or name in SLOT_SYMBOLS or name in STUB_SYMBOLS or name == DATA_START
+                or name in self.arch.builtin_symbols)
+
+    def resolve(self) -> None:
+        for obj in self.objects:
+            self._add_defs(obj, False)
+        loaded = list(self.objects)
+        cache: dict = {}
+        pending = [s for o in loaded for s in self._referenced(o)]
+        missing: dict[str, Symbol] = {}
+        while pending:
+            sym = pending.pop(0)
+            name = sym.name
+            if name in self.defs or name in missing:
+                continue
+            if name in STUB_SYMBOLS or (self._is_builtin(name) and name not in STUB_SYMBOLS):
+                continue
+            member = None
+            for ar in self.archives:
+                member = ar.member_defining(name, self.arch, cache)
+                if member is not None:
+                    break
+            if member is None:
+                if sym.bind != "STB_WEAK":
+                    missing[name] = sym
+                continue
+            if member not in loaded:
+                loaded.append(member)
+                self._add_defs(member, True)
+                pending.extend(self._referenced(member))
+            if name not in self.defs:
+                raise LinkError(f"archive index says {member.name} defines '{name}', but it does not")
+        if missing:
+            lines = [f"undefined symbol: {n} (referenced from {s.obj.name})" for n, s in sorted(missing.items())]
+            hint = ""
+            if any(n.startswith("__") for n in missing):
+                hint = "\n(compiler helper functions come from libgcc: pass it with -l $(CC -print-libgcc-file-name))"
+            raise LinkError("\n".join(lines) + hint)
+        self.all_objects = loaded
+        if ENTRY not in self.defs or self.defs[ENTRY].section is None or self.defs[ENTRY].section.blob != "text":
+            raise LinkError(f"undefined symbol: {ENTRY} (the module entry point; define "
+                            f"mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args))")
+        # Byte-function stubs for calls the module does not define itself.
+        for o in loaded:
+            for s in self._referenced(o):
+                if s.name in STUB_SYMBOLS and s.name not in self.defs and s.name not in self.stub_names:
+                    self.stub_names.append(s.name)
+        self.stub_names.sort()
+
+    # ----------------------------------------------------------- helpers for arch modules
+    def unsupported(self, rel: Reloc, why: str = "") -> None:
+        sym = rel.symbol.name or (rel.symbol.section.name if rel.symbol.section else "?")
+        raise LinkError(f"{rel.obj}: unsupported relocation {self.arch.reloc_name(rel.type)} (type {rel.type}) "
+                        f"against symbol '{sym}' in section {rel.section.name} at offset {rel.offset:#x}"
+                        f"{': ' + why if why else ''}")
+
+    def _key(self, sym: Symbol) -> tuple:
+        if sym.is_global and sym.name:
+            return ("name", sym.name)
+        return ("local", id(sym.obj), sym.section.index if sym.section else -1, sym.value, sym.name)
+
+    def need_got(self, sym: Symbol) -> None:
+        self.got.setdefault(self._key(sym), sym)
+
+    def got_offset(self, sym: Symbol) -> int:
+        return self.got_offsets[self._key(sym)]
+
+    def target(self, sym: Symbol) -> Target:
+        """Where a symbol lives (valid after layout)."""
+        name = sym.name
+        if sym.is_global and name:
+            if name in self.defs:
+                sym = self.defs[name]
+            elif name in TABLE_SYMBOLS:
+                return Target(TABLE_SYMBOLS[name], 0, name)
+            elif name in SLOT_SYMBOLS:
+                return Target(KIND_SLOT0 + SLOT_SYMBOLS[name], 0, name)
+            elif name in self.stubs:
+                return Target(KIND_TEXT, self.stubs[name], name)
+            elif name in STUB_SYMBOLS:
+                return Target(KIND_SLOT0 + STUB_SYMBOLS[name], 0, name)
+            elif name == DATA_START:
+                return Target(KIND_BSS, 0, name)
+            elif sym.undefined:
+                if name in self.arch.builtin_symbols:
+                    return self.arch_builtin_target(name)
+                if sym.bind == "STB_WEAK":
+                    return Target(KIND_ABS, 0, name)
+                raise LinkError(f"undefined symbol: {name} (referenced from {sym.obj.name})")
+        if sym.shndx == "SHN_ABS":
+            return Target(KIND_ABS, sym.value, name)
+        if sym.section is None:
+            raise LinkError(f"{sym.obj.name}: symbol '{name or '(section)'}' is in a section that is not "
+                            f"linked (index {sym.shndx})")
+        sec = sym.section
+        return Target(BLOB_KIND[sec.blob], sec.out_offset + sym.value, name or sec.name)
+
+    def arch_builtin_target(self, name: str) -> Target:
+        if name == "_GLOBAL_OFFSET_TABLE_":
+            return Target(KIND_TEXT, self.got_base, name)
+        raise LinkError(f"undefined symbol: {name}")
+
+    def P(self, rel: Reloc) -> tuple[str, int]:
+        return rel.section.blob, rel.section.out_offset + rel.offset
+
+    def read(self, blob: str, off: int, n: int) -> bytes:
+        return bytes(self.blobs[blob][off:off + n])
+
+    def write(self, blob: str, off: int, data: bytes) -> None:
+        b = self.blobs[blob]
+        if off < 0 or off + len(data) > len(b):
+            raise LinkError(f"internal: write outside {blob} at {off:#x}")
+        b[off:off + len(data)] = data
+
+    def read_u16(self, blob: str, off: int) -> int:
+        return struct.unpack_from("<H", self.blobs[blob], off)[0]
+
+    def write_u16(self, blob: str, off: int, v: int) -> None:
+        struct.pack_into("<H", self.blobs[blob], off, v & 0xFFFF)
+
+    def read_u32(self, blob: str, off: int) -> int:
+        return struct.unpack_from("<I", self.blobs[blob], off)[0]
+
+    def write_u32(self, blob: str, off: int, v: int) -> None:
+        struct.pack_into("<I", self.blobs[blob], off, v & 0xFFFFFFFF)
+
+    def read_word(self, blob: str, off: int) -> int:
+        return struct.unpack_from("<Q" if self.word == 8 else "<I", self.blobs[blob], off)[0]
+
+    def write_word(self, blob: str, off: int, v: int) -> None:
+        mask = (1 << (8 * self.word)) - 1
+        struct.pack_into("<Q" if self.word == 8 else "<I", self.blobs[blob], off, v & mask)
+
+    def add_loader_reloc(self, blob: str, off: int, kind: int, rel: Optional[Reloc] = None) -> None:
+        if blob not in ("text", "rodata"):
+            raise LinkError(f"internal: loader relocation in {blob}")
+        if off % self.word:
+            where = f"{rel.obj}: section {rel.section.name} offset {rel.offset:#x}" if rel else f"{blob}+{off:#x}"
+            raise LinkError(f"{where}: absolute pointer is not {self.word}-byte aligned; the loader "
+                            f"can only relocate aligned words")
+        self.loader_relocs.append(LoaderReloc(blob, off, kind))
+
+    def abs_word(self, rel: Reloc, addend: int) -> None:
+        """Pointer-sized absolute word at the relocation = target + addend (loader adds the base)."""
+        blob, off = self.P(rel)
+        t = self.target(rel.symbol)
+        if t.kind == KIND_ABS:
+            self.write_word(blob, off, t.offset + addend)
+            return
+        self.write_word(blob, off, t.offset + addend)
+        self.add_loader_reloc(blob, off, t.kind, rel)
+
+    def require_local(self, rel: Reloc, t: Target) -> None:
+        """PC-relative forms: the target must be in the same blob as the place."""
+        blob, _ = self.P(rel)
+        if t.blob == blob:
+            return
+        sym = rel.symbol.name or t.name
+        if t.kind == KIND_BSS:
+            raise LinkError(
+                f"{rel.obj}: static (PC-relative) reference to bss symbol '{sym}' from section "
+                f"{rel.section.name} (relocation {self.arch.reloc_name(rel.type)}): the module's bss is "
+                f"allocated apart from its code, so it cannot be reached PC-relatively. Make the variable "
+                f"non-static (globals are reached through the GOT) or allocate it at run time.")
+        what = {KIND_ABS: "an absolute symbol"}.get(t.kind, f"'{t.name}' ({t.blob or 'firmware'})")
+        raise LinkError(f"{rel.obj}: PC-relative relocation {self.arch.reloc_name(rel.type)} from {blob} "
+                        f"to {what} in section {rel.section.name} at offset {rel.offset:#x} cannot be "
+                        f"resolved: target is not in {blob}")
+
+    # ----------------------------------------------------------- layout
+    def layout(self) -> None:
+        arch = self.arch
+        secs = [s for o in self.all_objects for s in sorted(o.sections.values(), key=lambda s: s.index)]
+        for o in self.all_objects:
+            for s in sorted(o.sections.values(), key=lambda s: s.index):
+                for r in s.relocs:
+                    arch.scan(self, r)
+        if DATA_START in self.defs:
+            raise LinkError(f"{self.defs[DATA_START].obj.name}: '{DATA_START}' is reserved for the linker")
+        text_secs = [s for s in secs if s.blob == "text"]
+        bss_secs = [s for s in secs if s.blob == "bss"]
+        ro_secs = [s for s in secs if s.blob == "rodata"]
+        # bss first: its size decides whether an anchor GOT word is needed.
+        off = 0
+        for s in bss_secs:
+            off = _align(off, s.align)
+            s.out_offset = off
+            off += s.size
+        self.bss_size = off
+        uses_data_start = any(r.symbol.name == DATA_START for o in self.all_objects
+                              for s in o.sections.values() if s.blob for r in s.relocs)
+        if (uses_data_start or ro_secs) and self.bss_size == 0:
+            self.bss_size = self.word
+        if self.bss_size:
+            # A relocated text word equal to the bss base keeps the block alive on
+            # firmware that scans text (GC-heap text, all versions).
+            self.need_got(Symbol(DATA_START, self.objects[0], None, 0, "STB_GLOBAL", "STT_NOTYPE", "SHN_UNDEF"))
+        self.bss_size = _align(self.bss_size, self.word)
+        off = 0
+        for s in ro_secs:
+            off = _align(off, s.align)
+            s.out_offset = off
+            off += s.size
+        rodata = bytearray(off)
+        for s in ro_secs:
+            rodata[s.out_offset:s.out_offset + s.size] = s.data
+        # text
+        items = arch.text_layout(self, text_secs)
+        off = arch.trampoline_size
+        placed: list[tuple[int, bytes]] = []
+        got_keys: list[tuple] = []
+        for it in items:
+            if it == GOT:
+                off = _align(off, self.word)
+                self.got_base = off
+                off += self.word * len(self.got)
+            elif it == STUBS:
+                for name in self.stub_names:
+                    st = arch.stub(STUB_SYMBOLS[name])
+                    if st is None:
+                        continue
+                    code, word_off = st
+                    off = _align(off, max(arch.stub_align, self.word))
+                    self.stubs[name] = off
+                    placed.append((off, code))
+                    self._stub_relocs.append((off + word_off, KIND_SLOT0 + STUB_SYMBOLS[name]))
+                    off += len(code)
+            else:
+                off = _align(off, max(it.align, arch.text_align if it.flags & 4 else 1))
+                it.out_offset = off
+                placed.append((off, bytes(it.data)))
+                off += it.size
+        text = bytearray(_align(off, self.word))
+        for o, data in placed:
+            text[o:o + len(data)] = data
+        self.blobs["text"] = text
+        self.blobs["rodata"] = rodata
+        for s in secs:
+            if s.blob and s.out_offset < 0:
+                raise LinkError(f"internal: section {s} not placed by arch text_layout")
+        # GOT: externals first, then text, rodata, bss (merges well in the stream).
+        keyed = [(k, self.target(sym)) for k, sym in self.got.items()]
+        keyed.sort(key=lambda kt: (0 if kt[1].kind >= 6 else 1, kt[1].kind if kt[1].kind <= 2 else 0,
+                                   kt[1].kind, kt[1].offset, str(kt[0])))
+        for i, (k, t) in enumerate(keyed):
+            woff = self.got_base + i * self.word
+            self.got_offsets[k] = woff
+            self.write_word("text", woff, t.offset)
+            if t.kind != KIND_ABS:
+                self.add_loader_reloc("text", woff, t.kind)
+        for woff, kind in self._stub_relocs:
+            self.add_loader_reloc("text", woff, kind)
+        entry = self.target(self.defs[ENTRY])
+        tramp = arch.trampoline(entry.offset & ~1)
+        if len(tramp) != arch.trampoline_size:
+            raise LinkError("internal: trampoline size mismatch")
+        text[0:len(tramp)] = tramp
+
+    def relocate(self) -> None:
+        for o in self.all_objects:
+            for s in sorted(o.sections.values(), key=lambda s: s.index):
+                if s.blob in ("text", "rodata"):
+                    for r in s.relocs:
+                        if r.type in self.arch.ignored_types:
+                            continue
+                        self.arch.apply(self, r)
+                elif s.blob == "bss" and s.relocs:
+                    raise LinkError(f"{o.name}: relocations in bss section {s.name}")
+
+    def link(self) -> MpyImage:
+        self.resolve()
+        self.layout()
+        self.relocate()
+        return MpyImage(self.arch.mpy_arch, self.word, self.qstrs, bytes(self.blobs["text"]),
+                        bytes(self.blobs["rodata"]), self.bss_size, self.loader_relocs)
