@@ -54,14 +54,14 @@ emlc_err_t emlc_fft_init(emlc_fft_t *f, float *table, size_t table_len, size_t n
         const size_t rem = p & (n_max - 1);
         const float u = (float)rem * inv;           /* exact: rem < 2^24 */
         const float g = (float)(n_max - rem) * inv; /* 1 - u, exact */
-        float v;
-        switch (oct) {
-            case 0: v = emlc_fft_sin8(u); break;         /* [0, pi/4) */
-            case 1: v = emlc_fft_cos8(g); break;         /* [pi/4, pi/2): sin = cos(pi/2 - a) */
-            case 2: v = emlc_fft_cos8(u); break;         /* [pi/2, 3pi/4): sin = cos(a - pi/2) */
-            case 3: v = emlc_fft_sin8(g); break;         /* [3pi/4, pi): sin = sin(pi - a) */
-            case 4: v = 0.0f - emlc_fft_sin8(u); break;  /* [pi, 5pi/4); 0 - keeps sin(pi) = +0 */
-            default: v = 0.0f - emlc_fft_cos8(g); break; /* [5pi/4, 3pi/2) */
+        /* Octants 0..5 of [0, 3pi/2): with a = (pi/4)(oct + u),
+         *   0: sin(pi/4 u)   1: cos(pi/4 (1-u))   2: cos(pi/4 u)   3: sin(pi/4 (1-u)),
+         *   4, 5: minus octants 0, 1 (sin(a + pi) = -sin a).
+         * Odd octants use 1-u; octants 1, 2, 5 use cos. "0 -" keeps sin(pi) = +0. */
+        const float w = (oct & 1u) ? g : u;
+        float v = (((oct + 1u) >> 1) & 1u) ? emlc_fft_cos8(w) : emlc_fft_sin8(w);
+        if (oct >= 4u) {
+            v = 0.0f - v;
         }
         table[k] = v;
     }

@@ -120,8 +120,50 @@ def run_sanitized(test_file: str, timeout: float = 120.0) -> subprocess.Complete
         raise RuntimeError("gcc has no libasan.so: cannot run the sanitized build")
     build(sanitize=True)  # compile errors surface here, not as a confusing child failure
     cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-p", "no:xdist",
-           "-k", "not sanitized", test_file]
+           "-k", "not sanitized and not cross_compiles", test_file]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=str(ROOT))
+
+
+# Cross compilers the natmods use (flags as in MicroPython's dynruntime.mk) -> (gcc argv, nm).
+CROSS: dict[str, tuple[list[str], str]] = {
+    "armv6m": (["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0"], "arm-none-eabi-nm"),
+    "armv7emsp": (["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"],
+                  "arm-none-eabi-nm"),
+    "rv32imc": (["riscv64-unknown-elf-gcc", "-march=rv32imac", "-mabi=ilp32", "-ffreestanding"], "riscv64-unknown-elf-nm"),
+    "xtensa": (["xtensa-lx106-elf-gcc", "-mforce-l32", "-ffreestanding"], "xtensa-lx106-elf-nm"),
+}
+CROSS_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Os", "-fno-common", "-c"]
+
+
+def cross_undefined(source: str, arch: str) -> set[str]:
+    """Compile cores/<source> for arch with the strict flags (raises with the compiler output on any
+    warning) and return the undefined symbols of the object (runtime helpers, memset, ...)."""
+    gcc, nm = CROSS[arch]
+    with tempfile.TemporaryDirectory() as d:
+        obj = Path(d) / "out.o"
+        r = subprocess.run([*gcc, *CROSS_FLAGS, "-I", str(CORES), str(CORES / source), "-o", str(obj)],
+                           capture_output=True, text=True)
+        if r.returncode != 0 or r.stderr.strip():
+            raise AssertionError(f"{arch} {source}: {r.stderr}")
+        out = subprocess.run([nm, "-u", str(obj)], check=True, capture_output=True, text=True).stdout
+    return {line.split()[-1] for line in out.splitlines() if line.strip()}
+
+
+def is_double_or_div_helper(sym: str) -> bool:
+    """Runtime helpers for double-precision maths or integer/float division (libgcc names)."""
+    s = sym.lower()
+    return "div" in s or s.startswith("__aeabi_d") or "f2d" in s or "df" in s.rsplit("_", 1)[-1]
+
+
+def check_portable(source: str, allow_div: bool = False) -> None:
+    """Every cross compiler: clean build; only compiler-runtime helpers and mem* are referenced
+    (no libm); no double-precision helpers; no division helpers unless allow_div."""
+    for arch in CROSS:
+        undef = cross_undefined(source, arch)
+        bad = {u for u in undef if not (u.startswith("__") or u in ("memset", "memcpy", "memmove"))}
+        assert not bad, (arch, source, bad)
+        heavy = {u for u in undef if is_double_or_div_helper(u) and not (allow_div and "div" in u.lower())}
+        assert not heavy, (arch, source, heavy)
 
 
 def fptr(a) -> int:

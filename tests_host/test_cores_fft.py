@@ -163,6 +163,13 @@ def test_errors() -> None:
     assert R(C.byref(f), fptr(re), 64, fptr(out_re), fptr(out_im), 33) == OK
 
 
+def test_cross_compiles() -> None:
+    """cores/emlc_fft.c builds warning-free with -std=c99 -Wall -Wextra -Werror -pedantic -Os for armv6m
+    (cortex-m0), armv7emsp, rv32imc and xtensa (lx106), needs no libm, and uses no double-precision
+    helpers (no division and no double anywhere)."""
+    cdsp.check_portable("emlc_fft.c")
+
+
 def test_sanitized() -> None:
     """This file's tests again, in a child process, on the -fsanitize=address,undefined build."""
     if cdsp.SANITIZED:

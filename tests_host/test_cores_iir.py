@@ -131,6 +131,13 @@ def test_errors() -> None:
     assert L.emlc_iir_reset(C.byref(IirT())) == ERR_NULL
 
 
+def test_cross_compiles() -> None:
+    """cores/emlc_iir.c builds warning-free with -std=c99 -Wall -Wextra -Werror -pedantic -Os for armv6m
+    (cortex-m0), armv7emsp, rv32imc and xtensa (lx106), needs no libm, and uses no double-precision
+    helpers (no division and no double anywhere)."""
+    cdsp.check_portable("emlc_iir.c")
+
+
 def test_sanitized() -> None:
     """This file's tests again, in a child process, on the -fsanitize=address,undefined build."""
     if cdsp.SANITIZED:

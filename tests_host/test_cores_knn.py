@@ -271,6 +271,13 @@ def test_errors() -> None:
     assert res[0].dist == 0 and res[0].index == 0 and res[0].label == 1
 
 
+def test_cross_compiles() -> None:
+    """cores/emlc_knn.c builds warning-free with -std=c99 -Wall -Wextra -Werror -pedantic -Os for armv6m
+    (cortex-m0), armv7emsp, rv32imc and xtensa (lx106), needs no libm, and uses no double-precision
+    helpers (division only in emlc_knn_init (capacity check), never per item)."""
+    cdsp.check_portable("emlc_knn.c", allow_div=True)
+
+
 def test_sanitized() -> None:
     """This file's tests again, in a child process, on the -fsanitize=address,undefined build."""
     if cdsp.SANITIZED:
