@@ -1,0 +1,100 @@
+# natmod.mk -- build rules for MicroPython dynamic native modules with this
+# project's own toolchain (toolchain/include/py/dynruntime.h + mpyld).
+#
+# Use from a Makefile:
+#   PYTHON := .venv/bin/python
+#   include toolchain/natmod.mk
+#   $(eval $(call NATMOD_MODULE,<modname>,<c sources>,<extra cflags>))
+#   all: $(NATMOD_ALL)
+#
+# Defines dist/<arch>/<modname>.mpy for every arch in NATMOD_ARCHES (objects
+# in build/<arch>/<modname>/) and appends them to NATMOD_ALL; also the phony
+# targets natmod-<modname> and natmod-<arch> and `toolchains`.
+# Overridable: NATMOD_DIST (dist), NATMOD_BUILD (build), NATMOD_ARCHES,
+# NATMOD_CC_<arch>, NATMOD_CFLAGS_<arch>, NATMOD_LIBS_<arch>.
+
+NATMOD_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+PYTHON ?= .venv/bin/python
+NATMOD_DIST ?= dist
+NATMOD_BUILD ?= build
+NATMOD_ARCHES ?= x64 armv6m armv7m armv7emsp xtensa xtensawin rv32imc
+NATMOD_ALL ?=
+
+MPYLD = PYTHONPATH=$(NATMOD_DIR)$${PYTHONPATH:+:$$PYTHONPATH} $(PYTHON) -m mpyld
+NATMOD_MPYLD_SRC := $(wildcard $(NATMOD_DIR)/mpyld/*.py)
+NATMOD_HEADERS := $(wildcard $(NATMOD_DIR)/include/py/*.h)
+
+# Flags every arch gets.  -fpic: the code is position independent and reaches
+# globals through the GOT; -fno-common: no COMMON symbols; no unwind tables.
+NATMOD_CFLAGS_COMMON := -std=c99 -Os -Wall -Wextra -Werror -ffreestanding -fpic -fno-common \
+    -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-exceptions -U_FORTIFY_SOURCE \
+    -DNDEBUG -DNO_QSTR -I$(NATMOD_DIR)/include -MMD -MP
+
+include $(NATMOD_DIR)/arch/x64.mk
+include $(NATMOD_DIR)/arch/armv6m.mk
+include $(NATMOD_DIR)/arch/armv7m.mk
+include $(NATMOD_DIR)/arch/armv7emsp.mk
+include $(NATMOD_DIR)/arch/rv32imc.mk
+-include $(NATMOD_DIR)/arch/xtensa.mk
+-include $(NATMOD_DIR)/arch/xtensawin.mk
+
+# An arch .mk file sets, for arch A:
+#   NATMOD_CC_A       compiler command (first word is checked by `toolchains`)
+#   NATMOD_CFLAGS_A   arch flags (added after NATMOD_CFLAGS_COMMON)
+#   NATMOD_LIBS_A     archives for mpyld -l (libgcc/libm); recursively expanded
+#   NATMOD_PKG_A      Debian package that provides the compiler
+#   NATMOD_COMPILE_A  optional: recipe text compiling $< to $@ with extra flags
+#                     in $(NATMOD_XFLAGS) (default: CC CFLAGS XFLAGS -c)
+
+# Arches whose .mk file is present (xtensa*.mk may be absent).
+NATMOD_BUILD_ARCHES = $(foreach a,$(NATMOD_ARCHES),$(if $(NATMOD_CC_$(a))$(NATMOD_COMPILE_$(a)),$(a)))
+
+# Stop with the install command if an arch's compiler is missing.
+natmod_need_cc = [ -n "$(firstword $(NATMOD_CC_$(1)))" ] && command -v $(firstword $(NATMOD_CC_$(1))) >/dev/null 2>&1 || { \
+    echo "error: compiler '$(firstword $(NATMOD_CC_$(1)))' for arch $(1) not found; install the Debian package $(NATMOD_PKG_$(1)): apt-get install -y $(NATMOD_PKG_$(1))" >&2; exit 1; }
+
+# $(1)=module $(2)=source $(3)=extra cflags $(4)=arch
+define NATMOD_OBJ_RULE
+$(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(2))).o: $(2) $(NATMOD_BUILD)/qstrs/$(1).h
+	@mkdir -p $$(@D)
+	@$$(call natmod_need_cc,$(4))
+	$$(if $$(NATMOD_COMPILE_$(4)),$$(NATMOD_COMPILE_$(4)),$$(NATMOD_CC_$(4)) $$(NATMOD_CFLAGS_COMMON) $$(NATMOD_CFLAGS_$(4)) $$(NATMOD_XFLAGS) -c -o $$@ $$<)
+$(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(2))).o: NATMOD_XFLAGS := '-DMP_CONFIGFILE="$(abspath $(NATMOD_BUILD)/qstrs/$(1).h)"' $(3)
+-include $(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(2))).d
+endef
+
+# $(1)=module $(2)=sources $(3)=extra cflags $(4)=arch
+define NATMOD_ARCH_RULES
+$(foreach s,$(2),$(eval $(call NATMOD_OBJ_RULE,$(1),$(s),$(3),$(4))))
+$(NATMOD_DIST)/$(4)/$(1).mpy: $(foreach s,$(2),$(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(s))).o) $(NATMOD_BUILD)/qstrs/$(1).h $(NATMOD_MPYLD_SRC)
+	@mkdir -p $$(@D)
+	$$(MPYLD) link --arch $(4) --qstrs $(NATMOD_BUILD)/qstrs/$(1).h -o $$@ $(foreach s,$(2),$(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(s))).o) $$(foreach l,$$(NATMOD_LIBS_$(4)),-l $$(l))
+NATMOD_ALL += $(NATMOD_DIST)/$(4)/$(1).mpy
+natmod-$(1): $(NATMOD_DIST)/$(4)/$(1).mpy
+natmod-$(4): $(NATMOD_DIST)/$(4)/$(1).mpy
+endef
+
+# $(1)=module name $(2)=C sources $(3)=extra cflags
+define NATMOD_MODULE
+$(NATMOD_BUILD)/qstrs/$(1).h: $(2) $(NATMOD_MPYLD_SRC)
+	@mkdir -p $$(@D)
+	$$(MPYLD) qstrs -o $$@ $(2)
+.PHONY: natmod-$(1)
+$(foreach a,$(NATMOD_BUILD_ARCHES),$(eval $(call NATMOD_ARCH_RULES,$(1),$(2),$(3),$(a))))
+endef
+
+.PHONY: toolchains $(foreach a,$(NATMOD_ARCHES),natmod-$(a))
+
+# Check every arch's compiler; as root install what is missing with apt-get,
+# otherwise stop with the exact command.
+toolchains:
+	@missing=""; \
+	$(foreach a,$(NATMOD_BUILD_ARCHES),command -v $(firstword $(NATMOD_CC_$(a))) >/dev/null 2>&1 || { echo "arch $(a): '$(firstword $(NATMOD_CC_$(a)))' missing (Debian package $(NATMOD_PKG_$(a)))"; missing="$$missing $(NATMOD_PKG_$(a)) $(NATMOD_PKG_EXTRA_$(a))"; };) \
+	if [ -n "$$missing" ]; then \
+	    pkgs=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        echo "installing: $$pkgs"; apt-get update && apt-get install -y $$pkgs; \
+	    else \
+	        echo "error: missing cross toolchains; run as root: apt-get install -y $$pkgs" >&2; exit 1; \
+	    fi; \
+	else echo "toolchains: all present for $(NATMOD_ARCHES)"; fi
