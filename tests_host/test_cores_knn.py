@@ -233,6 +233,9 @@ def test_errors() -> None:
     fx = x.astype(np.float32)
     res = (KnnResult * 5)()
     out = C.c_int16()
+    # a zeroed (never initialised) store is rejected, not dereferenced
+    assert L.emlc_knn_add_i16(C.byref(KnnT()), fptr(x), 3, 1) == ERR_NULL
+    assert L.emlc_knn_kneighbors_f32(C.byref(KnnT()), fptr(fx), 3, 1, C.addressof(res)) == ERR_NULL
     kn, pr = L.emlc_knn_kneighbors_i16, L.emlc_knn_predict_i16
     assert kn(C.byref(m), fptr(x), 3, 1, C.addressof(res)) == ERR_STATE  # empty store
     assert pr(C.byref(m), fptr(x), 3, 1, C.addressof(res), C.addressof(out)) == ERR_STATE
