@@ -8,7 +8,8 @@ import numpy as np
 from . import keys as K
 from .errors import ConversionError
 from .neighbors import KnnModel
-from .trees import (LEAF_CLASS, LEAF_PROBA, LEAF_PROBA8, LEAF_VALUE, MAX_LEAVES, MAX_NODES, TreeModel)
+from .trees import (LEAF_CLASS, LEAF_PROBA, LEAF_PROBA8, LEAF_VALUE, MAX_LEAVES, MAX_NODES,
+                    MAX_OUTPUTS, TreeModel)
 
 TREE_CLASSIFIERS = ("DecisionTreeClassifier", "RandomForestClassifier", "ExtraTreesClassifier")
 TREE_REGRESSORS = ("DecisionTreeRegressor", "RandomForestRegressor", "ExtraTreesRegressor")
@@ -84,8 +85,8 @@ def _convert_trees(estimator: object, kind: str, dtype: str, leaf_bits: Optional
     n_features = int(estimator.n_features_in_)
     n_classes = int(estimator.n_classes_) if is_classifier else 0
     leaf_kind = _leaf_kind(is_classifier, leaf_bits)
-    if leaf_kind == LEAF_CLASS and n_classes > 256:
-        raise ConversionError("leaf_bits=0 stores class indices in uint8: at most 256 classes")
+    if n_classes > MAX_OUTPUTS:
+        raise ConversionError(f"{n_classes} classes: the device supports at most {MAX_OUTPUTS}")
     trees = [e.tree_ for e in sub]
 
     scale = offset = None

@@ -17,12 +17,11 @@ from .errors import ModelFormatError
 from .neighbors import KnnModel, KnnProblem
 from .numbers import decimal_to_float32, format_float32
 from .trees import (LEAF_CLASS, LEAF_KIND_NAMES, LEAF_PROBA, LEAF_PROBA8, LEAF_VALUE, MAX_LEAVES,
-                    MAX_NODES, ModelProblem, TreeModel, leaf_width)
+                    MAX_NODES, MAX_OUTPUTS, ModelProblem, TreeModel, leaf_width)
 
 VERSION = 1
 _INT = re.compile(r"^[+-]?\d+$")
 _DEC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-HEADER_KINDS = ("v", "d", "k", "f", "c", "o", "s", "q", "knn")
 
 
 # ---- writing ---------------------------------------------------------------------------------
@@ -120,73 +119,79 @@ class _Reader:
         return v
 
 
+DATA_KINDS = ("l", "lp", "r", "n", "q", "i")
+OUR_HEADER_KINDS = ("v", "d", "k", "f", "c", "o", "s", "lb", "knn")
+EXTENSION_KINDS = ("d", "k", "o", "q", "lp", "s", "knn", "i")
+
+
 def read(text: str, path: Optional[str] = None) -> Union[TreeModel, KnnModel]:
     rd = _Reader(text, path)
     if not rd.recs:
         raise rd.err("empty file: no records", 1)
-    first = rd.recs[0]
-    if first.kind == "v":
-        rd.nfields(first, 1)
-        version = rd.int(first, 0, 0, 2 ** 31 - 1, "format version")
+    heads = _headers(rd)
+    if "v" in heads:
+        v = heads["v"]
+        rd.nfields(v, 1)
+        version = rd.int(v, 0, 0, 2 ** 31 - 1, "format version")
         if version != VERSION:
-            raise rd.err(f"unsupported format version {version} (this reader knows {VERSION})", first.line)
-        if any(r.kind == "knn" for r in rd.recs):
-            return _read_knn(rd)
-        return _read_trees(rd)
-    for r in rd.recs[1:]:
-        if r.kind == "v":
-            raise rd.err("the 'v' line must be the first line", r.line)
-    if not any(r.kind == "f" for r in rd.recs):
-        raise rd.err(f"not a model file: first record kind {first.kind!r}, expected 'v' (emlmpy) "
-                     "or 'f' (emlearn)", first.line)
-    return _read_emlearn(rd)
+            raise rd.err(f"unsupported format version {version} (this reader knows {VERSION})", v.line)
+        if "knn" in heads:
+            return _read_knn(rd, heads)
+        return _read_trees(rd, heads)
+    for r in rd.recs:
+        if r.kind in EXTENSION_KINDS or r.kind == "v":
+            raise rd.err(f"'{r.kind}' line without a preceding 'v' line", r.line)
+    if "f" not in heads:
+        raise rd.err(f"not a model file: first record kind {rd.recs[0].kind!r}, expected 'v' (emlmpy) "
+                     "or 'f' (emlearn)", rd.recs[0].line)
+    return _read_emlearn(rd, heads)
 
 
-def _headers(rd: _Reader, data_kinds: tuple) -> Dict[str, _Rec]:
-    """Header records by kind (each at most once, all before the first data line), except q."""
+def _headers(rd: _Reader) -> Dict[str, _Rec]:
+    """Header records by kind: each at most once and before the first data line (l, lp, r, n,
+    q, i); our extension kinds only after the `v` line."""
     heads: Dict[str, _Rec] = {}
-    seen_data = False
-    for r in rd.recs[1:]:
-        if r.kind in data_kinds:
-            seen_data = True
-        elif r.kind in HEADER_KINDS:
-            if seen_data:
-                raise rd.err(f"header line '{r.kind}' after the first data line", r.line)
-            if r.kind != "q":
-                if r.kind in heads:
-                    raise rd.err(f"duplicate '{r.kind}' line (first on line {heads[r.kind].line})", r.line)
-                heads[r.kind] = r
-            if r.kind == "v":
-                raise rd.err("the 'v' line must be the first line", r.line)
+    first_data: Optional[_Rec] = None
+    has_v = any(r.kind == "v" for r in rd.recs)
+    for r in rd.recs:
+        if r.kind in DATA_KINDS:
+            if first_data is None:
+                first_data = r
+        elif r.kind in OUR_HEADER_KINDS:
+            if first_data is not None:
+                raise rd.err(f"header line '{r.kind}' after the first data line (line {first_data.line})",
+                             r.line)
+            if r.kind in heads:
+                raise rd.err(f"duplicate '{r.kind}' line (first on line {heads[r.kind].line})", r.line)
+            if r.kind in EXTENSION_KINDS and has_v and "v" not in heads:
+                raise rd.err(f"'{r.kind}' line before the 'v' line", r.line)
+            heads[r.kind] = r
     return heads
 
 
-def _require(rd: _Reader, heads: Dict[str, _Rec], kinds: str) -> None:
-    for k in kinds.split():
-        if k not in heads:
-            raise rd.err(f"missing '{k}' line before the data lines", None if not rd.recs else rd.recs[0].line)
+def _one_int(rd: _Reader, r: _Rec, lo: int, hi: int, what: str) -> int:
+    rd.nfields(r, 1)
+    return rd.int(r, 0, lo, hi, what)
 
 
 def _read_quant(rd: _Reader, n_features: int, dtype: str):
+    """q lines come in feature order; features without one get scale 1, offset 0."""
     qs = [r for r in rd.recs if r.kind == "q"]
     if dtype == "float":
         if qs:
             raise rd.err("'q' lines are only allowed in int16 models", qs[0].line)
         return None, None, []
-    scale = np.full(n_features, np.nan, dtype=np.float32)
-    offset = np.full(n_features, np.nan, dtype=np.float32)
+    scale = np.ones(n_features, dtype=np.float32)
+    offset = np.zeros(n_features, dtype=np.float32)
     lines = [0] * n_features
-    for r in qs:
+    for j, r in enumerate(qs):
         rd.nfields(r, 3)
         f = rd.int(r, 0, 0, n_features - 1, "feature")
-        if lines[f]:
-            raise rd.err(f"duplicate 'q' line for feature {f} (first on line {lines[f]})", r.line)
+        if f != j:
+            raise rd.err(f"'q' lines must come in feature order: expected feature {j}, found {f}", r.line)
         scale[f] = rd.f32(r, 1, "scale")
         offset[f] = rd.f32(r, 2, "offset")
         lines[f] = r.line
-    missing = [f for f in range(n_features) if not lines[f]]
-    if missing:
-        raise rd.err(f"int16 model lacks a 'q' line for feature {missing[0]}", qs[-1].line if qs else None)
     return scale, offset, lines
 
 
@@ -202,30 +207,42 @@ def _count_error(rd: _Reader, kind: str, expected: int, found: int, decl: _Rec) 
                   f"found {found}", rd.last_line)
 
 
-def _read_trees(rd: _Reader) -> TreeModel:
-    heads = _headers(rd, ("l", "lp", "r", "n"))
-    _require(rd, heads, "d k f c s")
-    dtype = _dtype(rd, heads["d"])
-    rd.nfields(heads["k"], 1)
-    leaf_kind = rd.int(heads["k"], 0, 0, 255, "leaf kind")
+def _read_trees(rd: _Reader, heads: Dict[str, _Rec]) -> TreeModel:
+    """Our tree format: `f` and `k` required, `o` required unless value leaves, `d` defaults to
+    float, `c` and `s` optional (checked when present)."""
+    for k in ("f", "k"):
+        if k not in heads:
+            raise rd.err(f"missing '{k}' line before the data lines", heads["v"].line)
+    dtype = _dtype(rd, heads["d"]) if "d" in heads else "float"
+    leaf_kind = _one_int(rd, heads["k"], 0, 255, "leaf kind")
     if leaf_kind not in LEAF_KIND_NAMES:
         raise rd.err(f"unknown leaf kind {leaf_kind} (0..3)", heads["k"].line)
-    rd.nfields(heads["f"], 1)
-    n_features = rd.int(heads["f"], 0, 1, 65535, "n_features")
-    rd.nfields(heads["c"], 1)
-    n_classes = rd.int(heads["c"], 0, 0, 65535, "n_classes")
-    if (leaf_kind == LEAF_VALUE) != (n_classes == 0):
-        raise rd.err("n_classes must be 0 exactly for value (regression) leaves", heads["c"].line)
-    n_outputs = max(n_classes, 1)
+    n_features = _one_int(rd, heads["f"], 1, 65535, "n_features")
     if "o" in heads:
-        rd.nfields(heads["o"], 1)
-        if rd.int(heads["o"], 0, 0, 65535, "n_outputs") != n_outputs:
-            raise rd.err(f"n_outputs must be {n_outputs} for c,{n_classes}", heads["o"].line)
-    s = heads["s"]
-    rd.nfields(s, 3)
-    n_trees = rd.int(s, 0, 1, 65535, "n_trees")
-    n_nodes = rd.int(s, 1, 0, MAX_NODES, "n_nodes")
-    n_leaves = rd.int(s, 2, 1, MAX_LEAVES, "n_leaves")
+        n_outputs = _one_int(rd, heads["o"], 1, 65535, "n_outputs")
+    elif leaf_kind == LEAF_VALUE:
+        n_outputs = 1
+    else:
+        raise rd.err("missing 'o' line (n_outputs) before the data lines", heads["k"].line)
+    if leaf_kind == LEAF_VALUE and n_outputs != 1:
+        raise rd.err("value (regression) leaves need n_outputs 1", heads["o"].line)
+    n_classes = 0 if leaf_kind == LEAF_VALUE else n_outputs
+    if "c" in heads and _one_int(rd, heads["c"], 0, 65535, "n_classes") != n_classes:
+        raise rd.err(f"n_classes must be {n_classes} for leaf kind {leaf_kind} with n_outputs {n_outputs}",
+                     heads["c"].line)
+    counted = {k: sum(1 for r in rd.recs if r.kind in k) for k in (("r",), ("n",), ("l", "lp"))}
+    s = heads.get("s")
+    if s is not None:
+        rd.nfields(s, 3)
+        n_trees = rd.int(s, 0, 1, 65535, "n_trees")
+        n_nodes = rd.int(s, 1, 0, MAX_NODES, "n_nodes")
+        n_leaves = rd.int(s, 2, 1, MAX_LEAVES, "n_leaves")
+    else:
+        n_trees, n_nodes, n_leaves = counted[("r",)], counted[("n",)], counted[("l", "lp")]
+        s = heads["v"]
+        if n_nodes > MAX_NODES or n_leaves > MAX_LEAVES or not 1 <= n_trees <= 65535 or n_leaves < 1:
+            raise rd.err(f"counts outside the limits: {n_trees} trees, {n_nodes} nodes, {n_leaves} leaves",
+                         rd.last_line)
     scale, offset, q_lines = _read_quant(rd, n_features, dtype)
     width = leaf_width(leaf_kind, n_outputs)
 
@@ -257,9 +274,10 @@ def _read_trees(rd: _Reader) -> TreeModel:
             i = len(lines["l"])
             if i >= n_leaves:
                 raise rd.err(f"more leaf lines than the {n_leaves} declared on line {s.line}", r.line)
-            want = "l" if leaf_kind == LEAF_CLASS else "lp"
-            if r.kind != want:
-                raise rd.err(f"leaf kind {leaf_kind} uses '{want}' lines, found '{r.kind}'", r.line)
+            if leaf_kind in (LEAF_PROBA, LEAF_PROBA8) and r.kind != "lp":
+                raise rd.err(f"leaf kind {leaf_kind} uses 'lp' lines, found '{r.kind}'", r.line)
+            if leaf_kind == LEAF_CLASS and r.kind != "l":
+                raise rd.err(f"class leaves use 'l' lines, found '{r.kind}'", r.line)
             rd.nfields(r, width)
             if leaf_kind in (LEAF_CLASS, LEAF_PROBA8):
                 for j in range(width):
@@ -291,16 +309,14 @@ def _check_trees(rd: _Reader, model: TreeModel, n_lines: List[int], r_lines: Lis
         raise rd.err(p.message, line) from None
 
 
-def _read_knn(rd: _Reader) -> KnnModel:
-    heads = _headers(rd, ("i",))
-    _require(rd, heads, "knn d")
+def _read_knn(rd: _Reader, heads: Dict[str, _Rec]) -> KnnModel:
     h = heads["knn"]
     rd.nfields(h, 4)
     n_items = rd.int(h, 0, 1, 2 ** 31 - 1, "n_items")
     n_features = rd.int(h, 1, 1, 65535, "n_features")
     k = rd.int(h, 2, 1, 65535, "k")
     n_classes = rd.int(h, 3, 1, 65535, "n_classes")
-    dtype = _dtype(rd, heads["d"])
+    dtype = _dtype(rd, heads["d"]) if "d" in heads else "float"
     scale, offset, q_lines = _read_quant(rd, n_features, dtype)
     recs = [r for r in rd.recs if r.kind == "i"]
     if len(recs) > n_items:
@@ -329,31 +345,23 @@ def _read_knn(rd: _Reader) -> KnnModel:
 
 
 # ---- emlearn's CSV ---------------------------------------------------------------------------
-def _read_emlearn(rd: _Reader) -> TreeModel:
-    heads: Dict[str, _Rec] = {}
-    for r in rd.recs:
-        if r.kind in ("f", "c", "lb"):
-            if r.kind in heads:
-                raise rd.err(f"duplicate '{r.kind}' line (first on line {heads[r.kind].line})", r.line)
-            heads[r.kind] = r
-    for k in ("f", "c", "lb"):
-        if k not in heads:
-            raise rd.err(f"emlearn file lacks its '{k}' line", None)
-    for k in ("f", "c", "lb"):
-        rd.nfields(heads[k], 1)
-    n_features = rd.int(heads["f"], 0, 1, 65535, "n_features")
-    n_classes = rd.int(heads["c"], 0, 0, 65535, "n_classes")
-    leaf_bits = rd.int(heads["lb"], 0, 0, 32, "leaf_bits")
+def _read_emlearn(rd: _Reader, heads: Dict[str, _Rec]) -> TreeModel:
+    """emlearn's CSV: `f` and `c` required, `lb` defaults to 0."""
+    if "c" not in heads:
+        raise rd.err("emlearn file lacks its 'c' line", heads["f"].line)
+    n_features = _one_int(rd, heads["f"], 1, 65535, "n_features")
+    n_classes = _one_int(rd, heads["c"], 0, 65535, "n_classes")
+    leaf_bits = _one_int(rd, heads["lb"], 0, 32, "leaf_bits") if "lb" in heads else 0
     if n_classes == 0:
         leaf_kind = LEAF_VALUE
-    elif leaf_bits == 0:
+    elif leaf_bits in (0, 32):
         leaf_kind = LEAF_CLASS
     elif 1 <= leaf_bits <= 8:
         leaf_kind = LEAF_PROBA8
     else:
-        raise rd.err(f"unsupported leaf_bits {leaf_bits} for a classifier (0 or 1..8)", heads["lb"].line)
-    if leaf_kind == LEAF_CLASS and n_classes > 256:
-        raise rd.err("class leaves hold at most 256 classes", heads["c"].line)
+        raise rd.err(f"unsupported leaf_bits {leaf_bits} for a classifier (0, 1..8 or 32)", heads["lb"].line)
+    if n_classes > MAX_OUTPUTS:
+        raise rd.err(f"{n_classes} classes: at most {MAX_OUTPUTS}", heads["c"].line)
     n_outputs = max(n_classes, 1)
     width = leaf_width(leaf_kind, n_outputs)
 
@@ -388,10 +396,7 @@ def _read_emlearn(rd: _Reader) -> TreeModel:
             rd.nfields(r, 4)
             i = len(feats)
             feats.append(rd.int(r, 0, 0, n_features - 1, "feature"))
-            t = rd.f32(r, 1, "threshold", finite=False)
-            if np.isnan(t):
-                raise rd.err("threshold is NaN", r.line)
-            thr.append(t)
+            thr.append(rd.f32(r, 1, "threshold"))
             for j, side in ((2, "left child"), (3, "right child")):
                 c = rd.int(r, j, -32768, 32767, side)
                 if c == 0:

@@ -75,11 +75,30 @@ def quantized_threshold(t: np.ndarray, scale: np.ndarray, offset: np.ndarray) ->
     return np.clip(v, QTHR_MIN, QTHR_MAX).astype(np.int32)
 
 
+def _decimal_grid(v: np.ndarray):
+    """10**d when every value is (up to float noise) a multiple of 0.5 * 10**-d and v * 10**d
+    fits int16, for the smallest d in 1..4; else None.
+
+    Tree thresholds are midpoints of training values; when those are decimals with d digits
+    (iris: 1.6, 1.8), scale 10**d puts every threshold on a quantization boundary (1.7 -> 17
+    with T = 16 when sklearn's threshold is just below 1.7), so inputs on the same decimal grid
+    branch exactly as in float.
+    """
+    for d in range(1, 5):
+        m = 2.0 * v * 10.0 ** d
+        if np.max(np.abs(v)) * 10.0 ** d > INT16_MAX - 1:
+            return None
+        if np.all(np.abs(m - np.round(m)) <= 1e-6 * np.maximum(1.0, np.abs(m))):
+            return 10.0 ** d
+    return None
+
+
 def choose_quantization(values_per_feature: list, n_features: int, common_scale: bool = False):
     """Pick float32 (scale, offset) per feature from the values that matter for that feature.
 
     Trees pass each feature's thresholds; k-NN passes the training column. A feature whose values
-    are all multiples of 0.5 within int16 range gets scale 1, offset 0 (exact for integer inputs).
+    are all multiples of 0.5 within int16 range gets scale 1, offset 0 (exact for integer inputs);
+    (trees only) one whose values sit on a decimal grid gets scale 10**d, offset 0 (_decimal_grid).
     Otherwise the value range is mapped onto about +-30000. With common_scale (k-NN, where the
     distance metric must stay isotropic) every feature shares the smallest scale.
     """
@@ -95,6 +114,10 @@ def choose_quantization(values_per_feature: list, n_features: int, common_scale:
         if np.all(v * 2 == np.round(v * 2)) and lo >= INT16_MIN and hi <= INT16_MAX:
             continue
         integer_like[f] = False
+        grid = None if common_scale else _decimal_grid(v)
+        if grid is not None:
+            scale[f] = grid
+            continue
         if hi > lo:
             offset[f] = (lo + hi) / 2.0
             scale[f] = 60000.0 / (hi - lo)

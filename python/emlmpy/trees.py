@@ -17,6 +17,7 @@ DTYPES = ("float", "int16")
 
 MAX_NODES = 32767
 MAX_LEAVES = 32768
+MAX_OUTPUTS = 256  # the C core's per-class accumulator bound (EMLC_TREES_MAX_OUTPUTS)
 # Valid float keys lie in [key(-inf), key(+inf)]; anything outside is a NaN bit pattern.
 KEY_MIN_FINITE = int(K.float32_keys(np.array([-np.inf], dtype=np.float32))[0])
 KEY_MAX_FINITE = int(K.float32_keys(np.array([np.inf], dtype=np.float32))[0])
@@ -127,10 +128,8 @@ class TreeModel:
             raise ModelProblem("model", 0, f"n_features {self.n_features} outside 1..65535")
         if self.leaf_kind == LEAF_VALUE and self.n_classes != 0:
             raise ModelProblem("model", 0, "value leaves need n_classes 0 (regression)")
-        if self.leaf_kind != LEAF_VALUE and not 1 <= self.n_classes <= 65535:
-            raise ModelProblem("model", 0, f"n_classes {self.n_classes} outside 1..65535")
-        if self.leaf_kind == LEAF_CLASS and self.n_classes > 256:
-            raise ModelProblem("model", 0, "class leaves hold at most 256 classes")
+        if self.leaf_kind != LEAF_VALUE and not 1 <= self.n_classes <= MAX_OUTPUTS:
+            raise ModelProblem("model", 0, f"n_classes {self.n_classes} outside 1..{MAX_OUTPUTS}")
         n_nodes, n_leaves, n_trees = self.n_nodes, self.n_leaves, self.n_trees
         if n_nodes > MAX_NODES:
             raise ModelProblem("model", 0, f"{n_nodes} nodes > {MAX_NODES}")
