@@ -24,6 +24,11 @@ import cdsp
 from cdsp import ERR_CAPACITY, ERR_NULL, ERR_SIZE, OK, FftT, fptr
 
 U = 2.0 ** -24
+
+
+def EMLC_TABLE(n_max: int) -> int:
+    """EMLC_FFT_TABLE_LEN(n_max): floats in the twiddle table."""
+    return 3 * (n_max // 4)
 MAX_LOG2 = 12 if cdsp.SANITIZED else 16  # 4096 required; 65536 also supported and tested
 
 
@@ -168,6 +173,31 @@ def test_cross_compiles() -> None:
     (cortex-m0), armv7emsp, rv32imc and xtensa (lx106), needs no libm, and uses no double-precision
     helpers (no division and no double anywhere)."""
     cdsp.check_portable("emlc_fft.c")
+
+
+def test_armv6m_bitexact() -> None:
+    """The Cortex-M0 build (soft float, run in unicorn) gives bit-identical tables and spectra."""
+    m = cdsp.Armv6m(["emlc_fft.c"])
+    n = 1024
+    f, tab = m.alloc(12), m.alloc(4 * EMLC_TABLE(n))  # emlc_fft_t is 12 bytes on armv6m
+    assert m.call("emlc_fft_init", f, tab, EMLC_TABLE(n), n) == OK
+    hf, htab = make_fft(n)
+    assert m.read(tab, 4 * EMLC_TABLE(n)) == htab.tobytes()
+    rng = np.random.default_rng(11)
+    for size in (8, 256, 1024):
+        xr, xi = rand_complex(rng, size)
+        for name in ("emlc_fft_forward", "emlc_fft_inverse"):
+            re, im = m.alloc(xr.tobytes()), m.alloc(xi.tobytes())
+            assert m.call(name, f, re, im, size) == OK
+            hre, him = xr.copy(), xi.copy()
+            assert getattr(cdsp.lib(), name)(C.byref(hf), fptr(hre), fptr(him), size) == OK
+            assert m.read(re, 4 * size) == hre.tobytes() and m.read(im, 4 * size) == him.tobytes()
+        x = m.alloc(xr.tobytes())
+        ore, oim = m.alloc(4 * (size // 2 + 1)), m.alloc(4 * (size // 2 + 1))
+        assert m.call("emlc_fft_rfft", f, x, size, ore, oim, size // 2 + 1) == OK
+        hre, him = np.zeros(size // 2 + 1, np.float32), np.zeros(size // 2 + 1, np.float32)
+        assert cdsp.lib().emlc_fft_rfft(C.byref(hf), fptr(xr), size, fptr(hre), fptr(him), size // 2 + 1) == OK
+        assert m.read(ore, hre.nbytes) == hre.tobytes() and m.read(oim, him.nbytes) == him.tobytes()
 
 
 def test_sanitized() -> None:

@@ -281,6 +281,31 @@ def test_cross_compiles() -> None:
     cdsp.check_portable("emlc_knn.c", allow_div=True)
 
 
+def test_armv6m_bitexact() -> None:
+    """The Cortex-M0 build (run in unicorn) returns the same neighbours, distances and labels."""
+    m = cdsp.Armv6m(["emlc_knn.c"])
+    res_dtype = np.dtype([("dist", "<u8"), ("index", "<u4"), ("label", "<i2"), ("pad", "V2")])  # 16 bytes
+    rng = np.random.default_rng(9)
+    for dtype, np_dtype in ((KNN_I16, np.int16), (KNN_F32, np.float32)):
+        Xtr = rng.integers(-32768, 32768, size=(60, 9)).astype(np_dtype)
+        ytr = rng.integers(-3, 4, size=60).astype(np.int16)
+        st = m.alloc(20)  # emlc_knn_t is 20 bytes on armv6m
+        data, labels = m.alloc(Xtr.nbytes), m.alloc(2 * 60)
+        assert m.call("emlc_knn_init", st, dtype, 9, 60, data, Xtr.size, labels, 60) == OK
+        suffix = "i16" if dtype == KNN_I16 else "f32"
+        for row, lab in zip(Xtr, ytr):
+            assert m.call(f"emlc_knn_add_{suffix}", st, m.alloc(row.tobytes()), 9, int(lab)) == OK
+        host = Knn(Xtr, ytr, dtype)
+        for k in (1, 4, 9):
+            x = rng.integers(-32768, 32768, size=9).astype(np_dtype)
+            res, out = m.alloc(16 * k), m.alloc(4)
+            assert m.call(f"emlc_knn_predict_{suffix}", st, m.alloc(x.tobytes()), 9, k, res, out) == OK
+            got = np.frombuffer(m.read(res, 16 * k), dtype=res_dtype)
+            label, ref = host.predict(x, k)
+            assert int.from_bytes(m.read(out, 2), "little", signed=True) == label
+            assert [(int(r["index"]), int(r["dist"]), int(r["label"])) for r in got] == ref
+
+
 def test_sanitized() -> None:
     """This file's tests again, in a child process, on the -fsanitize=address,undefined build."""
     if cdsp.SANITIZED:
