@@ -9,7 +9,8 @@
  * weights='uniform')):
  *  - Neighbours are the k smallest items by the pair (distance, item index): among equal
  *    distances the lower (earlier added) index wins. scikit-learn's brute-force heap keeps the
- *    first-seen item on equal distance, which is the same rule.
+ *    first-seen item on equal distance, which is the same rule when it scans items in order (its
+ *    threaded "parallel on Y" strategy may merge per-thread heaps in another order).
  *  - Vote ties: among labels with the same (maximal) count, the lowest label wins, as
  *    scikit-learn's predict does (argmax over sorted classes_ in predict_proba).
  *  Remaining disagreements with scikit-learn come only from float rounding: scikit-learn
