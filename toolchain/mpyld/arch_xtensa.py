@@ -262,6 +262,19 @@ class _XtensaBase(Arch):
         code += bytes((0xA0, 0x09, 0x00)) + b"\x00\x00"
         return code, 4
 
+    def undefined_hint(self, names: Sequence[str]) -> Optional[str]:
+        """Explain undefined compiler helpers (optional hook, see XTENSA_REQUESTS.md)."""
+        dbl = sorted(n for n in names if re.fullmatch(r"__\w+df[23]|__(fix|fixuns)df\w+|__float\w*df", n))
+        other = sorted(n for n in names if n.startswith("__") and n not in dbl)
+        parts = []
+        if dbl:
+            parts.append(f"{', '.join(dbl)}: double-precision maths is not supported on {self.name} "
+                         "(no libgcc for it here); use float (e.g. 1.0f literals, sqrtf) in code built for Xtensa")
+        if other:
+            parts.append(f"{', '.join(other)}: compiler helpers come from toolchain/runtime (libxtrt.a, passed "
+                         f"with -l by arch/{self.name}.mk); this one is not implemented there")
+        return "\n".join(parts) or None
+
     # -- relocation ------------------------------------------------------------------
 
     def scan(self, link: "Linker", rel: Reloc) -> None:
