@@ -183,6 +183,7 @@ def test_knn_vote_tie_goes_to_lowest_label():
     assert est.predict(q)[0] == 1 == m.predict(q)[0]
 
 
+@np.errstate(all="ignore")  # emlearn (imported by other tests) sets np.seterr(all="raise")
 def test_threshold_keys_exact():
     rng = np.random.default_rng(1)
     t = np.concatenate([rng.normal(size=300) * 10.0 ** rng.integers(-30, 30, 300),

@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Tuple, Union
 import numpy as np
 
 from . import keys as K
+from .keys import quiet
 from .errors import ConversionError
 from .neighbors import KnnModel
 from .trees import (LEAF_CLASS, LEAF_PROBA, LEAF_PROBA8, LEAF_VALUE, MAX_LEAVES, MAX_NODES,
@@ -45,6 +46,7 @@ def _kind_of(estimator: object) -> str:
         f"unsupported estimator {type(estimator).__name__}; supported: {', '.join(SUPPORTED)}")
 
 
+@quiet
 def convert(estimator: object, method: str = "inline", dtype: str = "float",
             leaf_bits: Optional[int] = None) -> Model:
     """Convert a fitted estimator. `method` ('inline'/'loadable') is accepted for compatibility."""

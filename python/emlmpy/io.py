@@ -43,7 +43,7 @@ def loads(data: Union[bytes, str], path: Optional[str] = None) -> Model:
         return csvformat.read(data, path=path)
     if len(data) == 0:
         raise ModelFormatError("empty file", offset=0, path=path)
-    if data[:4] in (binformat.TREES_MAGIC, binformat.KNN_MAGIC):
+    if data[:1] == b"E":  # CSV line kinds are lower case; binary files start with "EML"
         return binformat.read(data, path=path)
     try:
         text = data.decode("ascii")

@@ -4,7 +4,22 @@ Every function here is exact: it computes on the host bit-for-bit what the C cor
 """
 from __future__ import annotations
 
+import functools
+from typing import Callable, TypeVar
+
 import numpy as np
+
+F = TypeVar("F", bound=Callable)
+
+
+def quiet(fn: F) -> F:
+    """Run fn with numpy floating-point warnings/errors off. IEEE results (underflow to 0,
+    overflow to inf) are intended here; some packages (emlearn) set np.seterr(all='raise')."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
 
 INT16_MIN = -32768
 INT16_MAX = 32767
@@ -14,12 +29,14 @@ QTHR_MIN = INT16_MIN - 1
 QTHR_MAX = INT16_MAX
 
 
+@quiet
 def float32_keys(x: np.ndarray) -> np.ndarray:
     """key(x) for float32 values: bit pattern b as int32, b ^ ((b >> 31) & 0x7fffffff)."""
     b = np.ascontiguousarray(x, dtype=np.float32).view(np.int32)
     return b ^ ((b >> 31) & np.int32(0x7FFFFFFF))
 
 
+@quiet
 def key_to_float32(k: np.ndarray) -> np.ndarray:
     """Inverse of float32_keys (the transform is an involution on int32)."""
     k = np.asarray(k, dtype=np.int32)
@@ -27,6 +44,7 @@ def key_to_float32(k: np.ndarray) -> np.ndarray:
     return b.view(np.float32)
 
 
+@quiet
 def floor_float32(t: np.ndarray) -> np.ndarray:
     """Largest float32 <= t (float64 input), with -0.0 turned into +0.0."""
     t = np.asarray(t, dtype=np.float64)
@@ -37,11 +55,13 @@ def floor_float32(t: np.ndarray) -> np.ndarray:
     return f
 
 
+@quiet
 def sklearn_threshold_keys(t: np.ndarray) -> np.ndarray:
     """Keys such that key(x) <= K  <=>  (double)x <= t for every float32 x (sklearn's rule)."""
     return float32_keys(floor_float32(t))
 
 
+@quiet
 def emlearn_threshold_keys(t32: np.ndarray) -> np.ndarray:
     """Keys such that key(x) <= K  <=>  x < t32 for every non-NaN float32 x (emlearn's rule)."""
     t32 = np.asarray(t32, dtype=np.float32)
@@ -51,6 +71,7 @@ def emlearn_threshold_keys(t32: np.ndarray) -> np.ndarray:
     return np.clip(k, -(2 ** 31), 2 ** 31 - 1).astype(np.int32)
 
 
+@quiet
 def quantize(x: np.ndarray, scale: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """int16 quantization, float32 arithmetic, as the device does:
 
@@ -59,14 +80,14 @@ def quantize(x: np.ndarray, scale: np.ndarray, offset: np.ndarray) -> np.ndarray
     x = np.asarray(x, dtype=np.float32)
     s = np.asarray(scale, dtype=np.float32)
     o = np.asarray(offset, dtype=np.float32)
-    with np.errstate(invalid="ignore", over="ignore"):
-        u = (x - o) * s
-        v = np.floor(u + np.float32(0.5))
+    u = (x - o) * s
+    v = np.floor(u + np.float32(0.5))
     v = np.where(np.isnan(v), np.float32(0.0), v)
     v = np.clip(v, INT16_MIN, INT16_MAX)
     return v.astype(np.int16)
 
 
+@quiet
 def quantized_threshold(t: np.ndarray, scale: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """T = floor((t - offset) * scale) in float64 with the float32-stored scale/offset, clamped."""
     s = np.asarray(scale, dtype=np.float32).astype(np.float64)
@@ -75,6 +96,7 @@ def quantized_threshold(t: np.ndarray, scale: np.ndarray, offset: np.ndarray) ->
     return np.clip(v, QTHR_MIN, QTHR_MAX).astype(np.int32)
 
 
+@quiet
 def _decimal_grid(v: np.ndarray):
     """10**d when every value is (up to float noise) a multiple of 0.5 * 10**-d and v * 10**d
     fits int16, for the smallest d in 1..4; else None.
@@ -93,6 +115,7 @@ def _decimal_grid(v: np.ndarray):
     return None
 
 
+@quiet
 def choose_quantization(values_per_feature: list, n_features: int, common_scale: bool = False):
     """Pick float32 (scale, offset) per feature from the values that matter for that feature.
 

@@ -7,6 +7,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from . import keys as K
+from .keys import quiet
 
 
 class KnnProblem(Exception):
@@ -63,6 +64,7 @@ class KnnModel:
         return {"kind": "knn", "dtype": self.dtype, "k": self.k, "n_features": self.n_features,
                 "n_classes": self.n_classes, "n_items": self.n_items, "device_bytes": self.device_bytes}
 
+    @quiet
     def check(self) -> None:
         if self.dtype not in ("float", "int16"):
             raise KnnProblem("model", 0, f"unknown dtype {self.dtype!r}")
@@ -94,6 +96,7 @@ class KnnModel:
             if bad.size:
                 raise KnnProblem("scale", int(bad[0]), "scale must be > 0")
 
+    @quiet
     def _inputs(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X)
         if X.ndim == 1:
@@ -109,6 +112,7 @@ class KnnModel:
             raise ValueError("quantize() applies to dtype='int16' models only")
         return K.quantize(np.asarray(X), self.scale, self.offset)
 
+    @quiet
     def distances(self, X: np.ndarray) -> np.ndarray:
         """Squared distances to every item, (n_samples, n_items): float32 or int64."""
         Xq = self._inputs(X)
@@ -125,6 +129,7 @@ class KnnModel:
             acc64 += e * e
         return acc64
 
+    @quiet
     def kneighbors(self, X: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """(distances, item indices) of the k nearest, ordered by (distance, index)."""
         d = self.distances(X)
@@ -148,6 +153,7 @@ class KnnModel:
         classes = self.classes if self.classes is not None else np.arange(self.n_classes)
         return np.asarray(classes)[idx]
 
+    @quiet
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         v = self._votes(X)
         return v.astype(np.float32) / np.float32(min(self.k, self.n_items))

@@ -5,7 +5,10 @@ from fractions import Fraction
 
 import numpy as np
 
+from .keys import quiet
 
+
+@quiet
 def format_float32(x: float) -> str:
     """Shortest decimal that reads back (decimal -> nearest float32) as exactly this float32."""
     f = np.float32(x)
@@ -17,6 +20,7 @@ def format_float32(x: float) -> str:
     return s
 
 
+@quiet
 def decimal_to_float32(s: str) -> np.float32:
     """The float32 nearest to the decimal number s (ties to even), like a C compiler reads `s`f.
 

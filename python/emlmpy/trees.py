@@ -7,6 +7,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from . import keys as K
+from .keys import quiet
 
 LEAF_CLASS = 0
 LEAF_PROBA = 1
@@ -118,6 +119,7 @@ class TreeModel:
         }
 
     # ---- validation ------------------------------------------------------------------------
+    @quiet
     def check(self) -> None:
         """Raise ModelProblem for anything the C validator would reject (and more)."""
         if self.dtype not in DTYPES:
@@ -198,6 +200,7 @@ class TreeModel:
                 raise ModelProblem("leaves", int(bad[0]), "leaf value is NaN or infinite")
 
     # ---- host predictor (exactly the C core's arithmetic) -------------------------------------
+    @quiet
     def input_keys(self, X: np.ndarray) -> np.ndarray:
         """Integer keys of the inputs as the device compares them: (n_samples, n_features) int32."""
         X = np.asarray(X)
@@ -217,6 +220,7 @@ class TreeModel:
             raise ValueError("quantize() applies to dtype='int16' models only")
         return K.quantize(np.asarray(X), self.scale, self.offset)
 
+    @quiet
     def apply(self, X: np.ndarray) -> np.ndarray:
         """Leaf index reached in each tree: (n_samples, n_trees)."""
         keys = self.input_keys(X)
@@ -232,6 +236,7 @@ class TreeModel:
             ref[rows, cols] = np.where(left, ch[2 * node], ch[2 * node + 1])
         return -1 - ref
 
+    @quiet
     def _sums(self, X: np.ndarray) -> Tuple[np.ndarray, int]:
         """Per-class float32 sums (PROBA/PROBA8/VALUE) or int votes (CLASS)."""
         leaf = self.apply(X)
@@ -250,6 +255,7 @@ class TreeModel:
             acc += vals[:, t, :]
         return acc, T
 
+    @quiet
     def predict_index(self, X: np.ndarray) -> np.ndarray:
         """Class index (classifiers) as the device returns it."""
         if not self.is_classifier:
@@ -257,6 +263,7 @@ class TreeModel:
         s, _ = self._sums(X)
         return np.argmax(s, axis=1)
 
+    @quiet
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Class labels (classifiers) or float32 values (regressors), as the device computes them."""
         s, T = self._sums(X)
@@ -266,6 +273,7 @@ class TreeModel:
         classes = self.classes if self.classes is not None else np.arange(self.n_classes)
         return np.asarray(classes)[idx]
 
+    @quiet
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities, float32, as the device computes them."""
         if not self.is_classifier:
