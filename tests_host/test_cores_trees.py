@@ -255,6 +255,7 @@ def test_leaf_index_matches_sklearn_apply() -> None:
         base += int(is_leaf.sum())
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # sklearn's finiteness check sums 3e38s
 def test_thresholds_exact_at_float32_neighbours() -> None:
     """Inputs at and next to every threshold, plus zeros, subnormals and huge values."""
     from sklearn.tree import DecisionTreeClassifier
