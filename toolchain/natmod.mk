@@ -86,15 +86,15 @@ endef
 .PHONY: toolchains $(foreach a,$(NATMOD_ARCHES),natmod-$(a))
 
 # Check every arch's compiler; as root install what is missing with apt-get,
-# otherwise stop with the exact command.
+# otherwise (or with NATMOD_NO_INSTALL=1) stop with the exact command.
 toolchains:
 	@missing=""; \
 	$(foreach a,$(NATMOD_BUILD_ARCHES),command -v $(firstword $(NATMOD_CC_$(a))) >/dev/null 2>&1 || { echo "arch $(a): '$(firstword $(NATMOD_CC_$(a)))' missing (Debian package $(NATMOD_PKG_$(a)))"; missing="$$missing $(NATMOD_PKG_$(a)) $(NATMOD_PKG_EXTRA_$(a))"; };) \
 	if [ -n "$$missing" ]; then \
 	    pkgs=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
-	    if [ "$$(id -u)" = 0 ]; then \
+	    if [ "$$(id -u)" = 0 ] && [ -z "$(NATMOD_NO_INSTALL)" ]; then \
 	        echo "installing: $$pkgs"; apt-get update && apt-get install -y $$pkgs; \
 	    else \
 	        echo "error: missing cross toolchains; run as root: apt-get install -y $$pkgs" >&2; exit 1; \
 	    fi; \
-	else echo "toolchains: all present for $(NATMOD_ARCHES)"; fi
+	else echo "toolchains: all present for $(NATMOD_BUILD_ARCHES)"; fi

@@ -36,6 +36,63 @@
 #include MP_CONFIGFILE
 #endif
 
+/* Static qstrs this header uses (fixed numbers in every firmware 1.23+); the
+   generated per-module header defines the same values. */
+#ifndef MP_QSTR_int
+#define MP_QSTR_int (94)
+#endif
+#ifndef MP_QSTR_bytes
+#define MP_QSTR_bytes (66)
+#endif
+#ifndef MP_QSTR_bytearray
+#define MP_QSTR_bytearray (64)
+#endif
+#ifndef MP_QSTR_BaseException
+#define MP_QSTR_BaseException (33)
+#endif
+#ifndef MP_QSTR_AssertionError
+#define MP_QSTR_AssertionError (31)
+#endif
+#ifndef MP_QSTR_AttributeError
+#define MP_QSTR_AttributeError (32)
+#endif
+#ifndef MP_QSTR_EOFError
+#define MP_QSTR_EOFError (34)
+#endif
+#ifndef MP_QSTR_IndexError
+#define MP_QSTR_IndexError (40)
+#endif
+#ifndef MP_QSTR_KeyError
+#define MP_QSTR_KeyError (41)
+#endif
+#ifndef MP_QSTR_MemoryError
+#define MP_QSTR_MemoryError (44)
+#endif
+#ifndef MP_QSTR_NotImplementedError
+#define MP_QSTR_NotImplementedError (47)
+#endif
+#ifndef MP_QSTR_OSError
+#define MP_QSTR_OSError (48)
+#endif
+#ifndef MP_QSTR_OverflowError
+#define MP_QSTR_OverflowError (49)
+#endif
+#ifndef MP_QSTR_RuntimeError
+#define MP_QSTR_RuntimeError (50)
+#endif
+#ifndef MP_QSTR_StopIteration
+#define MP_QSTR_StopIteration (51)
+#endif
+#ifndef MP_QSTR_TypeError
+#define MP_QSTR_TypeError (54)
+#endif
+#ifndef MP_QSTR_ValueError
+#define MP_QSTR_ValueError (55)
+#endif
+#ifndef MP_QSTR_ZeroDivisionError
+#define MP_QSTR_ZeroDivisionError (56)
+#endif
+
 /* ---------------------------------------------------------------------- */
 /* Configuration                                                           */
 
