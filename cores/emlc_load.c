@@ -1126,9 +1126,9 @@ static emlc_err_t bin_feed(emlc_load_t *st, const uint8_t *data, size_t len) {
                     (s >= 5 || (s == 4 && (st->m.leaf_kind == EMLC_LEAF_PROBA ||
                                            st->m.leaf_kind == EMLC_LEAF_VALUE)))) {
                     uint32_t b = rd32(p + pos - 3u);
-                    if (!bits_finite(b)) {
-                        return fail(st, EMLC_ERR_VALUE, s == 4 ? "leaf value not finite"
-                                                               : "quantization not finite");
+                    if (!bits_finite(b)) { /* where: the element's first byte */
+                        return bin_fail_at(st, st->off - 3u, EMLC_ERR_VALUE,
+                                           s == 4 ? "leaf value not finite" : "quantization not finite");
                     }
                 }
             } else if (c != 0) {
