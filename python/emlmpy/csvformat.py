@@ -88,7 +88,7 @@ class _Reader:
                     raise self.err("unterminated '[' in leaf line (file truncated?)", no)
             parts = [p.strip() for p in s.split(",")]
             self.recs.append(_Rec(no, parts[0], parts[1:]))
-        self.last_line = len(raw_lines)
+        self.last_line = self.recs[-1].line if self.recs else 1
 
     def err(self, msg: str, line: Optional[int]) -> ModelFormatError:
         return ModelFormatError(msg, line=line, path=self.path)
@@ -240,9 +240,10 @@ def _read_trees(rd: _Reader, heads: Dict[str, _Rec]) -> TreeModel:
     else:
         n_trees, n_nodes, n_leaves = counted[("r",)], counted[("n",)], counted[("l", "lp")]
         s = heads["v"]
-        if n_nodes > MAX_NODES or n_leaves > MAX_LEAVES or not 1 <= n_trees <= 65535 or n_leaves < 1:
-            raise rd.err(f"counts outside the limits: {n_trees} trees, {n_nodes} nodes, {n_leaves} leaves",
-                         rd.last_line)
+        for what, n, lo, hi in (("'r' (root)", n_trees, 1, 65535), ("'n' (node)", n_nodes, 0, MAX_NODES),
+                                ("'l'/'lp' (leaf)", n_leaves, 1, MAX_LEAVES)):
+            if not lo <= n <= hi:
+                raise rd.err(f"{n} {what} lines, expected {lo}..{hi}", rd.last_line)
     scale, offset, q_lines = _read_quant(rd, n_features, dtype)
     width = leaf_width(leaf_kind, n_outputs)
 
