@@ -23,7 +23,7 @@ venv: $(VENV)/.stamp
 # ---------------------------------------------------------------- native modules
 -include toolchain/natmod.mk
 
-CORE_CFLAGS := -Icores
+CORE_CFLAGS := -Icores -Isrc
 
 $(eval $(call NATMOD_MODULE,emltrees,src/emltrees/emltrees.c cores/emlc_trees.c cores/emlc_load.c cores/emlc_common.c,$(CORE_CFLAGS)))
 $(eval $(call NATMOD_MODULE,emlneighbors,src/emlneighbors/emlneighbors.c cores/emlc_knn.c cores/emlc_common.c,$(CORE_CFLAGS)))

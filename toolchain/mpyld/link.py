@@ -334,7 +334,7 @@ class Linker:
         for woff, kind in self._stub_relocs:
             self.add_loader_reloc("text", woff, kind)
         entry = self.target(self.defs[ENTRY])
-        tramp = arch.trampoline(entry.offset & ~1)
+        tramp = arch.trampoline(entry.offset & ~1 if arch.e_machine == "EM_ARM" else entry.offset)
         if len(tramp) != arch.trampoline_size:
             raise LinkError("internal: trampoline size mismatch")
         text[0:len(tramp)] = tramp
