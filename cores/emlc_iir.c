@@ -1,14 +1,19 @@
 /* emlc_iir.c: biquad cascade, transposed direct form II. See emlc_iir.h. */
 #include "emlc_iir.h"
 
-/* True if the float is finite (exponent bits not all ones). Integer test: no libm, no soft-float. */
-static int emlc_iir_finite(float v) {
+/* IEEE-754 bit pattern of a float (integer tests: no libm, no soft-float compare). */
+static uint32_t emlc_iir_bits(float v) {
     union {
         float f;
         uint32_t u;
     } b;
     b.f = v;
-    return (b.u & 0x7f800000u) != 0x7f800000u;
+    return b.u;
+}
+
+/* True if the float is finite (exponent bits not all ones). */
+static int emlc_iir_finite(float v) {
+    return (emlc_iir_bits(v) & 0x7f800000u) != 0x7f800000u;
 }
 
 emlc_err_t emlc_iir_init(emlc_iir_t *f, const float *sos, size_t sos_len, size_t n_sections, float *state,
@@ -29,7 +34,7 @@ emlc_err_t emlc_iir_init(emlc_iir_t *f, const float *sos, size_t sos_len, size_t
         }
     }
     for (size_t s = 0; s < n_sections; s++) {
-        if (sos[6 * s + 3] != 1.0f) {
+        if (emlc_iir_bits(sos[6 * s + 3]) != 0x3f800000u) { /* a0 must be exactly 1.0f */
             return EMLC_ERR_VALUE;
         }
     }

@@ -18,9 +18,17 @@ emlc_err_t emlc_knn_init(emlc_knn_t *m, emlc_knn_dtype_t dtype, size_t n_feature
         ((max_items >> 16) >> 16) != 0) { /* max_items must fit uint32_t */
         return EMLC_ERR_SIZE;
     }
-    /* data_len / n_features avoids overflow of max_items * n_features (init only, not hot). */
-    if (data_len / n_features < max_items || labels_len < max_items) {
+    if (labels_len < max_items) {
         return EMLC_ERR_CAPACITY;
+    }
+    /* data_len >= n_features * max_items, checked by repeated subtraction: no overflow and no
+     * division helper (n_features <= 65535 steps, init only). */
+    size_t rest = data_len;
+    for (size_t f = 0; f < n_features; f++) {
+        if (rest < max_items) {
+            return EMLC_ERR_CAPACITY;
+        }
+        rest -= max_items;
     }
     m->data = data;
     m->labels = labels;

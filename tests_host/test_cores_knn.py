@@ -277,8 +277,8 @@ def test_errors() -> None:
 def test_cross_compiles() -> None:
     """cores/emlc_knn.c builds warning-free with -std=c99 -Wall -Wextra -Werror -pedantic -Os for armv6m
     (cortex-m0), armv7emsp, rv32imc and xtensa (lx106), needs no libm, and uses no double-precision
-    helpers (division only in emlc_knn_init (capacity check), never per item)."""
-    cdsp.check_portable("emlc_knn.c", allow_div=True)
+    helpers (no division and no double anywhere)."""
+    cdsp.check_portable("emlc_knn.c")
 
 
 def test_armv6m_bitexact() -> None:
