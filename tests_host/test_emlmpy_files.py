@@ -178,6 +178,10 @@ def test_csv_errors_name_the_line():
     cases.append((with_line(text, find(text, "k,"), "k,7"), 3, "unknown leaf kind 7"))
     cases.append((text + "f,4\n", len(lines_of(text)), "header line 'f' after the first data line"))
     cases.append(("", 1, "empty file"))
+    cases.append((with_line(text, 1, "D,float"), 2, "bad line kind 'D'"))
+    cases.append((with_line(text, 1, "d,float64"), 2, "unknown dtype 'float64'"))
+    cases.append(("d,float\n" + text, 1, "'d' line before the 'v' line"))
+    cases.append(("f,4\nc,3\nlp,1,0,0\n", 3, "'lp' line without a preceding 'v' line"))
     cases.append(("hello,world\n", 1, "not a model file"))
     for bad, line, msg in cases:
         with pytest.raises(ModelFormatError) as e:
@@ -185,6 +189,17 @@ def test_csv_errors_name_the_line():
         assert msg in str(e.value), (msg, str(e.value))
         if line is not None:
             assert e.value.line == line and f"line {line}" in str(e.value), (msg, str(e.value))
+
+
+def test_csv_variants_accepted():
+    """CRLF line ends, no final newline, blank lines, unknown kinds, optional c/s/d lines."""
+    text = small_csv()
+    m = emlmpy.loads(text)
+    assert emlmpy.loads(text.replace("\n", "\r\n")).same_as(m)
+    assert emlmpy.loads(text.rstrip("\n")).same_as(m)
+    assert emlmpy.loads(text.replace("\nr,", "\n\nzz,future,stuff\nr,")).same_as(m)
+    minimal = "\n".join(l for l in lines_of(text) if not l.startswith(("c,", "s,", "d,")))
+    assert emlmpy.loads(minimal).same_as(m)
 
 
 def test_csv_truncations_are_reported():

@@ -20,6 +20,7 @@ from .trees import (LEAF_CLASS, LEAF_KIND_NAMES, LEAF_PROBA, LEAF_PROBA8, LEAF_V
                     MAX_NODES, MAX_OUTPUTS, ModelProblem, TreeModel, leaf_width)
 
 VERSION = 1
+_KIND = re.compile(r"^[a-z]{1,8}$")
 _INT = re.compile(r"^[+-]?\d+$")
 _DEC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
@@ -87,6 +88,8 @@ class _Reader:
                 if "]" not in s:
                     raise self.err("unterminated '[' in leaf line (file truncated?)", no)
             parts = [p.strip() for p in s.split(",")]
+            if not _KIND.match(parts[0]):
+                raise self.err(f"bad line kind {parts[0][:20]!r} (expected 1-8 lower-case letters)", no)
             self.recs.append(_Rec(no, parts[0], parts[1:]))
         self.last_line = self.recs[-1].line if self.recs else 1
 
