@@ -1,0 +1,154 @@
+"""emltrees end to end: scikit-learn models exported with emlmpy (CSV and binary), predicted on the
+MicroPython unix port with the built x64 module, compared with scikit-learn's own predictions."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris, load_wine, make_classification
+from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor, RandomForestClassifier, RandomForestRegressor
+from sklearn.model_selection import train_test_split
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+import emlmpy
+import upy
+
+SCRIPT = r'''
+import array, json
+import emltrees
+cfg = json.load(open("cfg.json"))
+m = emltrees.new(cfg["trees"], cfg["nodes"], cfg["leaves"])
+with open(cfg["model"], "rb") as f:
+    emltrees.load_model(m, f)
+nf = m.n_features()
+X = array.array("f", bytes(4 * cfg["n"] * nf))
+with open("X.f32", "rb") as f:
+    f.readinto(X)
+out = array.array("f", [0.0] * cfg["n"])
+m.predict_many(X, out)
+single = []
+proba = []
+p = array.array("f", [0.0] * m.outputs())
+for i in range(cfg["n"]):
+    x = X[i * nf:(i + 1) * nf]
+    if cfg["classifier"]:
+        single.append(m.predict(x, p))
+        proba.append(list(p))
+    else:
+        single.append(m.predict(x))
+print(json.dumps({"many": list(out), "single": single, "proba": proba, "outputs": m.outputs(), "nf": nf}))
+'''
+
+
+def datasets():
+    Xm, ym = make_classification(n_samples=600, n_features=120, n_informative=30, n_classes=4, random_state=3)
+    return {
+        "iris": load_iris(return_X_y=True),
+        "wine": load_wine(return_X_y=True),
+        "breast_cancer": load_breast_cancer(return_X_y=True),
+        "digits": load_digits(return_X_y=True),
+        "make_classification": (Xm, ym),
+    }
+
+
+CLASSIFIERS = {
+    "rf": lambda: RandomForestClassifier(n_estimators=10, max_depth=8, random_state=1),
+    "dt": lambda: DecisionTreeClassifier(random_state=1),
+    "et": lambda: ExtraTreesClassifier(n_estimators=8, max_leaf_nodes=60, random_state=1),
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def built():
+    upy.ensure_modules()
+
+
+def run_model(est, X: np.ndarray, fmt: str, tmp: Path, classifier: bool, **convert_kw) -> dict:
+    cm = emlmpy.convert(est, method="inline", **convert_kw)
+    cm.save(file=str(tmp / f"model.{fmt}"), format=fmt)
+    X32 = np.ascontiguousarray(X, dtype=np.float32)
+    (tmp / "X.f32").write_bytes(X32.tobytes())
+    cfg = {"trees": cm.n_trees, "nodes": max(cm.n_nodes, 1), "leaves": cm.n_leaves, "model": f"model.{fmt}",
+           "n": len(X32), "classifier": classifier}
+    (tmp / "cfg.json").write_text(json.dumps(cfg))
+    r = upy.run(SCRIPT, tmp, heapsize="8M")
+    assert r.returncode == 0, r.stdout + r.stderr
+    return json.loads(r.stdout)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "bin"])
+@pytest.mark.parametrize("est_name", sorted(CLASSIFIERS))
+@pytest.mark.parametrize("ds", sorted(datasets()))
+def test_classifier_matches_sklearn(ds: str, est_name: str, fmt: str, tmp_path: Path) -> None:
+    X, y = datasets()[ds]
+    Xtr, Xte, ytr, _ = train_test_split(X.astype(np.float32), y, test_size=0.3, random_state=0)
+    est = CLASSIFIERS[est_name]().fit(Xtr, ytr)
+    res = run_model(est, Xte, fmt, tmp_path, classifier=True)
+    want = est.predict(Xte)
+    assert np.array_equal(np.array(res["single"]), want)                # 100% agreement, one call per sample
+    assert np.array_equal(np.array(res["many"]).astype(int), want)      # and predict_many
+    assert np.abs(np.array(res["proba"]) - est.predict_proba(Xte)).max() <= 1e-6
+    assert res["nf"] == X.shape[1]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "bin"])
+@pytest.mark.parametrize("est_cls", [RandomForestRegressor, ExtraTreesRegressor, DecisionTreeRegressor])
+def test_regressor_matches_sklearn(est_cls, fmt: str, tmp_path: Path) -> None:
+    X, y = load_diabetes(return_X_y=True)
+    Xtr, Xte, ytr, _ = train_test_split(X.astype(np.float32), y, test_size=0.3, random_state=0)
+    kw = {"random_state": 1, "max_depth": 10}
+    if est_cls is not DecisionTreeRegressor:
+        kw["n_estimators"] = 6
+    est = est_cls(**kw).fit(Xtr, ytr)
+    res = run_model(est, Xte, fmt, tmp_path, classifier=False)
+    want = est.predict(Xte)
+    got = np.array(res["single"])
+    # float32 leaves summed in float32: a few ulps of the largest value involved
+    tol = 8 * np.finfo(np.float32).eps * np.abs(want).max()
+    assert np.abs(got - want).max() <= tol
+    assert np.array_equal(np.array(res["many"], dtype=np.float32), got.astype(np.float32))
+    assert res["outputs"] == 1
+
+
+def test_int16_digits_matches_sklearn(tmp_path: Path) -> None:
+    X, y = load_digits(return_X_y=True)
+    Xtr, Xte, ytr, _ = train_test_split(X, y, test_size=0.3, random_state=0)
+    est = RandomForestClassifier(n_estimators=10, max_leaf_nodes=100, random_state=1).fit(Xtr, ytr)
+    for fmt in ("csv", "bin"):
+        # float inputs are quantized on the device with the file's (scale, offset)
+        res = run_model(est, Xte, fmt, tmp_path, classifier=True, dtype="int16")
+        assert np.array_equal(np.array(res["single"]), est.predict(Xte))
+
+
+def test_emlearn_csv_loads_and_predicts_like_emlearn(tmp_path: Path) -> None:
+    import emlearn
+    X, y = load_iris(return_X_y=True)
+    X = X.astype(np.float32)
+    est = RandomForestClassifier(n_estimators=5, max_depth=5, random_state=2).fit(X, y)
+    em = emlearn.convert(est, method="inline", dtype="float")
+    em.save(file=str(tmp_path / "model.csv"), format="csv")
+    (tmp_path / "X.f32").write_bytes(X.tobytes())
+    cfg = {"trees": 5, "nodes": 200, "leaves": 200, "model": "model.csv", "n": len(X), "classifier": True}
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg))
+    r = upy.run(SCRIPT, tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert np.array_equal(np.array(json.loads(r.stdout)["single"]), em.predict(X))
+
+
+def test_seed_device_example(tmp_path: Path) -> None:
+    """The seed's device code, exactly as written, on a model made by the seed's host code."""
+    rng = np.random.default_rng(1)
+    X = rng.random((400, 2)).astype(np.float32)
+    y = ((X[:, 0] > 0.5) ^ (X[:, 1] > 0.5)).astype(int)
+    estimator = RandomForestClassifier(n_estimators=3, max_depth=3, max_features=2, random_state=1)
+    estimator.fit(X, y)
+    cmodel = emlmpy.convert(estimator, method='inline')
+    cmodel.save(file=str(tmp_path / 'xor_model.csv'), name='xor', format='csv')
+    seed = (Path(upy.REPO) / "examples" / "xor_trees" / "xor_run.py").read_text()
+    r = upy.run(seed, tmp_path)
+    assert r.returncode == 0, r.stderr
+    got = [int(line.rsplit(" ", 1)[1]) for line in r.stdout.strip().splitlines()]
+    want = estimator.predict(np.array([[0, 0], [1, 1], [0, 1], [1, 0]], dtype=np.float32)).tolist()
+    assert got == want
