@@ -439,52 +439,48 @@ static int tok_is(const emlc_load_t *st, const char *w) {
 static emlc_err_t start_data(emlc_load_t *st) {
     uint32_t n_out;
     uint8_t kind, input = EMLC_INPUT_F32;
+    if (!(st->seen & SEEN(K_F))) {
+        return fail(st, EMLC_ERR_FORMAT, "missing f line");
+    }
     if (st->seen & SEEN(K_V)) {
-        static const uint8_t need[] = {K_D, K_K, K_F, K_C, K_S};
-        static const char *const msg[] = {"missing d line", "missing k line", "missing f line",
-                                          "missing c line", "missing s line"};
-        unsigned i;
         st->mode = MODE_OURS;
-        for (i = 0; i < sizeof(need); i++) {
-            if (!(st->seen & SEEN(need[i]))) {
-                return fail(st, EMLC_ERR_FORMAT, msg[i]);
-            }
+        if (!(st->seen & SEEN(K_K))) {
+            return fail(st, EMLC_ERR_FORMAT, "missing k line");
         }
         kind = (uint8_t)st->h_k;
-        if ((kind == EMLC_LEAF_VALUE) != (st->h_c == 0)) {
-            return fail(st, EMLC_ERR_FORMAT, "c must be 0 exactly for value leaves");
+        if (st->seen & SEEN(K_O)) {
+            n_out = (uint32_t)st->h_o;
+        } else if (kind == EMLC_LEAF_VALUE) {
+            n_out = 1;
+        } else {
+            return fail(st, EMLC_ERR_FORMAT, "missing o line");
         }
-        n_out = st->h_c == 0 ? 1u : (uint32_t)st->h_c;
-        if ((st->seen & SEEN(K_O)) && (uint32_t)st->h_o != n_out) {
-            return fail(st, EMLC_ERR_FORMAT, "o does not match c");
+        if (kind == EMLC_LEAF_VALUE && n_out != 1) {
+            return fail(st, EMLC_ERR_SIZE, "value leaves need o,1");
         }
-        if (st->h_d == 1) {
+        if ((st->seen & SEEN(K_C)) && (uint32_t)st->h_c != (kind == EMLC_LEAF_VALUE ? 0u : n_out)) {
+            return fail(st, EMLC_ERR_FORMAT, "c does not match o and k");
+        }
+        if ((st->seen & SEEN(K_D)) && st->h_d == 1) {
             input = EMLC_INPUT_I16;
-            if (st->q_count != st->h_f) {
-                return fail(st, EMLC_ERR_FORMAT, "missing q line");
+        }
+        if (st->seen & SEEN(K_S)) {
+            if ((uint32_t)st->s_trees > st->d.max_trees) {
+                return fail(st, EMLC_ERR_CAPACITY, "too many trees");
             }
-        }
-        if ((uint32_t)st->s_trees > st->d.max_trees) {
-            return fail(st, EMLC_ERR_CAPACITY, "too many trees");
-        }
-        if ((uint32_t)st->s_nodes > st->d.max_nodes) {
-            return fail(st, EMLC_ERR_CAPACITY, "too many nodes");
+            if ((uint32_t)st->s_nodes > st->d.max_nodes) {
+                return fail(st, EMLC_ERR_CAPACITY, "too many nodes");
+            }
         }
     } else {
         st->mode = MODE_EML;
-        if (!(st->seen & SEEN(K_F))) {
-            return fail(st, EMLC_ERR_FORMAT, "missing f line");
-        }
         if (!(st->seen & SEEN(K_C))) {
             return fail(st, EMLC_ERR_FORMAT, "missing c line");
-        }
-        if (!(st->seen & SEEN(K_LB))) {
-            return fail(st, EMLC_ERR_FORMAT, "missing lb line");
         }
         if (st->h_c == 0) {
             kind = EMLC_LEAF_VALUE;
             n_out = 1;
-        } else if (st->h_lb == 0) {
+        } else if (st->h_lb == 0 || st->h_lb == 32) {
             kind = EMLC_LEAF_CLASS;
             n_out = (uint32_t)st->h_c;
         } else if (st->h_lb >= 1 && st->h_lb <= 8) {
@@ -504,9 +500,22 @@ static emlc_err_t start_data(emlc_load_t *st) {
     if (need_leaves(st, width_of(kind, n_out)) != EMLC_OK) {
         return (emlc_err_t)st->err;
     }
-    if (st->mode == MODE_OURS && (uint32_t)st->s_leaves * st->leaf_width > st->d.leaves_bytes) {
+    if ((st->seen & SEEN(K_S)) && (uint32_t)st->s_leaves * st->leaf_width > st->d.leaves_bytes) {
         /* s_leaves <= 2^15 and width <= 2^10: no overflow */
         return fail(st, EMLC_ERR_CAPACITY, "too many leaves");
+    }
+    if (input == EMLC_INPUT_I16) {
+        uint32_t f;
+        if (need_quant(st, st->m.n_features) != EMLC_OK) {
+            return (emlc_err_t)st->err;
+        }
+        for (f = 0; f < st->m.n_features; f++) { /* features without a q line */
+            ld_bits_t u;
+            u.u = 0x3f800000u; /* 1.0f */
+            st->d.scale[f] = u.f;
+            u.u = 0;
+            st->d.offset[f] = u.f;
+        }
     }
     return EMLC_OK;
 }
@@ -534,11 +543,11 @@ static uint8_t kind_of(const emlc_load_t *st) {
 /* End of field 0: identify the line kind and check where it may appear. */
 static emlc_err_t begin_line(emlc_load_t *st) {
     uint8_t k = kind_of(st);
-    int first = (st->n_lines == 0);
+    uint8_t lk;
+    int ours = (st->seen & SEEN(K_V)) != 0;
     if (k == K_NONE) {
         return fail(st, EMLC_ERR_FORMAT, "bad line kind");
     }
-    st->n_lines++;
     st->kind = k;
     st->nv = 0;
     if (k == K_SKIP) {
@@ -547,8 +556,8 @@ static emlc_err_t begin_line(emlc_load_t *st) {
     if (k == K_KNN) {
         return fail(st, EMLC_ERR_KIND, "a k-NN model, not trees");
     }
-    if (k == K_V && !first) {
-        return fail(st, EMLC_ERR_FORMAT, "the v line must be the first line");
+    if ((k == K_D || k == K_K || k == K_O || k == K_S || k == K_Q || k == K_LP) && !ours) {
+        return fail(st, EMLC_ERR_FORMAT, "extension line without a preceding v line");
     }
     if (k <= K_S) {
         if (st->mode != MODE_HEAD) {
@@ -557,52 +566,41 @@ static emlc_err_t begin_line(emlc_load_t *st) {
         if (st->seen & SEEN(k)) {
             return fail(st, EMLC_ERR_FORMAT, "duplicate header line");
         }
-        if ((k == K_D || k == K_K || k == K_O || k == K_S) && !(st->seen & SEEN(K_V))) {
-            return fail(st, EMLC_ERR_FORMAT, "extension line in an emlearn file");
-        }
         st->seen |= SEEN(k);
         return EMLC_OK;
-    }
-    if (k == K_Q) {
-        if (!(st->seen & SEEN(K_V))) {
-            return fail(st, EMLC_ERR_FORMAT, "extension line in an emlearn file");
-        }
-        if (st->mode != MODE_HEAD) {
-            return fail(st, EMLC_ERR_FORMAT, "header line after data lines");
-        }
-        if (!(st->seen & SEEN(K_F)) || !(st->seen & SEEN(K_D)) || st->h_d != 1) {
-            return fail(st, EMLC_ERR_FORMAT, "q line without f and d,int16 before it");
-        }
-        if (st->q_count == 0 && need_quant(st, (uint32_t)st->h_f) != EMLC_OK) {
-            return (emlc_err_t)st->err;
-        }
-        if (st->q_count >= st->h_f) {
-            return fail(st, EMLC_ERR_FORMAT, "more q lines than features");
-        }
-        return EMLC_OK;
-    }
-    if (k == K_LP && !(st->seen & SEEN(K_V))) {
-        return fail(st, EMLC_ERR_FORMAT, "extension line in an emlearn file");
     }
     if (st->mode == MODE_HEAD && start_data(st) != EMLC_OK) {
         return (emlc_err_t)st->err;
     }
+    lk = st->m.leaf_kind;
     switch (k) {
+        case K_Q:
+            if (st->m.input != EMLC_INPUT_I16) {
+                return fail(st, EMLC_ERR_FORMAT, "q line in a float model");
+            }
+            if (st->q_count >= st->m.n_features) {
+                return fail(st, EMLC_ERR_FORMAT, "more q lines than features");
+            }
+            return EMLC_OK;
         case K_L:
         case K_LP:
-            if (st->mode == MODE_OURS && (k == K_L) != (st->m.leaf_kind == EMLC_LEAF_CLASS)) {
-                return fail(st, EMLC_ERR_FORMAT, k == K_L ? "l line for a multi-value leaf kind (use lp)"
-                                                          : "lp line for class leaves (use l)");
-            }
-            if (st->mode == MODE_OURS && st->m.n_leaves >= (uint32_t)st->s_leaves) {
-                return fail(st, EMLC_ERR_FORMAT, "more leaf lines than declared");
+            if (st->mode == MODE_OURS) {
+                if (k == K_L && (lk == EMLC_LEAF_PROBA || lk == EMLC_LEAF_PROBA8)) {
+                    return fail(st, EMLC_ERR_FORMAT, "l line for a multi-value leaf kind (use lp)");
+                }
+                if (k == K_LP && lk == EMLC_LEAF_CLASS) {
+                    return fail(st, EMLC_ERR_FORMAT, "lp line for class leaves (use l)");
+                }
+                if ((st->seen & SEEN(K_S)) && st->m.n_leaves >= (uint32_t)st->s_leaves) {
+                    return fail(st, EMLC_ERR_FORMAT, "more leaf lines than declared");
+                }
             }
             if (st->m.n_leaves >= MAX_LEAVES_ABS || st->leaf_width > st->d.leaves_bytes - st->leaf_used) {
                 return fail(st, EMLC_ERR_CAPACITY, "too many leaves");
             }
             return EMLC_OK;
         case K_R:
-            if (st->mode == MODE_OURS && st->m.n_trees >= (uint32_t)st->s_trees) {
+            if ((st->seen & SEEN(K_S)) && st->m.n_trees >= (uint32_t)st->s_trees) {
                 return fail(st, EMLC_ERR_FORMAT, "more r lines than declared");
             }
             if (st->m.n_trees >= st->d.max_trees) {
@@ -610,7 +608,7 @@ static emlc_err_t begin_line(emlc_load_t *st) {
             }
             return EMLC_OK;
         default: /* K_N */
-            if (st->mode == MODE_OURS && st->m.n_nodes >= (uint32_t)st->s_nodes) {
+            if ((st->seen & SEEN(K_S)) && st->m.n_nodes >= (uint32_t)st->s_nodes) {
                 return fail(st, EMLC_ERR_FORMAT, "more n lines than declared");
             }
             if (st->m.n_nodes >= st->d.max_nodes || st->m.n_nodes >= MAX_NODES_ABS) {
@@ -954,7 +952,7 @@ static emlc_err_t csv_finish(emlc_load_t *st) {
     if (st->mode == MODE_HEAD) {
         return fail(st, EMLC_ERR_FORMAT, "no data lines");
     }
-    if (st->mode == MODE_OURS &&
+    if ((st->seen & SEEN(K_S)) &&
         ((uint32_t)st->s_trees != st->m.n_trees || (uint32_t)st->s_nodes != st->m.n_nodes ||
          (uint32_t)st->s_leaves != st->m.n_leaves)) {
         return fail(st, EMLC_ERR_FORMAT, "truncated: fewer lines than the s line declares");

@@ -18,35 +18,42 @@
  *    a field longer than EMLC_LOAD_TOK_MAX bytes is EMLC_ERR_FORMAT.
  *  - A line kind is 1..8 lowercase letters followed by ',' or the line end. Unknown kinds of
  *    that shape are skipped (forward compatibility); any other first field (binary garbage,
- *    digits, upper case, spaces) is EMLC_ERR_FORMAT.
- *  - Header kinds (f, c, lb, v, d, k, o) may appear once each, and only before the first data
- *    line (l, lp, r, n, q); otherwise EMLC_ERR_FORMAT. Our extension kinds (d, k, o, q, lp)
- *    require a preceding `v` line.
- *  - Ours: `v` must be 1 (else EMLC_ERR_VERSION); `f` and `k` are required; `o` defaults to 1
- *    for VALUE leaves and is required otherwise; `d` defaults to float. Leaves: CLASS `l,<0..255>`;
- *    VALUE `l,<float>` or `lp,<float>`; PROBA `lp,` n_outputs floats; PROBA8 `lp,` n_outputs
- *    integers 0..255. `n,<feature>,<int32 key>,<left>,<right>` and `r,<child ref>` as §1.
- *    `q,<feature>,<scale>,<offset>` only in int16 models; features without a `q` line get
- *    scale 1, offset 0. Lines of each data kind may interleave; each appends in file order.
- *  - emlearn: `f` and `c` required, `lb` defaults to 0. c == 0 -> VALUE leaves (`l,<float>`);
- *    c > 0 and lb == 0 or lb == 32 -> CLASS leaves (`l,<int>`); c > 0 and 1 <= lb <= 8 ->
+ *    digits, upper case, spaces inside) is EMLC_ERR_FORMAT. Spaces/tabs around a field are ignored.
+ *  - Header kinds (f, c, lb, v, d, k, o, s) may appear once each, and only before the first data
+ *    line (l, lp, r, n, q); otherwise EMLC_ERR_FORMAT. Our extension kinds (d, k, o, s, q, lp)
+ *    need a `v` line before them (else EMLC_ERR_FORMAT). A `knn` line is EMLC_ERR_KIND.
+ *  - Ours: `v` must be 1 (else EMLC_ERR_VERSION); `f` and `k` are required; `o` is required
+ *    unless k is VALUE (then 1, and o must be 1); `d` (float|int16) defaults to float; `c`, if
+ *    present, must be 0 for VALUE and o otherwise; `s,<n_trees>,<n_nodes>,<n_leaves>`, if
+ *    present, is checked against capacities at once and against the line counts as they grow
+ *    and at the end. Leaves: CLASS `l,<0..255>`; PROBA `lp,` o floats; PROBA8 `lp,` o integers
+ *    0..255; VALUE `l,<float>` or `lp,<float>`. `n,<feature>,<int32 key>,<left>,<right>` and
+ *    `r,<child ref>` as §1. `q,<feature>,<scale>,<offset>` only in int16 models, in feature
+ *    order 0, 1, ...; features without a `q` line get scale 1, offset 0. Data lines of different
+ *    kinds may interleave; each kind appends in file order.
+ *  - emlearn (no `v` line): `f` and `c` required, `lb` defaults to 0. c == 0 -> VALUE leaves
+ *    (`l,<float>`); c > 0 and lb 0 or 32 -> CLASS leaves (`l,<int>`); c > 0 and 1 <= lb <= 8 ->
  *    PROBA8 leaves written as numpy prints a uint8 array (`l,[  0 255   0]`, possibly wrapped
- *    onto continuation lines that start with a space). Node children: >= 0 is a jump relative
- *    to the node's own index (0 is rejected as a cycle), < 0 a leaf; roots are node indices.
+ *    onto continuation lines that start with a space; `l,0,255,0` is accepted too); other lb ->
+ *    EMLC_ERR_KIND. Node children: >= 0 is a jump relative to the node's own index (0 is
+ *    rejected as a cycle), < 0 a leaf; roots are node indices >= 0. Nodes are not renumbered:
+ *    emlearn writes children after parents, and emlc_trees_validate() rejects anything else.
  *    Thresholds t (decimal) compare `x < t` in float32: t is rounded to the nearest float32
- *    t32 and stored as key(t32) - 1 (key(-min subnormal) = -2 when t32 is +-0), so that
- *    key(x) <= stored  <=>  x < t32 for every non-NaN float32 x. Input type is float32.
+ *    t32 and stored as key(t32) - 1 (-2 when t32 is +-0), so that key(x) <= stored <=> x < t32
+ *    for every non-NaN float32 x. Input type is float32. A threshold that overflows float32 is
+ *    EMLC_ERR_VALUE (emlearn never writes one).
  *  - Numbers: integers `[+-]?[0-9]+`; decimals `[+-]?(digits[.digits]|.digits)([eE][+-]?digits)?`
  *    with at most 40 significant digits, converted to the nearest float32 exactly (round half to
- *    even, subnormals included). nan, inf and values that round beyond FLT_MAX are
- *    EMLC_ERR_VALUE. Leaf values, scales and offsets must be finite (also in binary files).
+ *    even, subnormals included); more digits, or a value that rounds beyond FLT_MAX, is
+ *    EMLC_ERR_VALUE; `nan`/`inf` text is EMLC_ERR_FORMAT. Leaf values, scales and offsets must
+ *    be finite (also in binary files: EMLC_ERR_VALUE).
  *  - Binary: little-endian hosts only (on a big-endian host a binary file gives EMLC_ERR_KIND).
  *    The header must be consistent: magic, version 1, known input/leaf kind, reserved fields 0,
  *    non-zero n_features/n_outputs/n_trees/n_leaves, counts within capacities, total size equal
  *    to the size the counts imply; padding bytes must be 0; bytes after total size are an error.
  *  - Where: CSV errors report the 1-based line number; binary errors the 0-based byte offset
- *    (of the header field for header errors, of the offending byte otherwise, of the end of the
- *    data for a truncated file). `reason` is a short static string.
+ *    (of the header field for header errors, of the offending byte or float otherwise, of the
+ *    end of the data for a truncated file). `reason` is a short static string.
  *  - After an error, feed/finish return the same error and the destination model is cleared
  *    (n_trees = 0, all pointers NULL) so it fails validation.
  */
@@ -107,7 +114,6 @@ typedef struct emlc_load {
     uint16_t nv;             /* values stored so far in the current leaf */
     uint16_t q_count;        /* q lines read (they come in feature order) */
     uint32_t q_scale;        /* float32 bits */
-    uint32_t n_lines;        /* non-blank lines started */
     int32_t h_f, h_c, h_lb, h_d, h_k, h_o;
     int32_t s_trees, s_nodes, s_leaves; /* counts declared by the `s` line (ours) */
     uint32_t leaf_used;      /* leaf bytes written (= n_leaves * leaf_width) */
