@@ -1,9 +1,10 @@
 /* emlc_trees.c: tree-ensemble inference over the arrays of docs/model-format.md §1.
  *
  * Hot path: leaf_of — per node one feature load, one input load (float: 3 integer ops for the
- * key), one threshold load, one signed compare, one child load. The class-index path for CLASS and
- * PROBA8 leaves is integer-only end to end; float adds appear only where probabilities or
- * regression values are summed (once per tree, never per node).
+ * key), one threshold load, one signed compare, one child load. The class-index path for CLASS
+ * leaves is integer-only end to end; float adds appear only where probabilities or regression
+ * values are summed (per tree and non-zero term, never per node). Aggregation follows
+ * docs/model-format.md "Aggregation" to the bit.
  */
 #include "emlc_trees.h"
 
@@ -167,31 +168,17 @@ emlc_err_t emlc_trees_leaf(const emlc_trees_t *m, uint16_t tree, const void *x, 
     return EMLC_OK;
 }
 
-/* Class index for CLASS and PROBA8 leaves: integer votes / byte sums, then the first argmax.
- * acc has n_outputs entries and is initialised from tree 0 (n_trees >= 1; this also avoids a
- * memset call). Sums fit: 255 * 65535 < 2^32. */
+/* Class index for CLASS leaves: integer votes, then the first argmax. acc has n_outputs
+ * entries and is initialised from tree 0 (n_trees >= 1; this also avoids a memset call). */
 static EMLC_NOINLINE int32_t classify_int(const emlc_trees_t *m, const void *x, uint32_t *acc) {
     const uint8_t *leaves = (const uint8_t *)m->leaves;
     uint32_t n_out = m->n_outputs, n_trees = m->n_trees, j, best, t, top;
-    if (m->leaf_kind == EMLC_LEAF_CLASS) {
-        uint32_t first = leaves[leaf_of(m, 0, x)];
-        for (j = 0; j < n_out; j++) {
-            acc[j] = (j == first);
-        }
-        for (t = 1; t < n_trees; t++) {
-            acc[leaves[leaf_of(m, t, x)]] += 1;
-        }
-    } else {
-        const uint8_t *p = leaves + (uint32_t)leaf_of(m, 0, x) * n_out;
-        for (j = 0; j < n_out; j++) {
-            acc[j] = p[j];
-        }
-        for (t = 1; t < n_trees; t++) {
-            p = leaves + (uint32_t)leaf_of(m, t, x) * n_out;
-            for (j = 0; j < n_out; j++) {
-                acc[j] += p[j];
-            }
-        }
+    uint32_t first = leaves[leaf_of(m, 0, x)];
+    for (j = 0; j < n_out; j++) {
+        acc[j] = (j == first);
+    }
+    for (t = 1; t < n_trees; t++) {
+        acc[leaves[leaf_of(m, t, x)]] += 1;
     }
     best = 0;
     top = acc[0];
@@ -204,27 +191,41 @@ static EMLC_NOINLINE int32_t classify_int(const emlc_trees_t *m, const void *x, 
     return (int32_t)best;
 }
 
-/* Sums the PROBA (n_outputs floats) or VALUE (1 float) leaves of all trees into acc,
- * starting from tree 0's leaf (n_trees >= 1). */
+/* Float sums of the PROBA / PROBA8 / VALUE leaves over all trees, exactly as
+ * docs/model-format.md "Aggregation" defines them: acc[c] = 0.0f, then acc[c] += term in tree
+ * order, where term is the float leaf value or (float)byte / 255.0f.
+ * Terms equal to +-0.0 are skipped (an integer test, no soft-float call): this changes no
+ * result, because acc starts at +0.0, can never become -0.0, and a + (+-0.0) == a otherwise.
+ * Class proportions are mostly zeros, so this saves most adds on FPU-less chips. The first
+ * tree stores instead of adding (0.0f + v == v), which also avoids a memset call. */
 static void sum_float(const emlc_trees_t *m, const void *x, float *acc) {
-    const float *leaves = (const float *)m->leaves;
     uint32_t n_out = m->n_outputs, n_trees = m->n_trees, j, t;
-    const float *p = leaves + (uint32_t)leaf_of(m, 0, x) * n_out;
-    for (j = 0; j < n_out; j++) {
-        acc[j] = p[j];
-    }
-    for (t = 1; t < n_trees; t++) {
-        p = leaves + (uint32_t)leaf_of(m, t, x) * n_out;
-        for (j = 0; j < n_out; j++) {
-            /* Skipping +0.0 (an integer test) changes no sum: acc starts from tree 0's values
-             * and x + (+0.0) == x. Class proportions are mostly zeros: saves soft-float adds. */
-            if (bits_f32(p[j]) != 0) {
-                acc[j] += p[j];
+    for (t = 0; t < n_trees; t++) {
+        uint32_t base = (uint32_t)leaf_of(m, t, x) * n_out;
+        if (m->leaf_kind == EMLC_LEAF_PROBA8) {
+            const uint8_t *p = (const uint8_t *)m->leaves + base;
+            for (j = 0; j < n_out; j++) {
+                if (p[j] != 0) {
+                    float v = (float)p[j] / 255.0f;
+                    acc[j] = t == 0 ? v : acc[j] + v;
+                } else if (t == 0) {
+                    acc[j] = 0.0f;
+                }
+            }
+        } else {
+            const float *p = (const float *)m->leaves + base;
+            for (j = 0; j < n_out; j++) {
+                if ((bits_f32(p[j]) << 1) != 0) {
+                    acc[j] = t == 0 ? p[j] : acc[j] + p[j];
+                } else if (t == 0) {
+                    acc[j] = 0.0f;
+                }
             }
         }
     }
 }
 
+/* Class index for PROBA / PROBA8 leaves: first argmax of the float sums (before dividing). */
 static int32_t classify_float(const emlc_trees_t *m, const void *x, float *acc) {
     uint32_t j, best = 0;
     sum_float(m, x, acc);
@@ -254,8 +255,8 @@ emlc_err_t emlc_trees_predict_many(const emlc_trees_t *m, const void *x, size_t 
     }
     step = row_bytes(m);
     for (i = 0; i < n; i++, row += step) {
-        out[i] = m->leaf_kind == EMLC_LEAF_PROBA ? classify_float(m, row, acc.f)
-                                                 : classify_int(m, row, acc.n);
+        out[i] = m->leaf_kind == EMLC_LEAF_CLASS ? classify_int(m, row, acc.n)
+                                                 : classify_float(m, row, acc.f);
     }
     return EMLC_OK;
 }
@@ -274,23 +275,20 @@ emlc_err_t emlc_trees_proba(const emlc_trees_t *m, const void *x, float *out, si
     if (n_out < n_outputs) {
         return EMLC_ERR_SIZE;
     }
-    if (m->leaf_kind == EMLC_LEAF_PROBA) {
-        sum_float(m, x, out);
-        for (j = 0; j < n_outputs; j++) {
-            out[j] = out[j] / (float)m->n_trees;
-        }
-        return EMLC_OK;
-    }
     if (m->leaf_kind == EMLC_LEAF_VALUE) {
         return EMLC_ERR_KIND;
     }
-    {
+    if (m->leaf_kind == EMLC_LEAF_CLASS) {
         emlc_acc_t acc;
-        float denom = (float)m->n_trees * (m->leaf_kind == EMLC_LEAF_PROBA8 ? 255.0f : 1.0f);
         (void)classify_int(m, x, acc.n);
         for (j = 0; j < n_outputs; j++) {
-            out[j] = (float)acc.n[j] / denom;
+            out[j] = (float)acc.n[j] / (float)m->n_trees;
         }
+        return EMLC_OK;
+    }
+    sum_float(m, x, out);
+    for (j = 0; j < n_outputs; j++) {
+        out[j] = out[j] / (float)m->n_trees;
     }
     return EMLC_OK;
 }

@@ -1,7 +1,7 @@
 """Build every cores/*.c into one host shared library and load it with ctypes.
 
 Two flavours, cached under build/host/ by a hash of the sources and flags:
-  plain  gcc -std=c99 -Wall -Wextra -Werror -pedantic -O2
+  plain  gcc -std=c99 -Wall -Wextra -Werror -pedantic -O2 -ffp-contract=off (model-format.md)
   asan   the same plus -fsanitize=address,undefined -fno-sanitize-recover=all (aborts on error)
 
 An ASan library cannot be dlopen'ed into an ordinary CPython, so sanitizer checks run in a child
@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CORES = Path(os.environ.get("EMLC_CORES_DIR", ROOT / "cores"))
 BUILD = ROOT / "build" / "host"
 CC = os.environ.get("CC", "gcc")
-BASE_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-fPIC", "-shared"]
+BASE_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-ffp-contract=off",
+              "-fPIC", "-shared"]
 FLAVOURS: dict[str, list[str]] = {
     "plain": [],
     "asan": ["-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",

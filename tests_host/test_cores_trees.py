@@ -162,6 +162,27 @@ def hard_vote(est, X: np.ndarray) -> np.ndarray:
     return np.argmax(votes, axis=1)
 
 
+def leaf_numbers(est, X: np.ndarray) -> np.ndarray:
+    """[n_trees, n_samples] our leaf numbers, from scikit-learn's own apply() (not the C walk)."""
+    out, base = [], 0
+    for t in getattr(est, "estimators_", [est]):
+        is_leaf = t.tree_.children_left < 0
+        out.append((np.cumsum(is_leaf) - 1 + base)[t.apply(X)])
+        base += int(is_leaf.sum())
+    return np.array(out)
+
+
+def contract_sums(est, m: TreeArrays, X: np.ndarray) -> np.ndarray:
+    """docs/model-format.md "Aggregation" in numpy float32: sum over trees in order, from 0.0f."""
+    leaves = leaf_numbers(est, X)
+    acc = np.zeros((len(X), m.n_outputs), dtype=np.float32)
+    for lt in leaves:
+        v = m.leaves[lt].reshape(len(X), -1)
+        term = (v.astype(np.float32) / np.float32(255)) if m.leaf_kind == tc.LEAF_PROBA8 else v
+        acc = (acc + term.astype(np.float32)).astype(np.float32)
+    return acc
+
+
 # ---------------------------------------------------------------- predictions vs scikit-learn
 
 @pytest.mark.parametrize("model", list(MODELS))
@@ -169,13 +190,17 @@ def hard_vote(est, X: np.ndarray) -> np.ndarray:
 def test_classifier_proba_leaves_match_sklearn(data: str, model: str) -> None:
     est = fitted(data, model)
     _, Xte, _, _ = dataset(data)
-    core = Core(tc.convert(est, tc.LEAF_PROBA))
+    m = tc.convert(est, tc.LEAF_PROBA)
+    core = Core(m)
     assert core.validate() == OK
     got = core.predict_many(Xte)
     np.testing.assert_array_equal(est.classes_[got], est.predict(Xte))
-    ref = est.predict_proba(Xte)
     proba = np.array([core.proba(row) for row in Xte])
-    np.testing.assert_allclose(proba, ref, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(proba, est.predict_proba(Xte), rtol=0, atol=1e-6)
+    # bit-exact against the float32 aggregation contract
+    sums = contract_sums(est, m, Xte)
+    np.testing.assert_array_equal(got, np.argmax(sums, axis=1))
+    np.testing.assert_array_equal(proba, sums / np.float32(m.n_trees))
     assert [core.predict(row) for row in Xte[:20]] == list(got[:20])
 
 
@@ -191,28 +216,33 @@ def test_classifier_class_leaves_hard_vote(data: str, model: str) -> None:
     if model == "dt":
         np.testing.assert_array_equal(est.classes_[ref], est.predict(Xte))
     trees = getattr(est, "estimators_", [est])
-    frac = np.zeros((len(Xte), len(est.classes_)))
+    votes = np.zeros((len(Xte), len(est.classes_)), dtype=np.int64)
     for t in trees:
-        frac[np.arange(len(Xte)), np.argmax(t.predict_proba(Xte), axis=1)] += 1 / len(trees)
+        votes[np.arange(len(Xte)), np.argmax(t.predict_proba(Xte), axis=1)] += 1
+    frac = votes.astype(np.float32) / np.float32(len(trees))  # contract: (float)votes / n_trees
     for row, f in zip(Xte[:25], frac[:25]):
-        np.testing.assert_allclose(core.proba(row), f, atol=1e-6)
+        np.testing.assert_array_equal(core.proba(row), f)
 
 
 @pytest.mark.parametrize("data", ["iris", "digits", "many"])
 def test_classifier_proba8_leaves(data: str) -> None:
     est = fitted(data, "rf")
     _, Xte, _, _ = dataset(data)
-    core = Core(tc.convert(est, tc.LEAF_PROBA8))
+    m = tc.convert(est, tc.LEAF_PROBA8)
+    core = Core(m)
     assert core.validate() == OK
     q = np.zeros((len(Xte), len(est.classes_)))
     for t in est.estimators_:  # leaf proportions as stored in the tree, rounded to 1/255
         v = t.tree_.value[t.apply(Xte), 0, :]
         q += np.round(v / v.sum(axis=1, keepdims=True) * 255)
-    np.testing.assert_array_equal(core.predict_many(Xte), np.argmax(q, axis=1))
-    for row, ref in zip(Xte[:25], q[:25] / (255 * len(est.estimators_))):
-        np.testing.assert_allclose(core.proba(row), ref, atol=1e-6)
+    np.testing.assert_array_equal(m.leaves[leaf_numbers(est, Xte)].sum(axis=0), q)
+    sums = contract_sums(est, m, Xte)
+    got = core.predict_many(Xte)
+    np.testing.assert_array_equal(got, np.argmax(sums, axis=1))
+    for row, ref in zip(Xte[:25], sums[:25] / np.float32(m.n_trees)):
+        np.testing.assert_array_equal(core.proba(row), ref)
     # 8-bit proportions still agree with scikit-learn on nearly all samples
-    assert np.mean(est.classes_[core.predict_many(Xte)] == est.predict(Xte)) >= 0.97
+    assert np.mean(est.classes_[got] == est.predict(Xte)) >= 0.97
 
 
 @pytest.mark.parametrize("model", list(REG_MODELS))
@@ -225,6 +255,8 @@ def test_regressor_matches_sklearn(data: str, model: str) -> None:
     ref = est.predict(Xte)
     got = core.regress_many(Xte)
     np.testing.assert_allclose(got, ref, rtol=2e-6, atol=2e-6 * np.abs(ref).max())
+    m = core.m
+    np.testing.assert_array_equal(got, contract_sums(est, m, Xte)[:, 0] / np.float32(m.n_trees))
     assert [core.regress(r) for r in Xte[:10]] == list(got[:10])
 
 
