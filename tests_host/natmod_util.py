@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import json
+import struct
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Sequence
+
+import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = REPO / ".venv" / "bin" / "python"
@@ -53,3 +56,361 @@ def compile_c(cc: Sequence[str], src: Path, out: Path, *flags: str) -> None:
            *flags, "-c", "-o", str(out), str(src)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+# ---------------------------------------------------------------------------
+# A tiny MicroPython "firmware" in unicorn: loads a native .mpy exactly as
+# py/persistentcode.c does (text, bss+rodata block, relocation stream) and
+# implements the mp_fun_table slots the test module uses, so ARM (Cortex-M0
+# model for armv6m) and RISC-V code is executed, not only inspected.
+
+
+class EmuRaise(Exception):
+    """A MicroPython exception raised by emulated native code: (type name, message)."""
+
+
+class EmuHang(Exception):
+    pass
+
+
+class NatmodEmu:
+    TEXT, DATA, FUNTAB, STUBS, TYPES = 0x10000000, 0x20000000, 0x21000000, 0x21100000, 0x21200000
+    QSTRTAB, OBJTAB, HEAP, STACK_TOP, RET = 0x21300000, 0x21310000, 0x60000000, 0x6FFF0000, 0x70000000
+    N_SLOTS = 87
+    QBASE = 1000  # run-time qstr numbers of the module's table entries
+
+    def __init__(self, mpy: Path):
+        import unicorn
+        from unicorn import arm_const, riscv_const
+
+        from mpyld.mpyfile import read_mpy
+        from mpyld.qstrs import STATIC_QSTRS
+
+        self.uc_mod = unicorn
+        info = read_mpy(Path(mpy).read_bytes())
+        self.info = info
+        self.arch = info.arch_name
+        if self.arch.startswith("arm"):
+            self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
+            model = {"armv6m": arm_const.UC_CPU_ARM_CORTEX_M0, "armv7m": arm_const.UC_CPU_ARM_CORTEX_M3,
+                     "armv7emsp": arm_const.UC_CPU_ARM_CORTEX_M4}[self.arch]
+            self.uc.ctl_set_cpu_model(model)
+            self.args_regs = [arm_const.UC_ARM_REG_R0 + i for i in range(4)]
+            self.ret_reg, self.sp_reg, self.lr_reg = arm_const.UC_ARM_REG_R0, arm_const.UC_ARM_REG_SP, arm_const.UC_ARM_REG_LR
+            self.thumb = 1
+            ret_insn = struct.pack("<H", 0x4770)  # bx lr
+        elif self.arch == "rv32imc":
+            self.uc = unicorn.Uc(unicorn.UC_ARCH_RISCV, unicorn.UC_MODE_RISCV32)
+            self.args_regs = [riscv_const.UC_RISCV_REG_A0 + i for i in range(8)]
+            self.ret_reg, self.sp_reg, self.lr_reg = riscv_const.UC_RISCV_REG_A0, riscv_const.UC_RISCV_REG_SP, riscv_const.UC_RISCV_REG_RA
+            self.thumb = 0
+            ret_insn = struct.pack("<I", 0x00008067)  # ret
+        else:
+            raise ValueError(f"no emulator for {self.arch}")
+        uc = self.uc
+        for base, size in ((self.TEXT, 1 << 20), (self.DATA, 1 << 20), (self.FUNTAB, 0x500000),
+                           (self.HEAP, 1 << 24), (self.STACK_TOP - (1 << 20), 1 << 20), (self.RET, 0x1000)):
+            uc.mem_map(base, size)
+        uc.mem_write(self.RET, ret_insn)
+        self.heap = self.HEAP
+        self.objs: dict[int, tuple] = {}
+        self.globals: dict[str, int] = {}
+        self.pending: Exception | None = None
+        self.qnames = {i + 1: s for i, s in enumerate(STATIC_QSTRS)}
+        for i, q in enumerate(info.qstrs):
+            self.qnames[self.QBASE + i] = q
+        self.qnum = {v: k for k, v in self.qnames.items()}
+        # fun table: function slots -> stub addresses (one return instruction each)
+        table = []
+        for i in range(self.N_SLOTS):
+            uc.mem_write(self.STUBS + 16 * i, ret_insn)
+            table.append((self.STUBS + 16 * i) | self.thumb)
+        self.type_addr = {name: self.TYPES + 0x40 * k for k, name in enumerate(
+            ["type", "str", "list", "dict", "fun0", "fun1", "fun2", "fun3", "funvar", "Exception", "sread",
+             "sreadinto", "sreadline", "swrite", "float", "tuple", "bytes", "bytearray", "array", "NoneType",
+             "bool", "int", "stream", "method"])}
+        for k, name in enumerate(["type", "str", "list", "dict", "fun0", "fun1", "fun2", "fun3", "funvar",
+                                  "Exception", "sread", "sreadinto", "sreadline", "swrite"]):
+            table[73 + k] = self.type_addr[name]
+        table[0], table[1], table[2] = 0x06, 0x0E, 0x1E
+        table[49] = 0  # native nlr, no setjmp
+        table[72] = self.TYPES + 0x3000
+        uc.mem_write(self.FUNTAB, struct.pack(f"<{self.N_SLOTS}I", *table))
+        self.table = table
+        self.exc_types = {self.TYPES + 0x4000 + 0x40 * n: self.qnames[n] for n in range(30, 57)}
+        uc.mem_write(self.QSTRTAB, struct.pack(f"<{len(info.qstrs)}H", *[self.QBASE + i for i in range(len(info.qstrs))]))
+        uc.hook_add(unicorn.UC_HOOK_CODE, self._hook, begin=self.STUBS, end=self.STUBS + 16 * self.N_SLOTS)
+        # load like mp_raw_code_load: text, then bss+rodata in one block, then relocate
+        bss = (info.bss_size + 3) & ~3
+        self.bss, self.rodata = self.DATA, self.DATA + bss
+        uc.mem_write(self.TEXT, info.text)
+        uc.mem_write(self.rodata, info.rodata)
+        for r in info.relocs:
+            at = (self.TEXT if r.blob == "text" else self.rodata) + r.offset
+            dest = {0: self.TEXT, 1: self.rodata, 2: self.bss, 6: self.QSTRTAB, 7: self.OBJTAB,
+                    8: self.FUNTAB}.get(r.kind)
+            if dest is None:
+                dest = table[r.kind - 9]
+            self.w32(at, self.r32(at) + dest)
+
+    # ---- memory helpers
+    def r32(self, a: int) -> int:
+        return struct.unpack("<I", self.uc.mem_read(a, 4))[0]
+
+    def w32(self, a: int, v: int) -> None:
+        self.uc.mem_write(a, struct.pack("<I", v & 0xFFFFFFFF))
+
+    def alloc(self, n: int) -> int:
+        a = self.heap
+        self.heap += (max(n, 4) + 7) & ~7
+        self.uc.mem_write(a, bytes(max(n, 4)))
+        return a
+
+    def cstr(self, a: int) -> str:
+        out = bytearray()
+        while (b := self.uc.mem_read(a + len(out), 1)[0]) != 0:
+            out.append(b)
+        return out.decode()
+
+    # ---- objects
+    def new_obj(self, typename: str, entry: tuple, size: int = 16) -> int:
+        a = self.alloc(size)
+        self.w32(a, self.type_addr[typename])
+        self.objs[a] = entry
+        return a
+
+    def to_obj(self, v) -> int:
+        if v is None:
+            return 0x06
+        if v is True or v is False:
+            return 0x1E if v else 0x0E
+        if isinstance(v, int):
+            return ((v << 1) | 1) & 0xFFFFFFFF
+        if isinstance(v, float):
+            return self.new_obj("float", ("float", v))
+        if isinstance(v, (bytes, bytearray)):
+            buf = self.alloc(len(v))
+            self.uc.mem_write(buf, bytes(v))
+            return self.new_obj("bytes", ("buf", buf, len(v), 1))
+        if isinstance(v, tuple) and v and v[0] == "array_f":
+            data = np.asarray(v[1], dtype=np.float32).tobytes()
+            buf = self.alloc(len(data))
+            self.uc.mem_write(buf, data)
+            return self.new_obj("array", ("buf", buf, len(data), ord("f")))
+        if isinstance(v, str):
+            return ((self.qnum[v] << 3) | 2)
+        return self.new_obj("stream", ("stream", v))
+
+    def from_obj(self, o: int):
+        if o & 1:
+            return (o - (1 << 32) if o & 0x80000000 else o) >> 1
+        if o & 7 == 2:
+            return self.qnames[o >> 3]
+        if o in (0x06, 0x0E, 0x1E):
+            return {0x06: None, 0x0E: False, 0x1E: True}[o]
+        e = self.objs.get(o)
+        if e is None:
+            return ("obj", o)
+        if e[0] == "float":
+            return e[1]
+        if e[0] == "tuple":
+            return tuple(self.from_obj(x) for x in e[1])
+        return e
+
+    def buffer_bytes(self, o: int) -> bytes:
+        _, buf, n, _tc = self.objs[o]
+        return bytes(self.uc.mem_read(buf, n))
+
+    def _as_float(self, o: int) -> float:
+        v = self.from_obj(o)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise EmuRaise("TypeError", "can't convert to float")
+        return float(v)
+
+    def _raise(self, exc: Exception) -> int:
+        self.pending = exc
+        self.uc.emu_stop()
+        return 0
+
+    # ---- mp_fun_table slots
+    def _hook(self, uc, address, size, user_data):
+        slot = (address - self.STUBS) // 16
+        if self.pending is not None:
+            return
+        a = [uc.reg_read(r) for r in self.args_regs]
+        try:
+            ret = self._slot(slot, a)
+        except EmuRaise as e:
+            ret = self._raise(e)
+        uc.reg_write(self.ret_reg, (ret or 0) & 0xFFFFFFFF)
+
+    def _slot(self, slot: int, a: list[int]) -> int:
+        if slot == 3:  # native_from_obj
+            v = self.from_obj(a[0])
+            if a[1] & 0xF == 1:
+                return int(bool(v))
+            if isinstance(v, bool):
+                return int(v)
+            if not isinstance(v, int):
+                raise EmuRaise("TypeError", "can't convert to int")
+            return v
+        if slot == 4:  # native_to_obj
+            v, t = a[0], a[1] & 0xF
+            if t == 8:
+                return (v << 3) | 2
+            if t == 2:
+                v = v - (1 << 32) if v & 0x80000000 else v
+            if t == 1:
+                return 0x1E if v else 0x0E
+            if not -(1 << 30) <= v < (1 << 30):
+                raise AssertionError("big int not emulated")
+            return ((v << 1) | 1) & 0xFFFFFFFF
+        if slot == 5:  # swap_globals
+            return 0
+        if slot == 7:  # load_global (exception types by static qstr)
+            for addr, name in self.exc_types.items():
+                if self.qnames[a[0]] == name:
+                    return addr
+            raise AssertionError(f"load_global {self.qnames[a[0]]}")
+        if slot == 10:  # load_method(base, attr, dest)
+            self.w32(a[2], self.new_obj("method", ("method", self.qnames[a[1]])))
+            self.w32(a[2] + 4, a[0])
+            return 0
+        if slot == 13:  # store_global
+            self.globals[self.qnames[a[0]]] = a[1]
+            return 0
+        if slot == 19:  # new_tuple
+            items = [self.r32(a[1] + 4 * i) for i in range(a[0])]
+            return self.new_obj("tuple", ("tuple", items), 8 + 4 * a[0])
+        if slot == 27:  # call_function_n_kw
+            raise AssertionError("call_function_n_kw not emulated")
+        if slot == 28:  # call_method_n_kw(n_args, n_kw, args): args = [meth, self, arg...]
+            name = self.objs[self.r32(a[2])][1]
+            stream = self.objs[self.r32(a[2] + 4)][1]
+            pyargs = [self.r32(a[2] + 8 + 4 * i) for i in range(a[0])]
+            assert name == "readinto" and len(pyargs) == 1
+            _, buf, n, _ = self.objs[pyargs[0]]
+            data = stream.read(n)
+            self.uc.mem_write(buf, data)
+            return self.to_obj(len(data))
+        if slot == 34:  # raise(o): an exception class
+            raise EmuRaise(self.exc_types.get(a[0], f"obj@{a[0]:#x}"), "")
+        if slot == 44:  # arg_check_num_sig(n_args, n_kw, sig)
+            lo, hi = a[2] >> 17, (a[2] >> 1) & 0xFFFF
+            if a[1] and not a[2] & 1 or not lo <= a[0] <= hi:
+                raise EmuRaise("TypeError", "wrong number of arguments")
+            return 0
+        if slot == 50:  # memset
+            self.uc.mem_write(a[0], bytes([a[1] & 0xFF]) * a[2])
+            return a[0]
+        if slot == 51:  # memmove
+            self.uc.mem_write(a[0], bytes(self.uc.mem_read(a[1], a[2])))
+            return a[0]
+        if slot == 52:  # realloc_(ptr, n, allow_move)
+            if a[1] == 0:
+                return 0
+            new = self.alloc(a[1])
+            if a[0]:
+                self.uc.mem_write(new, bytes(self.uc.mem_read(a[0], a[1])))
+            return new
+        if slot == 55:  # raise_msg(type, msg)
+            raise EmuRaise(self.exc_types[a[0]], self.cstr(a[1]))
+        if slot == 56:  # obj_get_type
+            e = self.objs.get(a[0])
+            return self.r32(a[0]) if e else self.type_addr["int"]
+        if slot == 59:  # bytearray_by_ref(n, items)
+            return self.new_obj("bytearray", ("buf", a[1], a[0], 1))
+        if slot == 65:  # get_buffer(obj, info, flags)
+            e = self.objs.get(a[0])
+            if e is None or e[0] != "buf":
+                if a[2] & 4:
+                    raise EmuRaise("TypeError", "object with buffer protocol required")
+                return 0
+            self.w32(a[1], e[1])
+            self.w32(a[1] + 4, e[2])
+            self.w32(a[1] + 8, e[3])
+            return 1
+        if slot in (70, 71):  # binary_get/set_val_array(typecode, p, index[, val])
+            tc = chr(a[0] & 0xFF)
+            fmt, size = {"f": ("<f", 4), "d": ("<d", 8)}[tc]
+            addr = a[1] + size * a[2]
+            if slot == 70:
+                return self.to_obj(struct.unpack(fmt, self.uc.mem_read(addr, size))[0])
+            self.uc.mem_write(addr, struct.pack(fmt, self._as_float(a[3])))
+            return 0
+        raise AssertionError(f"mp_fun_table slot {slot} not emulated")
+
+    # ---- calling native code
+    def call(self, fn: int, *args: int, limit: int = 2_000_000) -> int:
+        uc = self.uc
+        assert len(args) <= len(self.args_regs)
+        for r, v in zip(self.args_regs, args):
+            uc.reg_write(r, v & 0xFFFFFFFF)
+        uc.reg_write(self.sp_reg, self.STACK_TOP)
+        uc.reg_write(self.lr_reg, self.RET | self.thumb)
+        self.pending = None
+        try:
+            uc.emu_start(fn | self.thumb, self.RET, count=limit)
+        except self.uc_mod.UcError as exc:
+            raise AssertionError(f"{self.arch}: CPU fault {exc} at pc={uc.reg_read(self._pc()):#x}") from exc
+        if self.pending is not None:
+            raise self.pending
+        if uc.reg_read(self._pc()) & ~1 != self.RET:
+            raise EmuHang(f"{self.arch}: no return after {limit} instructions (pc={uc.reg_read(self._pc()):#x})")
+        return uc.reg_read(self.ret_reg)
+
+    def _pc(self) -> int:
+        from unicorn import arm_const, riscv_const
+        return arm_const.UC_ARM_REG_PC if self.thumb else riscv_const.UC_RISCV_REG_PC
+
+    def init(self) -> None:
+        """Run mpy_init (text offset 0) with a fake function object and module context."""
+        ctx = self.alloc(16)
+        self.w32(ctx + 4, self.alloc(16))  # module.globals
+        self.w32(ctx + 8, self.QSTRTAB)
+        self.w32(ctx + 12, self.OBJTAB)
+        fun = self.alloc(16)
+        self.w32(fun + 4, ctx)
+        self.w32(fun + 12, self.TEXT)
+        self.call(self.TEXT, fun, 0, 0, 0)
+
+    def call_obj(self, fobj: int, *pyargs):
+        """Call a builtin function object (fixed 0..3 args or var) with Python values."""
+        objs = [self.to_obj(v) for v in pyargs]
+        typ = self.r32(fobj)
+        if typ == self.type_addr["funvar"]:
+            arr = self.alloc(4 * len(objs))
+            for i, o in enumerate(objs):
+                self.w32(arr + 4 * i, o)
+            res = self.call(self.r32(fobj + 8), len(objs), arr)
+        else:
+            n = [self.type_addr[f"fun{k}"] for k in range(4)].index(typ)
+            assert n == len(objs), f"function takes {n} args"
+            res = self.call(self.r32(fobj + 4), *objs)
+        return res
+
+    def call_global(self, name: str, *pyargs):
+        return self.from_obj(self.call_obj(self.globals[name], *pyargs))
+
+    def make_new(self, type_name: str, *pyargs) -> int:
+        t = self.globals[type_name]
+        idx = self.uc.mem_read(t + 8, 1)[0]
+        arr = self.alloc(4 * len(pyargs))
+        for i, v in enumerate(pyargs):
+            self.w32(arr + 4 * i, self.to_obj(v))
+        return self.call(self.r32(t + 20 + 4 * (idx - 1)), t, len(pyargs), 0, arr)
+
+    def method(self, obj: int, name: str, *pyargs):
+        t = self.r32(obj)
+        idx = self.uc.mem_read(t + 19, 1)[0]
+        d = self.r32(t + 20 + 4 * (idx - 1))
+        n, table = self.r32(d + 4) >> 3, self.r32(d + 12)
+        for i in range(n):
+            if self.from_obj(self.r32(table + 8 * i)) == name:
+                f = self.r32(table + 8 * i + 4)
+                objs = [obj] + [self.to_obj(v) for v in pyargs]
+                typ = self.r32(f)
+                k = [self.type_addr[f"fun{j}"] for j in range(4)].index(typ)
+                assert k == len(objs)
+                return self.from_obj(self.call(self.r32(f + 4), *objs))
+        raise AttributeError(name)

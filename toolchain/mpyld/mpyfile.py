@@ -185,6 +185,8 @@ class MpyInfo:
     bss_size: int
     relocs: list[LoaderReloc]
     word_size: int
+    text: bytes = b""
+    rodata: bytes = b""
 
 
 def read_mpy(data: bytes) -> MpyInfo:
@@ -227,11 +229,11 @@ def read_mpy(data: bytes) -> MpyInfo:
         raise LinkError(f"unsupported raw code (kind {kind}, children {bool(kind_len & 4)}): "
                         f"not a single-raw-code native module")
     text_size = kind_len >> 3
-    r.take(text_size)
+    text = r.take(text_size)
     scope = r.vuint()
     rodata_size = r.vuint() if scope & SCOPE_VIPERRODATA else 0
     bss_size = r.vuint() if scope & SCOPE_VIPERBSS else 0
-    r.take(rodata_size)
+    rodata = r.take(rodata_size)
     relocs: list[LoaderReloc] = []
     if scope & SCOPE_VIPERRELOC:
         loc: Optional[tuple[str, int]] = None
@@ -266,4 +268,4 @@ def read_mpy(data: bytes) -> MpyInfo:
     if r.pos != len(data):
         raise LinkError(f"{len(data) - r.pos} trailing bytes after the native code (merged or corrupt file)")
     return MpyInfo(version, sub, arch, MPY_ARCH_NAMES.get(arch, f"unknown({arch})"), arch_flags, sib,
-                   qstrs, statics, n_obj, text_size, scope, rodata_size, bss_size, relocs, word)
+                   qstrs, statics, n_obj, text_size, scope, rodata_size, bss_size, relocs, word, text, rodata)

@@ -1,0 +1,108 @@
+"""Execute the test module's ARM and RISC-V builds in unicorn (Cortex-M0 model for
+armv6m) through a minimal loader/mp_fun_table, checking results against Python/numpy."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from natmod_util import EmuRaise, NatmodEmu, compile_c, make_testmod, mpyld
+
+pytest.importorskip("unicorn")
+EMU_ARCHES = ("armv6m", "armv7m", "armv7emsp", "rv32imc")
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("natmod_emu")
+    r = make_testmod(root, EMU_ARCHES)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return root / "dist"
+
+
+@pytest.fixture(params=EMU_ARCHES)
+def emu(request, dist) -> NatmodEmu:
+    e = NatmodEmu(dist / request.param / "testmod.mpy")
+    e.init()
+    return e
+
+
+def test_module_init_registers_globals(emu):
+    assert {"add_ints", "fmadd", "buf_sum", "read_sum", "Accum", "__mpyld_data__"} <= set(emu.globals)
+    assert emu.from_obj(emu.globals["pi_ish"]) == 3.25
+
+
+def test_ints_and_errors(emu):
+    assert emu.call_global("add_ints", 123456, -789) == 123456 - 789
+    for a, b in ((17, 5), (-17, 5), (1000003, -7)):
+        q = int(a / b)
+        assert emu.call_global("int_div", a, b) == (q, a - q * b)
+    with pytest.raises(EmuRaise) as exc:
+        emu.call_global("int_div", 1, 0)
+    assert exc.value.args == ("ValueError", "testmod: divide by zero")
+    with pytest.raises(EmuRaise) as exc:
+        emu.call_global("lookup", 8)
+    assert exc.value.args[0] == "IndexError"
+    assert [emu.call_global("lookup", i) for i in range(8)] == [i * i for i in range(8)]
+    assert (emu.call_global("bump"), emu.call_global("bump")) == (1, 2)
+    assert emu.call_global("copy_fill", 5) == 5 * sum(range(24))
+    assert emu.call_global("sum_args", 4, 5, 6, 7) == 22
+
+
+def test_floats_are_float32(emu):
+    f = np.float32
+    assert emu.call_global("fmadd", 1.1, 2.3, -0.7) == float(f(f(1.1) * f(2.3)) + f(-0.7))
+    assert emu.call_global("fdiv", 1, 3) == float(f(1) / f(3))
+    x = np.array([1.5, -2.25, 3.0, 1e-3, 7.77], dtype=np.float32)
+    arr = emu.to_obj(("array_f", x))
+    n = emu.from_obj(emu.call(emu.r32(emu.globals["scale_f32"] + 4), arr, emu.to_obj(0.5)))
+    assert n == len(x)
+    got = np.frombuffer(emu.buffer_bytes(arr), dtype=np.float32)
+    np.testing.assert_array_equal(got, x * np.float32(0.5))
+
+
+def test_buffers_stream_and_class(emu):
+    data = bytes((i * 7 + 3) & 0xFF for i in range(1000))
+    assert emu.call_global("buf_sum", data) == sum(data)
+    src = io.BytesIO(data)
+    assert emu.call_global("read_sum", src, 600) == (600, sum(data[:600]))
+    assert emu.call_global("read_sum", src, 600) == (400, sum(data[600:]))
+    rng = np.random.default_rng(7)
+    acc = emu.make_new("Accum", 50)
+    idx, val = rng.integers(0, 50, 300), rng.integers(-500, 500, 300)
+    for i, v in zip(idx.tolist(), val.tolist()):
+        emu.method(acc, "add", i, v)
+    ref = np.zeros(50, dtype=np.int64)
+    np.add.at(ref, idx, val)
+    assert [emu.method(acc, "get", i) for i in range(50)] == ref.tolist()
+    assert emu.method(acc, "total") == int(ref.sum()) and emu.method(acc, "size") == 50
+    with pytest.raises(EmuRaise):
+        emu.method(acc, "add", 50, 1)
+
+
+@pytest.mark.parametrize("arch,cc", [
+    ("armv6m", ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0", "-mfloat-abi=soft"]),
+    ("rv32imc", ["riscv64-unknown-elf-gcc", "-march=rv32imc", "-mabi=ilp32", "-mno-relax"]),
+])
+def test_far_entry_point(tmp_path, arch, cc):
+    """mpy_init 100 KiB into text: the entry trampoline must reach it (armv6m B is +-2 KiB)."""
+    (tmp_path / "pad.s").write_text(".text\n.global pad_fn\npad_fn:\n.space 102400\n")
+    (tmp_path / "m.c").write_text(
+        '#include "py/dynruntime.h"\n'
+        "mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {\n"
+        "    MP_DYNRUNTIME_INIT_ENTRY\n"
+        "    mp_store_global(MP_QSTR_answer, mp_obj_new_int(42));\n"
+        "    MP_DYNRUNTIME_INIT_EXIT\n}\n")
+    hdr = tmp_path / "q.h"
+    assert mpyld("qstrs", "-o", str(hdr), str(tmp_path / "m.c")).returncode == 0
+    compile_c(cc, tmp_path / "pad.s", tmp_path / "pad.o")
+    compile_c(cc, tmp_path / "m.c", tmp_path / "m.o", f'-DMP_CONFIGFILE="{hdr}"')
+    out = tmp_path / "far.mpy"
+    r = mpyld("link", "--arch", arch, "--qstrs", str(hdr), "-o", str(out), str(tmp_path / "pad.o"),
+              str(tmp_path / "m.o"))
+    assert r.returncode == 0, r.stderr
+    e = NatmodEmu(out)
+    e.init()
+    assert e.from_obj(e.globals["answer"]) == 42
