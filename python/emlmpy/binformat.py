@@ -9,8 +9,8 @@ import numpy as np
 
 from .errors import ModelFormatError
 from .neighbors import KnnModel, KnnProblem
-from .trees import (LEAF_KIND_NAMES, LEAF_VALUE, MAX_LEAVES, MAX_NODES, ModelProblem, TreeModel,
-                    leaf_numpy_dtype, leaf_width)
+from .trees import (LEAF_KIND_NAMES, LEAF_VALUE, MAX_LEAVES, MAX_NODES, MAX_OUTPUTS, ModelProblem,
+                    TreeModel, leaf_numpy_dtype, leaf_width)
 
 TREES_MAGIC = b"EMLT"
 KNN_MAGIC = b"EMLK"
@@ -111,8 +111,8 @@ def read(data: bytes, path: Optional[str] = None) -> Union[TreeModel, KnnModel]:
         leaf_kind, n_outputs, n_trees, n_nodes, n_leaves = kind_byte, n_b, n_c, n_d, n_e
         if leaf_kind not in LEAF_KIND_NAMES:
             raise fail(f"unknown leaf kind {leaf_kind} (0..3)", 7)
-        if n_outputs == 0:
-            raise fail("n_outputs is 0", 10)
+        if not 1 <= n_outputs <= MAX_OUTPUTS:
+            raise fail(f"n_outputs {n_outputs} outside 1..{MAX_OUTPUTS}", 10)
         if leaf_kind == LEAF_VALUE and n_outputs != 1:
             raise fail("regression (value leaves) needs n_outputs 1", 10)
         if n_trees == 0:

@@ -1,7 +1,7 @@
 """Convert fitted scikit-learn estimators into TreeModel / KnnModel."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Union
 
 import numpy as np
 
