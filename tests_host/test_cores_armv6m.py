@@ -1,5 +1,6 @@
-"""Every cores/*.c compiles warning-free for armv6m (Cortex-M0, no FPU), and the tree walk of
-emlc_trees.c calls no soft-float routine.
+"""Every cores/*.c compiles warning-free for armv6m (Cortex-M0, no FPU); the tree walk of
+emlc_trees.c calls no soft-float routine; and the armv6m build of emlc_trees.c, run in unicorn,
+predicts exactly like the host build.
 
 The soft-float check reads the call graph from relocations (objdump -dr, one section per function
 with -ffunction-sections): functions reachable from the integer-only classification path
@@ -11,10 +12,16 @@ from __future__ import annotations
 
 import re
 import shutil
+import struct
 import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import treeconv as tc  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CORES = ROOT / "cores"
@@ -85,3 +92,110 @@ def test_trees_walk_is_integer_only(tmp_path: Path) -> None:
     used = {s for s in nm if SOFT_FLOAT.search(s)}
     assert used <= {"__aeabi_fadd", "__aeabi_fdiv", "__aeabi_fcmpgt", "__aeabi_ui2f"}, used
     assert not any(s.startswith("__aeabi_d") for s in used), used
+
+
+# ---------------------------------------------------------------- run the armv6m build (unicorn)
+
+class M0:
+    """emlc_trees.c built for Cortex-M0 (-Os, soft-float libgcc) and run in unicorn."""
+
+    TEXT, DATA, STACK, RET = 0x10000, 0x100000, 0x3F0000, 0x200000
+
+    def __init__(self, tmp: Path):
+        from elftools.elf.elffile import ELFFile
+        from unicorn import UC_ARCH_ARM, UC_MODE_MCLASS, UC_MODE_THUMB, Uc
+        elf = tmp / "trees.elf"
+        cmd = [CC, *FLAGS, "-ffp-contract=off", "-nostdlib", f"-Wl,-Ttext={self.TEXT:#x}",
+               "-Wl,-e,emlc_trees_validate", "-I", str(CORES), str(CORES / "emlc_trees.c"),
+               "-lgcc", "-o", str(elf)]
+        subprocess.run(cmd, check=True, capture_output=True)
+        with open(elf, "rb") as f:
+            e = ELFFile(f)
+            self.sym = {s.name: s["st_value"] for s in e.get_section_by_name(".symtab").iter_symbols()}
+            self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
+            self.uc.mem_map(0, 0x400000)
+            for seg in e.iter_segments():
+                if seg["p_type"] == "PT_LOAD":
+                    self.uc.mem_write(seg["p_paddr"], seg.data())
+        self.top = self.DATA
+
+    def put(self, data: bytes) -> int:
+        addr = self.top
+        self.uc.mem_write(addr, data)
+        self.top = (addr + len(data) + 7) & ~7
+        return addr
+
+    def call(self, name: str, *args: int, limit: int = 20_000_000, count: bool = False) -> tuple[int, int]:
+        """Returns (r0 as int32, instructions executed if count else 0)."""
+        from unicorn import UC_HOOK_CODE
+        from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_ARM_REG_SP
+        from unicorn import arm_const
+        n = [0]
+        hook = self.uc.hook_add(UC_HOOK_CODE, lambda *a: n.__setitem__(0, n[0] + 1)) if count else None
+        for i, a in enumerate(args):
+            self.uc.reg_write(getattr(arm_const, f"UC_ARM_REG_R{i}"), a)
+        self.uc.reg_write(UC_ARM_REG_SP, self.STACK)
+        self.uc.reg_write(UC_ARM_REG_LR, self.RET | 1)
+        self.uc.emu_start(self.sym[name] | 1, self.RET, count=limit)
+        if hook is not None:
+            self.uc.hook_del(hook)
+        assert self.uc.reg_read(UC_ARM_REG_PC) == self.RET, f"{name} did not return"
+        r0 = self.uc.reg_read(UC_ARM_REG_R0)
+        return r0 - (1 << 32) if r0 >= 1 << 31 else r0, n[0]
+
+    def model(self, m) -> int:
+        ptrs = [self.put(np.ascontiguousarray(a).tobytes()) for a in
+                (m.thresholds, m.features, m.children, m.roots, m.leaves)]
+        head = struct.pack("<3H2B2H5I", m.n_features, m.n_outputs, m.n_trees, m.input,
+                           m.leaf_kind, m.n_nodes, m.n_leaves, *ptrs)
+        return self.put(head)
+
+
+def _digits_forest():
+    from sklearn.datasets import load_digits
+    from sklearn.ensemble import RandomForestClassifier
+    X, y = load_digits(return_X_y=True)
+    est = RandomForestClassifier(n_estimators=10, max_leaf_nodes=100, random_state=0)
+    return est.fit(X[::2], y[::2]), X[1::2][:60].astype(np.float32)
+
+
+def test_armv6m_build_predicts_like_host_and_sklearn(tmp_path: Path) -> None:
+    from test_cores_trees import Core
+    est, X = _digits_forest()
+    m0 = M0(tmp_path)
+    for kind, inp in [(tc.LEAF_CLASS, tc.INPUT_F32), (tc.LEAF_CLASS, tc.INPUT_I16),
+                      (tc.LEAF_PROBA, tc.INPUT_F32), (tc.LEAF_PROBA8, tc.INPUT_F32)]:
+        m = tc.convert(est, kind, input=inp)
+        host = Core(m)
+        pm = m0.model(m)
+        assert m0.call("emlc_trees_validate", pm)[0] == 0
+        xs = tc.quantize(X) if inp == tc.INPUT_I16 else X
+        px = m0.put(xs.tobytes())
+        pout = m0.put(bytes(4 * len(X)))
+        assert m0.call("emlc_trees_predict_many", pm, px, len(X), pout)[0] == 0
+        got = np.frombuffer(m0.uc.mem_read(pout, 4 * len(X)), dtype=np.int32)
+        np.testing.assert_array_equal(got, host.predict_many(xs))
+        if kind == tc.LEAF_PROBA:
+            np.testing.assert_array_equal(est.classes_[got], est.predict(X))
+            pp = m0.put(bytes(4 * m.n_outputs))
+            for row in xs[:10]:  # soft-float sums on the M0 equal the host's bit for bit
+                assert m0.call("emlc_trees_proba", pm, m0.put(row.tobytes()), pp, m.n_outputs)[0] == 0
+                p = np.frombuffer(m0.uc.mem_read(pp, 4 * m.n_outputs), dtype=np.float32)
+                np.testing.assert_array_equal(p, host.proba(row))
+
+
+def test_armv6m_float_walk_cost(tmp_path: Path) -> None:
+    """Instructions per visited node for a float-input CLASS forest stay near the 15 of the loop
+    (a regression guard for the benchmark target: <= 0.5x emlearn's float trees)."""
+    est, X = _digits_forest()
+    m0 = M0(tmp_path)
+    m = tc.convert(est, tc.LEAF_CLASS)
+    pm, pout = m0.model(m), m0.put(bytes(4))
+    total = visited = 0
+    for row in X[:10]:
+        total += m0.call("emlc_trees_predict_many", pm, m0.put(row.tobytes()), 1, pout, count=True)[1]
+        visited += sum(int(e.decision_path(row[None].astype(np.float64)).sum()) - 1
+                       for e in est.estimators_)
+    per_node = total / visited
+    print(f"armv6m: {per_node:.1f} instructions per visited node (float input, CLASS leaves)")
+    assert per_node < 24, per_node
