@@ -353,7 +353,7 @@ class ArchXtensawin(_XtensaBase):
 # --------------------------------------------------------------------------------------
 # Windowed-ABI assembler shim and compiler driver for xtensawin.
 
-_INSN_RE = re.compile(r"^(\s*)(entry|retw|retw\.n|call4|call8|call12|callx4|callx8|callx12|movsp)\b\s*(.*?)\s*$")
+_INSN_RE = re.compile(r"^(\s*)(entry|retw\.n|retw|callx12|callx4|callx8|call12|call4|call8|movsp)(?=\s|$)\s*(.*?)\s*$")
 
 
 def _reg(tok: str) -> int:
