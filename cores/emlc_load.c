@@ -865,6 +865,9 @@ static emlc_err_t csv_newline(emlc_load_t *st) {
 }
 
 static emlc_err_t csv_byte(emlc_load_t *st, uint8_t c) {
+    if (c != '\n' && c != '\r') {
+        st->last_line = st->line_no; /* for errors found at the end of the file */
+    }
     if (st->cr) {
         if (c != '\n') {
             return fail(st, EMLC_ERR_FORMAT, "carriage return not followed by line feed");
@@ -943,6 +946,9 @@ static emlc_err_t csv_byte(emlc_load_t *st, uint8_t c) {
 
 static emlc_err_t csv_finish(emlc_load_t *st) {
     st->cr = 0; /* a final lone CR ends the last line */
+    if (st->fidx == 0 && st->tok_len == 0 && st->kind == K_NONE && st->arr == 0) {
+        st->line_no = st->last_line; /* the file ended with a line end: name its last line */
+    }
     if (st->arr == 1) {
         return fail(st, EMLC_ERR_FORMAT, "file ends inside a leaf");
     }
@@ -1169,6 +1175,8 @@ emlc_err_t emlc_load_init(emlc_load_t *st, const emlc_load_dest_t *dest) {
         p[i] = 0;
     }
     st->reason = "ok";
+    st->line_no = 1;
+    st->last_line = 1;
     if (dest == NULL) {
         st->err = EMLC_ERR_NULL;
         st->reason = "no destination";
@@ -1216,7 +1224,6 @@ emlc_err_t emlc_load_feed(emlc_load_t *st, const uint8_t *data, size_t len) {
             st->fmt = FMT_BIN;
         } else {
             st->fmt = FMT_CSV;
-            st->line_no = 1;
         }
     }
     if (st->fmt == FMT_BIN) {

@@ -51,7 +51,9 @@
  *    The header must be consistent: magic, version 1, known input/leaf kind, reserved fields 0,
  *    non-zero n_features/n_outputs/n_trees/n_leaves, counts within capacities, total size equal
  *    to the size the counts imply; padding bytes must be 0; bytes after total size are an error.
- *  - Where: CSV errors report the 1-based line number; binary errors the 0-based byte offset
+ *  - Where: CSV errors report the 1-based line number (errors found at the end of the file,
+ *    including emlc_trees_validate() errors, name the last non-empty line); binary errors the
+ *    0-based byte offset
  *    (of the header field for header errors, of the offending byte or float otherwise, of the
  *    end of the data for a truncated file). `reason` is a short static string.
  *  - After an error, feed/finish return the same error and the destination model is cleared
@@ -119,6 +121,7 @@ typedef struct emlc_load {
     uint32_t leaf_used;      /* leaf bytes written (= n_leaves * leaf_width) */
     uint32_t leaf_width;     /* bytes per leaf */
     uint32_t line_no;
+    uint32_t last_line;      /* last line that had any content */
     char tok[EMLC_LOAD_TOK_MAX];
     /* binary */
     uint32_t off;            /* bytes consumed */
