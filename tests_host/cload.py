@@ -75,12 +75,66 @@ static int16_t quantize(float x, float scale, float offset) {
     return (int16_t)q;
 }
 
+#define CHECK(c) do { if (!(c)) { printf("selftest failed line %d: %s\n", __LINE__, #c); return 1; } } while (0)
+/* API misuse: NULL pointers, misaligned leaves, sticky errors, feed after finish, finish twice. */
+static int selftest(void) {
+    static int32_t thr[4]; static uint16_t feat[4]; static int16_t ch[8], roots[2];
+    static uint32_t leaves_words[8];
+    static const char good[] = "v,1\nk,0\nf,1\no,2\nl,0\nl,1\nr,0\nn,0,5,-1,-2\n";
+    emlc_load_dest_t d;
+    emlc_load_t st;
+    emlc_trees_t m;
+    float x[1] = {7.0f};
+    int32_t cls = -1;
+    memset(&d, 0, sizeof(d));
+    d.thresholds = thr; d.features = feat; d.children = ch; d.roots = roots;
+    d.max_nodes = 4; d.max_trees = 2; d.leaves = leaves_words; d.leaves_bytes = sizeof(leaves_words);
+    CHECK(emlc_load_init(NULL, &d) == EMLC_ERR_NULL);
+    CHECK(emlc_load_init(&st, NULL) == EMLC_ERR_NULL);
+    CHECK(emlc_load_feed(NULL, (const uint8_t *)good, 3) == EMLC_ERR_NULL);
+    d.leaves = (uint8_t *)leaves_words + 1;
+    CHECK(emlc_load_init(&st, &d) == EMLC_ERR_SIZE);
+    d.leaves = NULL;
+    CHECK(emlc_load_init(&st, &d) == EMLC_ERR_NULL);
+    d.leaves = leaves_words;
+    d.roots = NULL;
+    CHECK(emlc_load_init(&st, &d) == EMLC_ERR_NULL);
+    d.roots = roots;
+    /* a good load, then misuse */
+    CHECK(emlc_load_init(&st, &d) == EMLC_OK);
+    CHECK(emlc_load_feed(&st, NULL, 0) == EMLC_OK);
+    CHECK(emlc_load_feed(&st, (const uint8_t *)good, sizeof(good) - 1) == EMLC_OK);
+    CHECK(emlc_load_finish(&st, &m) == EMLC_OK);
+    CHECK(emlc_trees_predict(&m, x, &cls) == EMLC_OK && cls == 1);
+    CHECK(emlc_load_feed(&st, (const uint8_t *)good, 1) == EMLC_ERR_STATE);
+    CHECK(emlc_load_finish(&st, &m) == EMLC_ERR_STATE);
+    CHECK(m.n_trees == 0 && m.roots == NULL && emlc_trees_validate(&m) != EMLC_OK);
+    /* sticky error; model cleared */
+    CHECK(emlc_load_init(&st, &d) == EMLC_OK);
+    CHECK(emlc_load_feed(&st, NULL, 5) == EMLC_ERR_NULL);
+    CHECK(emlc_load_feed(&st, (const uint8_t *)good, sizeof(good) - 1) == EMLC_ERR_NULL);
+    CHECK(emlc_load_finish(&st, &m) == EMLC_ERR_NULL && m.roots == NULL);
+    CHECK(emlc_load_init(&st, &d) == EMLC_OK);
+    CHECK(emlc_load_feed(&st, (const uint8_t *)"v,2\n", 4) == EMLC_ERR_VERSION);
+    CHECK(emlc_load_feed(&st, (const uint8_t *)good, sizeof(good) - 1) == EMLC_ERR_VERSION);
+    CHECK(st.where == 1 && st.reason != NULL);
+    CHECK(emlc_load_finish(&st, &m) == EMLC_ERR_VERSION && m.n_trees == 0);
+    CHECK(emlc_load_finish(NULL, &m) == EMLC_ERR_NULL);
+    CHECK(emlc_load_finish(&st, NULL) == EMLC_ERR_NULL);
+    CHECK(emlc_load_parse_f32(NULL, 1, NULL) == EMLC_ERR_NULL);
+    printf("selftest ok\n");
+    return 0;
+}
+
 int main(int argc, char **argv) {
     long chunk = 256, caps[4] = {32767, 4096, 1 << 20, 4096};
     int use_cb = 0, dump = 0, i, a = 1;
     const char *xpath = NULL;
     float *xs = NULL;
     size_t nx = 0;
+    if (argc == 2 && !strcmp(argv[1], "-selftest")) {
+        return selftest();
+    }
     while (a < argc && argv[a][0] == '-') {
         if (!strcmp(argv[a], "-c")) { chunk = atol(argv[a + 1]); a += 2; }
         else if (!strcmp(argv[a], "-x")) { xpath = argv[a + 1]; a += 2; }
@@ -212,6 +266,12 @@ int main(int argc, char **argv) {
 
 class CompileError(RuntimeError):
     pass
+
+
+def selftest(flavour: str = "asan") -> str:
+    """Run the driver's API-misuse checks; returns its output ("selftest ok" on success)."""
+    res = subprocess.run([str(build(flavour)), "-selftest"], capture_output=True, text=True, timeout=60)
+    return (res.stdout + res.stderr).strip() + ("" if res.returncode == 0 else f" (rc={res.returncode})")
 
 
 def build(flavour: str = "asan") -> Path:

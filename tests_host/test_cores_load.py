@@ -461,6 +461,10 @@ def test_zero_capacity_and_small_capacity(tmp_path):
     assert not r.ok and r.code == E_CAP and r.where == 8
 
 
+def test_api_misuse_is_reported_not_crashed():
+    assert cload.selftest() == "selftest ok"
+
+
 # ---- fuzz: >= 2,000 malformed files ------------------------------------------------------------
 def mutate_csv_fields(text: str, rng: random.Random) -> str:
     lines = text.split("\n")

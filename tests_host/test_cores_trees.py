@@ -394,6 +394,16 @@ def test_small_model_predicts_by_hand() -> None:
     assert core.leaf(1, np.zeros(3, np.float32)) == 4
 
 
+def test_nan_inputs_follow_the_documented_rule() -> None:
+    """model-format.md: a positive NaN goes right at every node, a negative NaN left."""
+    core = Core(small_model())
+    pos = np.float32(np.nan)
+    neg = np.frombuffer(np.uint32(0xFFC00000).tobytes(), np.float32)[0]
+    assert np.isnan(neg) and np.signbit(neg) and not np.signbit(pos)
+    assert core.leaf(0, np.array([pos, 0, pos], np.float32)) == 3  # right, right
+    assert core.leaf(0, np.array([neg, neg, 0], np.float32)) == 0  # left, left
+
+
 def test_argument_errors() -> None:
     L = lib()
     core = Core(small_model())

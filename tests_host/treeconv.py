@@ -63,10 +63,11 @@ def threshold_keys(t: np.ndarray, feat: np.ndarray, input: int,
     """scikit-learn float64 thresholds (x <= t goes left) -> int32 keys for the chosen input."""
     if input == INPUT_F32:
         return key_f32(floor_f32(t))
-    s = np.ones(int(feat.max(initial=0)) + 1) if scale is None else np.asarray(scale, np.float64)
-    o = np.zeros_like(s) if offset is None else np.asarray(offset, np.float64)
-    q = np.floor((t - o[feat]) * s[feat])
-    return np.clip(q, -(2**31), 2**31 - 1).astype(np.int32)
+    n = int(feat.max(initial=0)) + 1
+    s = np.ones(n) if scale is None else np.asarray(scale, np.float32).astype(np.float64)
+    o = np.zeros(n) if offset is None else np.asarray(offset, np.float32).astype(np.float64)
+    q = np.floor((t - o[feat]) * s[feat])  # float64 maths with the float32 scale / offset
+    return np.clip(q, -32769, 32767).astype(np.int32)
 
 
 def _trees(est) -> list:
@@ -129,8 +130,11 @@ def convert(est, leaf_kind: int | None = None, input: int = INPUT_F32,
 
 def quantize(x: np.ndarray, scale: np.ndarray | None = None,
              offset: np.ndarray | None = None) -> np.ndarray:
-    """Host-side input quantization for INPUT_I16 models (model-format.md §1)."""
-    x = np.asarray(x, dtype=np.float64)
-    s = 1.0 if scale is None else np.asarray(scale, np.float64)
-    o = 0.0 if offset is None else np.asarray(offset, np.float64)
-    return np.clip(np.round((x - o) * s), -32768, 32767).astype(np.int16)
+    """Input quantization for INPUT_I16 models as model-format.md §1 defines it (float32 maths):
+    q = floor((x - offset) * scale + 0.5f), clamped to int16, NaN -> 0."""
+    x = np.asarray(x, dtype=np.float32)
+    s = np.float32(1) if scale is None else np.asarray(scale, np.float32)
+    o = np.float32(0) if offset is None else np.asarray(offset, np.float32)
+    q = np.floor(((x - o) * s) + np.float32(0.5))
+    q = np.where(np.isnan(q), 0, np.clip(q, -32768, 32767))
+    return q.astype(np.int16)
