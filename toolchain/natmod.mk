@@ -43,6 +43,7 @@ include $(NATMOD_DIR)/arch/rv32imc.mk
 #   NATMOD_CFLAGS_A   arch flags (added after NATMOD_CFLAGS_COMMON)
 #   NATMOD_LIBS_A     archives for mpyld -l (libgcc/libm); recursively expanded
 #   NATMOD_PKG_A      Debian package that provides the compiler
+#   NATMOD_DEPS_A     optional: files built by make that the link needs (e.g. a runtime archive)
 #   NATMOD_COMPILE_A  optional: recipe text compiling $< to $@ with extra flags
 #                     in $(NATMOD_XFLAGS) (default: CC CFLAGS XFLAGS -c)
 
@@ -66,7 +67,7 @@ endef
 # $(1)=module $(2)=sources $(3)=extra cflags $(4)=arch
 define NATMOD_ARCH_RULES
 $(foreach s,$(2),$(eval $(call NATMOD_OBJ_RULE,$(1),$(s),$(3),$(4))))
-$(NATMOD_DIST)/$(4)/$(1).mpy: $(foreach s,$(2),$(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(s))).o) $(NATMOD_BUILD)/qstrs/$(1).h $(NATMOD_MPYLD_SRC)
+$(NATMOD_DIST)/$(4)/$(1).mpy: $(foreach s,$(2),$(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(s))).o) $(NATMOD_BUILD)/qstrs/$(1).h $(NATMOD_MPYLD_SRC) $$(NATMOD_DEPS_$(4))
 	@mkdir -p $$(@D)
 	$$(MPYLD) link --arch $(4) --qstrs $(NATMOD_BUILD)/qstrs/$(1).h -o $$@ $(foreach s,$(2),$(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(s))).o) $$(foreach l,$$(NATMOD_LIBS_$(4)),-l $$(l))
 NATMOD_ALL += $(NATMOD_DIST)/$(4)/$(1).mpy

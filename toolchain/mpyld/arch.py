@@ -68,6 +68,9 @@ How the linker drives an arch module (in this order):
    For REL objects (ARM) the addend is in the patched bytes
    (``rel.addend is None``); for RELA objects it is ``rel.addend``.
 
+7. ``undefined_hint(names)`` (optional) returns advice for undefined symbols
+   (e.g. "double maths is not available on this arch"), or None.
+
 Registration: ``mpyld/arches.py`` holds ``ARCHES``, a dict from arch name to
 "module:Class" strings; modules are imported lazily, so a missing optional
 module (e.g. ``arch_xtensa``) only breaks its own arch names.  Each class
@@ -183,3 +186,7 @@ class Arch:
 
     def apply(self, link: "Linker", rel: Reloc) -> None:
         raise NotImplementedError
+
+    def undefined_hint(self, names: Sequence[str]) -> Optional[str]:
+        """Optional advice appended to an "undefined symbol" error (None: generic libgcc hint)."""
+        return None

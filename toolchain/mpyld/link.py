@@ -116,7 +116,10 @@ class Linker:
         if missing:
             lines = [f"undefined symbol: {n} (referenced from {s.obj.name})" for n, s in sorted(missing.items())]
             hint = ""
-            if any(n.startswith("__") for n in missing):
+            arch_hint = self.arch.undefined_hint(sorted(missing))
+            if arch_hint:
+                hint = "\n" + arch_hint
+            elif any(n.startswith("__") for n in missing):
                 hint = "\n(compiler helper functions come from libgcc: pass it with -l $(CC -print-libgcc-file-name))"
             raise LinkError("\n".join(lines) + hint)
         self.all_objects = loaded
