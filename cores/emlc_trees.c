@@ -8,8 +8,9 @@
  */
 #include "emlc_trees.h"
 
-/* Keep the integer-only classification path in a function of its own, so that a soft-float
- * build can show (nm/objdump) that it calls no float routine. Plain C99 otherwise. */
+/* Used on two functions: leaf_of (out of line, its pointers stay in registers on armv6m) and
+ * classify_int (its own symbol, so tests can show from the object's call graph that the
+ * CLASS path calls no soft-float routine). Expands to nothing for non-GNU compilers. */
 #if defined(__GNUC__)
 #define EMLC_NOINLINE __attribute__((noinline))
 #else

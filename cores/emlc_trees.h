@@ -72,12 +72,14 @@ int32_t emlc_trees_key_f32(float x);
 emlc_err_t emlc_trees_leaf(const emlc_trees_t *m, uint16_t tree, const void *x, int32_t *out_leaf);
 
 /* Class index (0 ..= n_outputs-1) for one sample. Leaf kinds CLASS (majority of the trees'
- * classes), PROBA and PROBA8 (argmax of the summed proportions); VALUE gives EMLC_ERR_KIND. */
+ * classes, integer only), PROBA and PROBA8 (first argmax of the float32 sums);
+ * VALUE gives EMLC_ERR_KIND. */
 emlc_err_t emlc_trees_predict(const emlc_trees_t *m, const void *x, int32_t *out_class);
 
 /* Class probabilities for one sample into out[0 .. n_outputs-1] (n_out >= n_outputs, else
- * EMLC_ERR_SIZE): CLASS: vote fractions; PROBA: mean of leaf proportions; PROBA8: mean of
- * leaf bytes / 255. VALUE gives EMLC_ERR_KIND. */
+ * EMLC_ERR_SIZE): CLASS: (float)votes / n_trees; PROBA: float32 sum of the leaf proportions in
+ * tree order / n_trees; PROBA8: the same with (float)byte / 255.0f (docs/model-format.md
+ * "Aggregation", bit for bit). VALUE gives EMLC_ERR_KIND. */
 emlc_err_t emlc_trees_proba(const emlc_trees_t *m, const void *x, float *out, size_t n_out);
 
 /* Regression value for one sample: mean of the trees' VALUE leaves (other kinds: EMLC_ERR_KIND). */
