@@ -239,9 +239,10 @@ def test_bin_errors_name_the_offset():
 
 
 @pytest.mark.parametrize("fmt", ["csv", "bin"])
-def test_random_corruption_never_escapes(fmt):
+@pytest.mark.parametrize("kind", ["proba", "proba8", "reg_int16", "knn_int16"])
+def test_random_corruption_never_escapes(fmt, kind):
     """Truncations and byte flips: a ModelFormatError, or a model that validates and predicts."""
-    m, X = model("proba")
+    m, X = model(kind)
     good = m.save(format=fmt)
     good = good.encode() if isinstance(good, str) else good
     rng = np.random.default_rng(5)
@@ -258,7 +259,38 @@ def test_random_corruption_never_escapes(fmt):
         except ModelFormatError:
             continue
         got.check()
-        p = got.predict_proba(X[:20])
+        p = got.predict_proba(X[:20]) if got.is_classifier else got.predict(X[:20])
         assert p.shape[0] == 20
         loaded += 1
     assert loaded < 300
+
+
+def test_emlearn_csv_in_breadth_first_order_is_renumbered():
+    """emlearn's relative jumps allow any order with children after parents (e.g. breadth
+    first); the reader renumbers into pre-order and gets the identical model."""
+    import emlearn
+    X, y = data("wine")
+    est = RandomForestClassifier(n_estimators=3, max_depth=5, random_state=0).fit(X, y)
+    with np.errstate(all="ignore"):
+        csv = emlearn.convert(est, method="inline", dtype="float").save(name="m", format="csv")
+    lines = csv.split("\r\n")
+    head = [l for l in lines if not l.startswith(("n,", "r,"))]
+    nodes = [l.split(",") for l in lines if l.startswith("n,")]
+    roots = [int(l.split(",")[1]) for l in lines if l.startswith("r,")]
+    kids = {i: [i + int(n[k]) if int(n[k]) > 0 else None for k in (3, 4)] for i, n in enumerate(nodes)}
+    order = []
+    frontier = list(roots)
+    while frontier:  # breadth first over all trees at once
+        order += frontier
+        frontier = [c for n in frontier for c in kids[n] if c is not None]
+    assert sorted(order) == list(range(len(nodes))) and order != list(range(len(nodes)))
+    new = {old: i for i, old in enumerate(order)}
+    out = head + [f"r,{new[r]}" for r in roots]
+    for i, old in enumerate(order):
+        f, t, l, r = nodes[old][1:]
+        enc = [str(new[c] - i) if c is not None else v for c, v in zip(kids[old], (l, r))]
+        out.append(f"n,{f},{t},{enc[0]},{enc[1]}")
+    bfs = emlmpy.loads("\r\n".join(out))
+    assert bfs.same_as(emlmpy.loads(csv))
+    X32 = X.astype(np.float32)
+    np.testing.assert_array_equal(bfs.predict(X32), emlmpy.loads(csv).predict(X32))
