@@ -489,6 +489,8 @@ def test_windowed_encodings() -> None:
     assert "\t.byte\t0x36, 0x61, 0x00" in out
     assert "\t.reloc\t., R_XTENSA_SLOT0_OP, g\n\t.byte\t0x25, 0x00, 0x00" in out
     assert "\t.byte\t0xe0, 0x08, 0x00" in out and "\t.byte\t0x1d, 0xf0" in out and "\tl32r\ta8, .LC0" in out
+    multi = rewrite_windowed_asm("\tssa8l\ta3 ; callx8\ta3 ; srl\ta3, a3\n\t.ascii \"retw; entry\"\n")
+    assert multi == "\tssa8l\ta3 \n\t.byte\t0xe0, 0x03, 0x00\n srl\ta3, a3\n\t.ascii \"retw; entry\"\n"
     with pytest.raises(LinkError, match="entry"):
         rewrite_windowed_asm("\tentry\tsp, 20\n")
 
@@ -527,3 +529,40 @@ def test_unsupported_relocation_is_named(tmp_path: Path) -> None:
     for arch in ARCHES:
         with pytest.raises(LinkError, match=r"R_XTENSA_SLOT0_ALT.*mpy_init.*\.text"):
             Linker(get_arch(arch), [obj]).link()
+
+
+# Mnemonics the ESP32 (LX6) and ESP32-S2/S3 (LX7) cores implement: the core ISA plus
+# the density, windowed, MUL16/MUL32, NSA, MINMAX, SEXT, CLAMPS and loop options.
+ESP32_MNEMONICS = set("""
+abs add addi addmi addx2 addx4 addx8 and ball bany bbc bbci bbs bbsi beq beqi beqz bge bgei bgeu bgeui bgez
+blt blti bltu bltui bltz bnall bne bnei bnez bnone extui extw isync j jx l16si l16ui l32i l32r l8ui memw
+mov movi moveqz movgez movltz movnez neg nop or rsync s16i s32i s8i sll slli sra srai src srl srli ssa8b ssa8l
+ssai ssl ssr sub subx2 subx4 subx8 xor add.n addi.n beqz.n bnez.n l32i.n mov.n movi.n nop.n s32i.n retw.n
+entry retw call4 call8 call12 callx4 callx8 callx12 movsp mul16s mul16u mull muluh mulsh nsa nsau min max
+minu maxu sext clamps loop loopgtz loopnez
+""".split())
+
+
+def test_windowed_code_uses_only_esp32_instructions(tmp_path: Path) -> None:
+    """The LX106-configured GCC must emit nothing the ESP32 lacks (and, in windowed
+    mode, no call0-ABI call or return): checked on the test module, the project's
+    cores and the runtime."""
+    srcs = [TOOLCHAIN / "tests" / "testmod" / "testmod.c", *sorted((ROOT / "cores").glob("*.c")),
+            *sorted((TOOLCHAIN / "runtime").glob("xtrt_*.c"))]
+    hdr = tmp_path / "q.h"
+    subprocess.run([sys.executable, "-m", "mpyld", "qstrs", "-o", str(hdr), str(srcs[0])], check=True,
+                   env={"PYTHONPATH": str(TOOLCHAIN), "PATH": "/usr/bin:/bin"})
+    seen: set[str] = set()
+    for src in srcs:
+        asm = subprocess.run([GCC, "-mabi=windowed", "-std=c99", "-Os", "-ffreestanding", "-fpic", "-fno-common",
+                              f"-I{TOOLCHAIN / 'include'}", f"-I{ROOT / 'cores'}", f"-DMP_CONFIGFILE=\"{hdr}\"",
+                              "-DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_FLOAT", "-S", "-o", "-", str(src)],
+                             check=True, capture_output=True, text=True).stdout
+        for line in asm.splitlines():
+            for stmt in line.split(";"):
+                m = re.match(r"^\s+([a-z][a-z0-9.]*)\b", stmt)
+                if m and not stmt.strip().startswith("."):
+                    seen.add(m.group(1))
+    assert {"entry", "retw.n", "callx8", "l32r"} <= seen
+    assert not seen - ESP32_MNEMONICS, sorted(seen - ESP32_MNEMONICS)
+    assert not seen & {"call0", "callx0", "ret", "ret.n"}

@@ -367,40 +367,48 @@ def _bytes_directive(data: bytes) -> str:
     return "\t.byte\t" + ", ".join(f"0x{b:02x}" for b in data)
 
 
+def _rewrite_statement(stmt: str) -> list[str]:
+    """Encoded replacement lines for one assembler statement (or the statement itself)."""
+    m = _INSN_RE.match(stmt)
+    if not m:
+        return [stmt]
+    mnem, ops = m.group(2), [o.strip() for o in m.group(3).split(",")] if m.group(3) else []
+    if mnem == "entry":
+        return [_bytes_directive(encode_entry(_reg(ops[0]), int(ops[1], 0)))]
+    if mnem == "retw":
+        return [_bytes_directive(RETW)]
+    if mnem == "retw.n":
+        return [_bytes_directive(RETW_N)]
+    if mnem.startswith("callx"):
+        return [_bytes_directive(encode_callx(int(mnem[5:]) // 4, _reg(ops[0])))]
+    if mnem.startswith("call"):
+        n = int(mnem[4:]) // 4
+        # The linker fills the 18-bit offset from the relocation (target = S + A).
+        return [f"\t.reloc\t., R_XTENSA_SLOT0_OP, {m.group(3)}", _bytes_directive(bytes((0x05 | (n << 4), 0, 0)))]
+    return [_bytes_directive(encode_movsp(_reg(ops[0]), _reg(ops[1])))]  # movsp
+
+
 def rewrite_windowed_asm(text: str) -> str:
     """Replace the windowed-ABI instructions in GCC ``-mabi=windowed`` assembly by their
     encodings so an assembler configured for a core without the windowed option accepts it.
 
-    Only single-instruction lines are rewritten (GCC emits one instruction per line; lines
-    that use ``;`` to bundle several instructions never contain windowed ones).  A
+    Statements separated by ``;`` on one line (GCC's -mforce-l32 sequences) are handled
+    one by one; directive lines and lines with string literals are left alone.  A
     mnemonic this function does not know stays as it is and makes the assembler fail
     with its own "unknown opcode" message.
     """
     out: list[str] = []
     for lineno, line in enumerate(text.splitlines(), 1):
-        m = _INSN_RE.match(line)
-        if not m or ";" in line:
+        body = line.strip()
+        if not body or body.startswith((".", "#")) or '"' in line:
             out.append(line)
             continue
-        mnem, ops = m.group(2), [o.strip() for o in m.group(3).split(",")] if m.group(3) else []
         try:
-            if mnem == "entry":
-                out.append(_bytes_directive(encode_entry(_reg(ops[0]), int(ops[1], 0))))
-            elif mnem == "retw":
-                out.append(_bytes_directive(RETW))
-            elif mnem == "retw.n":
-                out.append(_bytes_directive(RETW_N))
-            elif mnem.startswith("callx"):
-                out.append(_bytes_directive(encode_callx(int(mnem[5:]) // 4, _reg(ops[0]))))
-            elif mnem.startswith("call"):
-                n = int(mnem[4:]) // 4
-                # The linker fills the 18-bit offset from the relocation (target = S + A).
-                out.append(f"\t.reloc\t., R_XTENSA_SLOT0_OP, {m.group(3)}")
-                out.append(_bytes_directive(bytes((0x05 | (n << 4), 0, 0))))
-            elif mnem == "movsp":
-                out.append(_bytes_directive(encode_movsp(_reg(ops[0]), _reg(ops[1]))))
+            stmts = line.split(";")
+            new = [r for st in stmts for r in _rewrite_statement(st)]
         except (ValueError, IndexError) as exc:
-            raise LinkError(f"line {lineno}: cannot encode windowed instruction '{line.strip()}': {exc}") from exc
+            raise LinkError(f"line {lineno}: cannot encode windowed instruction in '{body}': {exc}") from exc
+        out.append(line if new == stmts else "\n".join(new))
     return "\n".join(out) + "\n"
 
 
