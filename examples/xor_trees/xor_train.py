@@ -8,9 +8,11 @@ import emlmpy
 
 
 def make_xor(n: int = 400, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Points scattered around the four corners of the unit square; label = XOR of the corner."""
     rng = np.random.default_rng(seed)
-    X = rng.random((n, 2)).astype(np.float32)
-    y = ((X[:, 0] > 0.5) ^ (X[:, 1] > 0.5)).astype(int)
+    corners = rng.integers(0, 2, size=(n, 2))
+    X = (corners + rng.normal(0.0, 0.15, size=(n, 2))).astype(np.float32)
+    y = corners[:, 0] ^ corners[:, 1]
     return X, y
 
 
