@@ -20,6 +20,7 @@ from .trees import (LEAF_CLASS, LEAF_KIND_NAMES, LEAF_PROBA, LEAF_PROBA8, LEAF_V
                     MAX_NODES, MAX_OUTPUTS, ModelProblem, TreeModel, leaf_width)
 
 VERSION = 1
+MAX_FIELD = 64  # as EMLC_LOAD_TOK_MAX: a number never needs more
 _KIND = re.compile(r"^[a-z]{1,8}$")
 _INT = re.compile(r"^[+-]?\d+$")
 _DEC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -100,8 +101,14 @@ class _Reader:
         if len(r.fields) != n:
             raise self.err(f"'{r.kind}' line needs {n} field(s), found {len(r.fields)}", r.line)
 
-    def int(self, r: _Rec, i: int, lo: int, hi: int, what: str) -> int:
+    def field(self, r: _Rec, i: int) -> str:
         s = r.fields[i]
+        if len(s) > MAX_FIELD:
+            raise self.err(f"field {i + 1} is longer than {MAX_FIELD} characters", r.line)
+        return s
+
+    def int(self, r: _Rec, i: int, lo: int, hi: int, what: str) -> int:
+        s = self.field(r, i)
         if not _INT.match(s):
             raise self.err(f"bad integer {s!r} for {what}", r.line)
         v = int(s)
@@ -110,7 +117,7 @@ class _Reader:
         return v
 
     def dec(self, r: _Rec, i: int, what: str) -> str:
-        s = r.fields[i]
+        s = self.field(r, i)
         if not _DEC.match(s):
             raise self.err(f"bad number {s!r} for {what}", r.line)
         return s

@@ -31,6 +31,8 @@ def decimal_to_float32(s: str) -> np.float32:
     f = np.float32(x)
     if not np.isfinite(x) or not np.isfinite(f):
         return f
+    if abs(x) < 2.0 ** -151:  # below half the smallest subnormal: rounds to a signed zero
+        return np.float32(0.0) * np.float32(np.copysign(1.0, x))
     exact = Fraction(text)
     best = f
     best_err = abs(Fraction(float(f)) - exact)
