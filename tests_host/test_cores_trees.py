@@ -287,6 +287,26 @@ def test_leaf_index_matches_sklearn_apply() -> None:
         base += int(is_leaf.sum())
 
 
+def test_model_near_the_int16_limits() -> None:
+    """~31000 decision nodes and leaves: child references and byte offsets near their limits."""
+    from sklearn.ensemble import ExtraTreesClassifier
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((14000, 6)).astype(np.float32)
+    est = ExtraTreesClassifier(n_estimators=3, random_state=0).fit(X, rng.integers(0, 3, len(X)))
+    m = tc.convert(est, tc.LEAF_CLASS)
+    assert 29000 < m.n_nodes <= 32767 and m.n_leaves <= 32768
+    core = Core(m)
+    assert core.validate() == OK
+    Xt = rng.standard_normal((3000, 6)).astype(np.float32)
+    np.testing.assert_array_equal(core.predict_many(Xt), hard_vote(est, Xt))
+    last = m.n_trees - 1
+    ref = leaf_numbers(est, Xt[:200])[last]
+    np.testing.assert_array_equal([core.leaf(last, r) for r in Xt[:200]], ref)
+    bigger = ExtraTreesClassifier(n_estimators=4, random_state=0).fit(X, rng.integers(0, 3, len(X)))
+    with pytest.raises(ValueError):
+        tc.convert(bigger)
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # sklearn's finiteness check sums 3e38s
 def test_thresholds_exact_at_float32_neighbours() -> None:
     """Inputs at and next to every threshold, plus zeros, subnormals and huge values."""
