@@ -97,8 +97,10 @@ static void bn_shl(bn_t *a, unsigned k) {
     }
 }
 
-static int bn_cmp(const bn_t *a, const bn_t *b) {
-    unsigned i = BN_N;
+/* The comparisons/subtractions/shifts of the division loop touch only the low n limbs: both
+ * operands are known to be below 2^(16 n) there. */
+static int bn_cmp(const bn_t *a, const bn_t *b, unsigned n) {
+    unsigned i = n;
     while (i > 0) {
         i--;
         if (a->v[i] != b->v[i]) {
@@ -108,14 +110,25 @@ static int bn_cmp(const bn_t *a, const bn_t *b) {
     return 0;
 }
 
-/* a -= b, requires a >= b */
-static void bn_sub(bn_t *a, const bn_t *b) {
+/* a -= b over n limbs, requires a >= b */
+static void bn_sub(bn_t *a, const bn_t *b, unsigned n) {
     unsigned i;
     uint32_t borrow = 0;
-    for (i = 0; i < BN_N; i++) {
+    for (i = 0; i < n; i++) {
         uint32_t t = (uint32_t)a->v[i] - (uint32_t)b->v[i] - borrow;
         a->v[i] = (uint16_t)(t & 0xffffu);
         borrow = (t >> 16) & 1u;
+    }
+}
+
+/* a <<= 1 over n limbs (the caller guarantees nothing is shifted out of limb n-1) */
+static void bn_shl1(bn_t *a, unsigned n) {
+    unsigned i;
+    uint32_t carry = 0;
+    for (i = 0; i < n; i++) {
+        uint32_t t = ((uint32_t)a->v[i] << 1) | carry;
+        a->v[i] = (uint16_t)(t & 0xffffu);
+        carry = t >> 16;
     }
 }
 
@@ -136,6 +149,7 @@ static int bn_is_zero(const bn_t *a) {
 static emlc_err_t dec_to_f32(const uint8_t *dig, int32_t nd, int32_t e10, uint32_t *bits) {
     bn_t n, d;
     int32_t i, e2, nb;
+    unsigned nlimbs;
     uint32_t q = 0;
     int rbit, sticky;
     if (nd + e10 > 39) { /* value >= 10^39 > FLT_MAX */
@@ -164,8 +178,11 @@ static emlc_err_t dec_to_f32(const uint8_t *dig, int32_t nd, int32_t e10, uint32
     } else {
         bn_shl(&n, (unsigned)-e2);
     }
-    if (bn_cmp(&n, &d) < 0) {
-        bn_shl(&n, 1);
+    /* from here on n < 2d < 2^(bitlen(d) + 1): nlimbs limbs hold every value, with room for
+     * the shift of n by one bit */
+    nlimbs = (bn_bitlen(&d) + 1u + 15u) / 16u;
+    if (bn_cmp(&n, &d, nlimbs) < 0) {
+        bn_shl1(&n, nlimbs);
         e2--;
     }
     if (e2 > 127) {
@@ -179,15 +196,15 @@ static emlc_err_t dec_to_f32(const uint8_t *dig, int32_t nd, int32_t e10, uint32
     /* long division, one quotient bit per step; invariant n < 2d */
     for (i = 0; i < nb; i++) {
         q <<= 1;
-        if (bn_cmp(&n, &d) >= 0) {
-            bn_sub(&n, &d);
+        if (bn_cmp(&n, &d, nlimbs) >= 0) {
+            bn_sub(&n, &d, nlimbs);
             q |= 1u;
         }
-        bn_shl(&n, 1);
+        bn_shl1(&n, nlimbs);
     }
-    rbit = bn_cmp(&n, &d) >= 0;
+    rbit = bn_cmp(&n, &d, nlimbs) >= 0;
     if (rbit) {
-        bn_sub(&n, &d);
+        bn_sub(&n, &d, nlimbs);
     }
     sticky = !bn_is_zero(&n);
     if (rbit && (sticky || (q & 1u))) {
