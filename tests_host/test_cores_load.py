@@ -52,6 +52,10 @@ def trained():
     X, y = make_classification(n_samples=300, n_features=12, n_informative=6, n_classes=4,
                                random_state=3)
     out["mc_et"] = (ExtraTreesClassifier(n_estimators=6, max_depth=7, random_state=3).fit(X, y), X)
+    # 40 classes: `lp` lines of 40 floats (~400 bytes; only one field is ever buffered)
+    X, y = make_classification(n_samples=800, n_features=10, n_informative=7, n_classes=40,
+                               n_clusters_per_class=1, random_state=6)
+    out["many_rf"] = (RandomForestClassifier(n_estimators=3, max_depth=8, random_state=6).fit(X, y), X)
     X, y = load_diabetes(return_X_y=True)
     out["diab_rf"] = (RandomForestRegressor(n_estimators=6, max_depth=7, random_state=4).fit(X, y), X)
     out["diab_dt"] = (DecisionTreeRegressor(max_depth=5, random_state=5).fit(X, y), X)
