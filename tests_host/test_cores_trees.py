@@ -133,6 +133,7 @@ MODELS = {
     "dt": ("DecisionTreeClassifier", dict()),
     "rf": ("RandomForestClassifier", dict(n_estimators=12, max_leaf_nodes=60)),
     "et": ("ExtraTreesClassifier", dict(n_estimators=12, max_depth=9)),
+    "rf_full": ("RandomForestClassifier", dict(n_estimators=10)),  # pure leaves: many exact ties
 }
 REG_MODELS = {
     "dt": ("DecisionTreeRegressor", dict(max_depth=8)),
