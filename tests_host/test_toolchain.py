@@ -228,11 +228,29 @@ def test_static_bss_is_a_clear_error(tmp_path, arch):
     assert "bss symbol" in r.stderr and "s.o" in r.stderr and "non-static" in r.stderr
 
 
-def test_initialised_data_is_a_clear_error(tmp_path):
+def test_initialised_data_is_a_clear_error_where_text_is_not_ram(tmp_path):
     (tmp_path / "d.c").write_text(SRC_DATA)
-    compile_c(CROSS["armv6m"], tmp_path / "d.c", tmp_path / "d.o")
-    r = _link("armv6m", [tmp_path / "d.o"], tmp_path)
+    compile_c(CROSS["rv32imc"], tmp_path / "d.c", tmp_path / "d.o")
+    r = _link("rv32imc", [tmp_path / "d.o"], tmp_path)
     assert r.returncode == 1 and ".data" in r.stderr and "d.o" in r.stderr
+
+
+def test_initialised_data_works_on_x64(tmp_path):
+    """Where native text is writable RAM (unix, ARM), .data lives in text."""
+    (tmp_path / "d.c").write_text(SRC_DATA.replace("return mp_obj_new_int(initialised);",
+                                                   "initialised += 1;\n    return mp_obj_new_int(initialised);")
+                                  .replace("mp_obj_t mpy_init", "static mp_obj_t get(void) {\n"
+                                           "    initialised *= 10;\n    return mp_obj_new_int(initialised);\n}\n"
+                                           "static MP_DEFINE_CONST_FUN_OBJ_0(get_obj, get);\nmp_obj_t mpy_init")
+                                  .replace("    initialised += 1;", "    initialised += 1;\n"
+                                           "    mp_store_global(MP_QSTR_get, MP_OBJ_FROM_PTR(&get_obj));"))
+    hdr = tmp_path / "q.h"
+    assert mpyld("qstrs", "-o", str(hdr), str(tmp_path / "d.c")).returncode == 0
+    compile_c(CROSS["x64"], tmp_path / "d.c", tmp_path / "d.o", f'-DMP_CONFIGFILE="{hdr}"')
+    r = mpyld("link", "--arch", "x64", "--qstrs", str(hdr), "-o", str(tmp_path / "dmod.mpy"), str(tmp_path / "d.o"))
+    assert r.returncode == 0, r.stderr
+    r = run_micropython("import dmod\nprint(dmod.get(), dmod.get())", tmp_path)
+    assert r.stdout.split() == ["60", "600"], r.stdout + r.stderr
 
 
 def test_unsupported_relocation(tmp_path):

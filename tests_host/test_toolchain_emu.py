@@ -106,3 +106,46 @@ def test_far_entry_point(tmp_path, arch, cc):
     e = NatmodEmu(out)
     e.init()
     assert e.from_obj(e.globals["answer"]) == 42
+
+
+LIBM_SRC = """#include "py/dynruntime.h"
+float expf(float);
+float sqrtf(float);
+float sinf(float);
+static mp_obj_t f(mp_obj_t x_in) {
+    float x = (float)mp_obj_get_float(x_in);
+    return mp_obj_new_float(expf(x) + sqrtf(x) + sinf(x));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(f_obj, f);
+mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    MP_DYNRUNTIME_INIT_ENTRY
+    mp_store_global(MP_QSTR_f, MP_OBJ_FROM_PTR(&f_obj));
+    MP_DYNRUNTIME_INIT_EXIT
+}
+"""
+
+
+@pytest.mark.parametrize("arch,flags", [
+    ("armv6m", ["-mthumb", "-mcpu=cortex-m0", "-mfloat-abi=soft"]),
+    ("armv7emsp", ["-mthumb", "-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"]),
+])
+def test_newlib_libm_members(tmp_path, arch, flags):
+    """expf/sqrtf/sinf pulled from newlib's libm.a (wrappers need __fdlib_version .data and __errno)."""
+    import subprocess
+    cc = ["arm-none-eabi-gcc", *flags]
+    libs = [subprocess.run([*cc, q], capture_output=True, text=True, check=True).stdout.strip()
+            for q in ("-print-libgcc-file-name", "-print-file-name=libm.a")]
+    (tmp_path / "m.c").write_text(LIBM_SRC)
+    hdr = tmp_path / "q.h"
+    assert mpyld("qstrs", "-o", str(hdr), str(tmp_path / "m.c")).returncode == 0
+    compile_c(cc, tmp_path / "m.c", tmp_path / "m.o", f'-DMP_CONFIGFILE="{hdr}"')
+    out = tmp_path / "lm.mpy"
+    r = mpyld("link", "--arch", arch, "--qstrs", str(hdr), "-o", str(out), str(tmp_path / "m.o"),
+              "-l", libs[0], "-l", libs[1])
+    assert r.returncode == 0, r.stderr
+    e = NatmodEmu(out)
+    e.init()
+    f = np.float32
+    for x in (0.5, 2.0, 7.25):
+        ref = float(f(f(np.exp(f(x))) + f(np.sqrt(f(x)))) + f(np.sin(f(x))))
+        assert e.call_global("f", x) == pytest.approx(ref, rel=2e-7)

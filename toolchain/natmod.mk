@@ -13,6 +13,7 @@
 # Overridable: NATMOD_DIST (dist), NATMOD_BUILD (build), NATMOD_ARCHES,
 # NATMOD_CC_<arch>, NATMOD_CFLAGS_<arch>, NATMOD_LIBS_<arch>.
 
+natmod_saved_goal := $(.DEFAULT_GOAL)
 NATMOD_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 PYTHON ?= .venv/bin/python
 NATMOD_DIST ?= dist
@@ -75,13 +76,22 @@ natmod-$(1): $(NATMOD_DIST)/$(4)/$(1).mpy
 natmod-$(4): $(NATMOD_DIST)/$(4)/$(1).mpy
 endef
 
-# $(1)=module name $(2)=C sources $(3)=extra cflags
-define NATMOD_MODULE
+# $(1)=module name $(2)=C sources
+define NATMOD_QSTR_RULE
 $(NATMOD_BUILD)/qstrs/$(1).h: $(2) $(NATMOD_MPYLD_SRC)
 	@mkdir -p $$(@D)
 	$$(MPYLD) qstrs -o $$@ $(2)
 .PHONY: natmod-$(1)
+endef
+
+# $(1)=module name $(2)=C sources $(3)=extra cflags
+# Everything is defined by nested evals so that the default goal can be
+# saved before and restored after: these rules never become the default goal.
+define NATMOD_MODULE
+$(eval natmod_saved_goal := $(.DEFAULT_GOAL))
+$(eval $(call NATMOD_QSTR_RULE,$(1),$(2)))
 $(foreach a,$(NATMOD_BUILD_ARCHES),$(eval $(call NATMOD_ARCH_RULES,$(1),$(2),$(3),$(a))))
+$(eval .DEFAULT_GOAL := $(natmod_saved_goal))
 endef
 
 .PHONY: toolchains $(foreach a,$(NATMOD_ARCHES),natmod-$(a))
@@ -99,3 +109,6 @@ toolchains:
 	        echo "error: missing cross toolchains; run as root: apt-get install -y $$pkgs" >&2; exit 1; \
 	    fi; \
 	else echo "toolchains: all present for $(NATMOD_BUILD_ARCHES)"; fi
+
+# Including this file does not change the includer's default goal.
+.DEFAULT_GOAL := $(natmod_saved_goal)

@@ -15,7 +15,8 @@ How the linker drives an arch module (in this order):
    ``.rodata*``, ``.data.rel.ro*``, ``.srodata*`` into text and
    ``.bss*``/``.sbss*`` into bss; an arch whose text is not byte-readable at
    run time (xtensawin) returns ``"rodata"`` for read-only data.
-   Non-empty writable ``.data`` is rejected by the linker with a clear error.
+   Non-empty writable ``.data`` goes into text when ``writable_text`` (ARM,
+   x64), else the linker rejects it with a clear error.
 
 2. ``scan(link, rel)`` is called once for every relocation of every kept
    section, *before* any address is known.  Use it to validate the type
@@ -150,6 +151,9 @@ class Arch:
     trampoline_size: int = 0
     stub_align: int = 4
     text_align: int = 4  # minimum alignment of text sections
+    # True if every firmware of this arch keeps native text in writable RAM
+    # (GC heap on ARM ports, mmap RWX on unix): .data may then live in text.
+    writable_text: bool = False
     # Symbols the arch resolves itself, e.g. "_GLOBAL_OFFSET_TABLE_".
     builtin_symbols: frozenset[str] = frozenset()
     # Debian package and compiler that build for this arch (for messages).
@@ -165,6 +169,8 @@ class Arch:
             return "text"
         if name.startswith((".bss", ".sbss")):
             return "bss"
+        if self.writable_text and name.startswith((".data", ".sdata")):
+            return "text"  # initialised writable data (e.g. newlib's __fdlib_version)
         return None
 
     def scan(self, link: "Linker", rel: Reloc) -> None:
@@ -182,6 +188,12 @@ class Arch:
         raise NotImplementedError
 
     def stub(self, slot: int) -> Optional[tuple[bytes, int]]:
+        return None
+
+    def value_stub(self) -> Optional[tuple[bytes, int]]:
+        """Optional: ``(code, word_offset)`` of a function returning the word at
+        ``code[word_offset]`` (relocated by the loader).  Used for newlib's
+        ``__errno`` (libm wrappers) -> a bss word.  None: not provided."""
         return None
 
     def apply(self, link: "Linker", rel: Reloc) -> None:

@@ -76,6 +76,11 @@ class _ArchThumb(Arch):
     ignored_types = frozenset({R_ARM_NONE, R_ARM_V4BX})
     builtin_symbols = frozenset({"_GLOBAL_OFFSET_TABLE_"})
     stub_align = 4
+    writable_text = True  # text is on the GC heap on every ARM port
+
+    def value_stub(self) -> tuple[bytes, int]:
+        # ldr r0, [pc, #0]; bx lr; .word <address>
+        return struct.pack("<HH", 0x4800, 0x4770) + bytes(4), 4
 
     def stub(self, slot: int) -> tuple[bytes, int]:
         # ldr r3, [pc, #0]; bx r3; .word <value of slot> (a Thumb address, bit 0 set)

@@ -39,6 +39,7 @@ class ArchX64(Arch):
     got_types = frozenset({R_X86_64_GOTPCREL, R_X86_64_GOTPCRELX, R_X86_64_REX_GOTPCRELX})
     trampoline_size = 5  # jmp rel32
     stub_align = 8
+    writable_text = True  # unix port: mmap'd RWX pages
 
     def trampoline(self, entry: int) -> bytes:
         return b"\xe9" + struct.pack("<i", entry - 5)

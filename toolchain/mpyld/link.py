@@ -29,6 +29,7 @@ STUB_SYMBOLS: dict[str, int] = {"memset": 50, "memcpy": 51, "memmove": 51}
 TABLE_SYMBOLS: dict[str, int] = {"mp_fun_table": KIND_FUN_TABLE, "mp_native_qstr_table": KIND_QSTR_TABLE,
                                  "mp_native_obj_table": KIND_OBJ_TABLE}
 DATA_START = "mpyld_data_start"
+ERRNO_FN = "__errno"  # newlib's errno accessor (libm wrappers): a stub returning a bss word
 ENTRY = "mpy_init"
 
 
@@ -82,7 +83,7 @@ class Linker:
 
     def _is_builtin(self, name: str) -> bool:
         return (name in TABLE_SYMBOLS or name in SLOT_SYMBOLS or name in STUB_SYMBOLS or name == DATA_START
-                or name in self.arch.builtin_symbols)
+                or name in self.arch.builtin_symbols or name == ERRNO_FN and self.arch.value_stub() is not None)
 
     def resolve(self) -> None:
         for obj in self.objects:
@@ -96,7 +97,9 @@ class Linker:
             name = sym.name
             if name in self.defs or name in missing:
                 continue
-            if name in STUB_SYMBOLS or (self._is_builtin(name) and name not in STUB_SYMBOLS):
+            if name in STUB_SYMBOLS or self._is_builtin(name):
+                continue
+            if name == ERRNO_FN and self.arch.value_stub() is not None:
                 continue
             member = None
             for ar in self.archives:
@@ -130,6 +133,9 @@ class Linker:
         for o in loaded:
             for s in self._referenced(o):
                 if s.name in STUB_SYMBOLS and s.name not in self.defs and s.name not in self.stub_names:
+                    self.stub_names.append(s.name)
+                if (s.name == ERRNO_FN and s.name not in self.defs and s.name not in self.stub_names
+                        and self.arch.value_stub() is not None):
                     self.stub_names.append(s.name)
         self.stub_names.sort()
 
@@ -273,6 +279,10 @@ class Linker:
             s.out_offset = off
             off += s.size
         self.bss_size = off
+        if ERRNO_FN in self.stub_names:
+            self.bss_size = _align(self.bss_size, 4)
+            self.errno_offset = self.bss_size
+            self.bss_size += 4
         uses_data_start = any(r.symbol.name == DATA_START for o in self.all_objects
                               for s in o.sections.values() if s.blob for r in s.relocs)
         if (uses_data_start or ro_secs) and self.bss_size == 0:
@@ -302,14 +312,19 @@ class Linker:
                 off += self.word * len(self.got)
             elif it == STUBS:
                 for name in self.stub_names:
-                    st = arch.stub(STUB_SYMBOLS[name])
+                    if name == ERRNO_FN:
+                        st, kind, value = arch.value_stub(), KIND_BSS, self.errno_offset
+                    else:
+                        st, kind, value = arch.stub(STUB_SYMBOLS[name]), KIND_SLOT0 + STUB_SYMBOLS[name], 0
                     if st is None:
                         continue
                     code, word_off = st
                     off = _align(off, max(arch.stub_align, self.word))
                     self.stubs[name] = off
-                    placed.append((off, code))
-                    self._stub_relocs.append((off + word_off, KIND_SLOT0 + STUB_SYMBOLS[name]))
+                    code = bytearray(code)
+                    code[word_off:word_off + self.word] = value.to_bytes(self.word, "little")
+                    placed.append((off, bytes(code)))
+                    self._stub_relocs.append((off + word_off, kind))
                     off += len(code)
             else:
                 off = _align(off, max(it.align, arch.text_align if it.flags & 4 else 1))
