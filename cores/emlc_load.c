@@ -313,6 +313,11 @@ static int bits_finite(uint32_t b) {
     return (b & 0x7f800000u) != 0x7f800000u;
 }
 
+/* A quantization scale must be a finite float32 > 0 (sign bit clear, not +0). */
+static int scale_ok(uint32_t b) {
+    return bits_finite(b) && (b & 0x80000000u) == 0 && b != 0;
+}
+
 /* key() of docs/model-format.md §1 on a float32 bit pattern (no NaN). */
 static int32_t key_bits(uint32_t b) {
     if (b & 0x80000000u) {
@@ -805,6 +810,9 @@ static emlc_err_t data_field(emlc_load_t *st) {
                     return fail(st, EMLC_ERR_VALUE, "quantization not finite");
                 }
                 if (f == 2) {
+                    if (!scale_ok(b)) {
+                        return fail(st, EMLC_ERR_VALUE, "scale not > 0");
+                    }
                     st->q_scale = b;
                 } else {
                     ld_bits_t u;
@@ -1123,6 +1131,9 @@ static emlc_err_t bin_feed(emlc_load_t *st, const uint8_t *data, size_t len) {
         uint8_t c = data[i];
         if (st->off < 32u) {
             if (st->off < 4u && c != (uint8_t)magic[st->off]) {
+                if (st->off == 3u && c == 'K') {
+                    return fail(st, EMLC_ERR_KIND, "a k-NN model, not trees");
+                }
                 return fail(st, EMLC_ERR_FORMAT, "bad magic");
             }
             st->hdr[st->off] = c;
@@ -1150,6 +1161,9 @@ static emlc_err_t bin_feed(emlc_load_t *st, const uint8_t *data, size_t len) {
                     if (!bits_finite(b)) { /* where: the element's first byte */
                         return bin_fail_at(st, st->off - 3u, EMLC_ERR_VALUE,
                                            s == 4 ? "leaf value not finite" : "quantization not finite");
+                    }
+                    if (s == 5 && !scale_ok(b)) {
+                        return bin_fail_at(st, st->off - 3u, EMLC_ERR_VALUE, "scale not > 0");
                     }
                 }
             } else if (c != 0) {

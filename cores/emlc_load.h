@@ -21,7 +21,7 @@
  *    digits, upper case, spaces inside) is EMLC_ERR_FORMAT. Spaces/tabs around a field are ignored.
  *  - Header kinds (f, c, lb, v, d, k, o, s) may appear once each, and only before the first data
  *    line (l, lp, r, n, q); otherwise EMLC_ERR_FORMAT. Our extension kinds (d, k, o, s, q, lp)
- *    need a `v` line before them (else EMLC_ERR_FORMAT). A `knn` line is EMLC_ERR_KIND.
+ *    need a `v` line before them (else EMLC_ERR_FORMAT).
  *  - Ours: `v` must be 1 (else EMLC_ERR_VERSION); `f` and `k` are required; `o` is required
  *    unless k is VALUE (then 1, and o must be 1); `d` (float|int16) defaults to float; `c`, if
  *    present, must be 0 for VALUE and o otherwise; `s,<n_trees>,<n_nodes>,<n_leaves>`, if
@@ -46,7 +46,8 @@
  *    with at most 40 significant digits, converted to the nearest float32 exactly (round half to
  *    even, subnormals included); more digits, or a value that rounds beyond FLT_MAX, is
  *    EMLC_ERR_VALUE; `nan`/`inf` text is EMLC_ERR_FORMAT. Leaf values, scales and offsets must
- *    be finite (also in binary files: EMLC_ERR_VALUE).
+ *    be finite and scales > 0 (also in binary files: EMLC_ERR_VALUE).
+ *  - A k-NN file (CSV `knn` line, binary magic "EMLK") is EMLC_ERR_KIND.
  *  - Binary: little-endian hosts only (on a big-endian host a binary file gives EMLC_ERR_KIND).
  *    The header must be consistent: magic, version 1, known input/leaf kind, reserved fields 0,
  *    non-zero n_features/n_outputs/n_trees/n_leaves, counts within capacities, total size equal

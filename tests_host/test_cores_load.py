@@ -314,6 +314,9 @@ def targeted_cases():
         ("q_out_of_order", "v,1\nd,int16\nk,0\nf,2\no,2\nq,1,2,0.5\nl,0\nr,-1\n", E_FORMAT, 6),
         ("q_too_many", "v,1\nd,int16\nk,0\nf,1\no,2\nq,0,2,0\nq,1,2,0\n", E_FORMAT, 7),
         ("q_nan", "v,1\nd,int16\nk,0\nf,1\no,2\nq,0,1e39,0\n", E_VALUE, 6),
+        ("q_zero_scale", "v,1\nd,int16\nk,0\nf,1\no,2\nq,0,-0.0,0\n", E_VALUE, 6),
+        ("q_negative_scale", "v,1\nd,int16\nk,0\nf,1\no,2\nq,0,-2,0\n", E_VALUE, 6),
+        ("knn_bin", "EMLK" + "\0" * 28, E_KIND, 3),
         ("header_after_data", OURS + "f,3\n", E_FORMAT, 12),
         ("bad_kind", OURS.replace("r,0", "R,0"), E_FORMAT, 10),
         ("garbage_line", OURS + "\x00\x01\x02\n", E_FORMAT, 12),
@@ -427,6 +430,9 @@ def bin_targeted():
     mm16, d16 = bin_model(0, "int16")
     qoff = len(d16) - 8 * mm16.n_features
     cases.append(("bin_nan_scale", d16[:qoff] + nan + d16[qoff + 4:], E_VALUE, qoff))
+    cases.append(("bin_zero_scale", set_u(d16, qoff + 4, "f", 0.0), E_VALUE, qoff + 4))
+    cases.append(("bin_nan_offset", set_u(d16, qoff + 4 * mm16.n_features, "f", float("nan")), E_VALUE,
+                  qoff + 4 * mm16.n_features))
     cases.append(("bin_int16_ok", d16, OK, None))
     cases.append(("bin_class_range", set_u(d16, bin_offsets(mm16, d16)["leaves"], "B", 3), E_CLASS, None))
     return cases
