@@ -149,3 +149,18 @@ def test_newlib_libm_members(tmp_path, arch, flags):
     for x in (0.5, 2.0, 7.25):
         ref = float(f(f(np.exp(f(x))) + f(np.sqrt(f(x)))) + f(np.sin(f(x))))
         assert e.call_global("f", x) == pytest.approx(ref, rel=2e-7)
+
+
+def test_function_sections_build(tmp_path):
+    """-ffunction-sections/-fdata-sections objects (many small sections) link and run."""
+    common = ("NATMOD_CFLAGS_COMMON=-std=c99 -Os -Wall -Wextra -Werror -ffreestanding -fpic -fno-common "
+              "-fno-asynchronous-unwind-tables -U_FORTIFY_SOURCE -Itoolchain/include "
+              "-ffunction-sections -fdata-sections")
+    r = make_testmod(tmp_path, ("armv6m", "rv32imc"), common)
+    assert r.returncode == 0, r.stderr
+    for arch in ("armv6m", "rv32imc"):
+        e = NatmodEmu(tmp_path / "dist" / arch / "testmod.mpy")
+        e.init()
+        assert e.call_global("add_ints", 20, 22) == 42
+        assert e.call_global("lookup", 6) == 36
+        assert e.call_global("read_sum", io.BytesIO(b"\x01\x02\x03"), 8) == (3, 6)
