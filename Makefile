@@ -32,22 +32,45 @@ $(eval $(call NATMOD_MODULE,emlfft,src/emlfft/emlfft.c cores/emlc_fft.c cores/em
 
 build: venv toolchains $(NATMOD_ALL)
 
-# ---------------------------------------------------------------- example (the seed's hello world)
+# ---------------------------------------------------------------- distribution
+# dist/<arch>/package.json for MicroPython's mip (mpremote mip install dist/<arch>/package.json)
+dist: build
+	$(PYTHON) tools/mip_package.py dist
+
+# ---------------------------------------------------------------- examples
+EXAMPLES := $(sort $(dir $(wildcard examples/*/Makefile)))
+
 example: build
 	$(MAKE) -C examples/xor_trees run
 
-all: venv toolchains build example
+examples: build
+	@set -e; for d in $(EXAMPLES); do $(MAKE) -C $$d run; done
+
+all: venv toolchains build dist example
 
 # ---------------------------------------------------------------- tests
 check: all
 	$(PYTEST) $(PYTEST_ARGS) tests_host
+	$(MAKE) examples
 	$(MAKE) test-device
 
-# tests_device/ scripts on the unix port (or a board: see the device workflow in README.md)
+# tests_device/ scripts on the unix port, or on a board: make test-device PORT=/dev/ttyACM0 ARCH=armv6m
 test-device: build
 	$(PYTHON) tools/run_device_tests.py --arch $(or $(ARCH),x64) $(if $(PORT),--port $(PORT))
+
+# copy modules (and the example model) to a board: make deploy PORT=/dev/ttyACM0 ARCH=armv6m [MODULES=emltrees]
+deploy: build
+	$(PYTHON) tools/deploy.py --arch $(or $(ARCH),x64) $(if $(PORT),--port $(PORT)) $(if $(MODULES),--modules "$(MODULES)")
+
+# ---------------------------------------------------------------- benchmarks (not tests)
+-include benchmarks/cores.mk
+
+bench: build
+	$(PYTHON) benchmarks/bench_trees.py
+	$(PYTHON) benchmarks/bench_dsp.py
+	$(PYTHON) benchmarks/sizes.py
 
 clean:
 	rm -rf build dist
 
-.PHONY: all venv build example check test-device clean
+.PHONY: all venv build dist example examples check test-device deploy bench clean

@@ -35,6 +35,25 @@ def best_arch(board_arch: int) -> str:
     return {"armv7em": "armv7m", "armv7emdp": "armv7emsp"}.get(name, name)
 
 
+def decode_mpy(value: int) -> tuple[int, int, int]:
+    """sys.implementation._mpy -> (.mpy version, sub-version, native arch number)."""
+    return value & 0xFF, (value >> 8) & 3, (value >> 10) & 0xF
+
+
+def check_arch(version: int, sub: int, board_arch: int, arch: str) -> None:
+    """Raise BoardError unless a board whose loader reports (version, sub, board_arch) can load
+    modules built for `arch`; the message says what to do instead."""
+    if (version, sub) != (MPY_VERSION, MPY_SUB):
+        raise BoardError(f"the board's MicroPython reads .mpy v{version}.{sub}; these modules are "
+                         f"v{MPY_VERSION}.{MPY_SUB}: update the firmware to MicroPython 1.23 or newer")
+    if board_arch == 0:
+        raise BoardError("the board's firmware cannot load native code (no native emitter); "
+                         "use a firmware build with native .mpy support")
+    if not accepts(board_arch, ARCH_NUMBERS[arch]):
+        raise BoardError(f"refusing to copy {arch} modules: this board needs ARCH={best_arch(board_arch)} "
+                         f"(its loader reports {ARCH_NAMES.get(board_arch, board_arch)})")
+
+
 class Board:
     def __init__(self, port: str, mpremote: str | None = None) -> None:
         self.port = port
@@ -59,20 +78,10 @@ class Board:
         proc = self._run("exec", "import sys; print(getattr(sys.implementation, '_mpy', 0))")
         if proc.returncode != 0:
             raise BoardError(f"could not query the board on {self.port}: {proc.stderr.strip()}")
-        value = int(proc.stdout.strip().splitlines()[-1])
-        return value & 0xFF, (value >> 8) & 3, (value >> 10) & 0xF
+        return decode_mpy(int(proc.stdout.strip().splitlines()[-1]))
 
     def require_arch(self, arch: str) -> None:
-        version, sub, board_arch = self.mpy_info()
-        if (version, sub) != (MPY_VERSION, MPY_SUB):
-            raise BoardError(f"the board's MicroPython reads .mpy v{version}.{sub}; these modules are "
-                             f"v{MPY_VERSION}.{MPY_SUB}: update the firmware to MicroPython 1.23 or newer")
-        if board_arch == 0:
-            raise BoardError("the board's firmware cannot load native code (no native emitter); "
-                             "use a firmware build with native .mpy support")
-        if not accepts(board_arch, ARCH_NUMBERS[arch]):
-            raise BoardError(f"refusing to copy {arch} modules: this board needs ARCH={best_arch(board_arch)} "
-                             f"(its loader reports {ARCH_NAMES.get(board_arch, board_arch)})")
+        check_arch(*self.mpy_info(), arch)
 
     def copy(self, files: list[Path]) -> None:
         if not files:
