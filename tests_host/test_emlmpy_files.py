@@ -265,9 +265,9 @@ def test_random_corruption_never_escapes(fmt, kind):
     assert loaded < 300
 
 
-def test_emlearn_csv_in_breadth_first_order_is_renumbered():
-    """emlearn's relative jumps allow any order with children after parents (e.g. breadth
-    first); the reader renumbers into pre-order and gets the identical model."""
+def test_emlearn_csv_in_breadth_first_order_loads():
+    """emlearn's relative jumps allow any node order with children after parents (e.g. breadth
+    first); such a file loads as it is and predicts like the depth-first one."""
     import emlearn
     X, y = data("wine")
     est = RandomForestClassifier(n_estimators=3, max_depth=5, random_state=0).fit(X, y)
@@ -291,6 +291,9 @@ def test_emlearn_csv_in_breadth_first_order_is_renumbered():
         enc = [str(new[c] - i) if c is not None else v for c, v in zip(kids[old], (l, r))]
         out.append(f"n,{f},{t},{enc[0]},{enc[1]}")
     bfs = emlmpy.loads("\r\n".join(out))
-    assert bfs.same_as(emlmpy.loads(csv))
+    dfs = emlmpy.loads(csv)
+    assert bfs.n_nodes == dfs.n_nodes and not bfs.same_as(dfs)
+    assert sorted(bfs.thresholds) == sorted(dfs.thresholds)
+    assert emlmpy.loads(bfs.save(format="csv")).same_as(bfs)
     X32 = X.astype(np.float32)
     np.testing.assert_array_equal(bfs.predict(X32), emlmpy.loads(csv).predict(X32))

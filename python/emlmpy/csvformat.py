@@ -20,6 +20,7 @@ from .trees import (LEAF_CLASS, LEAF_KIND_NAMES, LEAF_PROBA, LEAF_PROBA8, LEAF_V
                     MAX_NODES, MAX_OUTPUTS, ModelProblem, TreeModel, leaf_width)
 
 VERSION = 1
+WS = " \t"
 MAX_FIELD = 64  # as EMLC_LOAD_TOK_MAX: a number never needs more
 _KIND = re.compile(r"^[a-z]{1,8}$")
 _INT = re.compile(r"^[+-]?\d+$")
@@ -76,19 +77,32 @@ class _Reader:
         self.last_line = 0
         raw_lines = text.split("\n")
         i = 0
+
+        def take(j: int) -> str:
+            line = raw_lines[j]
+            if line.endswith("\r"):
+                line = line[:-1]
+            if "\r" in line:
+                raise self.err("carriage return not followed by a line feed", j + 1)
+            return line
+
         while i < len(raw_lines):
             no = i + 1
-            s = raw_lines[i].rstrip("\r").strip()
+            s = take(i)
             i += 1
-            if not s:
-                continue
-            if s.startswith("l,[") and "]" not in s:  # emlearn wraps long numpy arrays
+            if not s.strip(WS):
+                continue  # blank line
+            head = s.split(",", 1)
+            if (head[0].strip(WS) == "l" and len(head) == 2 and head[1].lstrip(WS).startswith("[")
+                    and "]" not in head[1]):
+                # emlearn writes long numpy arrays over several lines
                 while i < len(raw_lines) and "]" not in s:
-                    s += " " + raw_lines[i].rstrip("\r").strip()
+                    s += " " + take(i)
                     i += 1
                 if "]" not in s:
                     raise self.err("unterminated '[' in leaf line (file truncated?)", no)
-            parts = [p.strip() for p in s.split(",")]
+            # spaces and tabs around a field are not part of it (as in cores/emlc_load)
+            parts = [p.strip(WS) for p in s.split(",")]
             if not _KIND.match(parts[0]):
                 raise self.err(f"bad line kind {parts[0][:20]!r} (expected 1-8 lower-case letters)", no)
             self.recs.append(_Rec(no, parts[0], parts[1:]))
@@ -433,48 +447,28 @@ def _read_emlearn(rd: _Reader, heads: Dict[str, _Rec]) -> TreeModel:
         if root >= n_nodes:
             raise rd.err(f"root {root} >= number of 'n' lines {n_nodes} (truncated file?)", r_lines[t])
 
-    # Renumber in pre-order per tree, so every child index is greater than its parent's.
-    new_of = [-1] * n_nodes
-    order: List[int] = []
-    for t, root in enumerate(roots):
-        stack = [root]
-        while stack:
-            n = stack.pop()
-            if new_of[n] != -1:
-                raise rd.err(f"node {n} is reached twice (cycle or shared subtree)", n_lines[n])
-            new_of[n] = len(order)
-            order.append(n)
-            for c in (kids[2 * n + 1], kids[2 * n]):
-                if c >= 0:
-                    stack.append(c)
-    unused = [n for n in range(n_nodes) if new_of[n] == -1]
-    if unused:
-        raise rd.err(f"node {unused[0]} is not reachable from any root", n_lines[unused[0]])
-    old = np.array(order, dtype=np.int64)
-    features = np.array(feats, dtype=np.uint16)[old]
-    t32 = np.array(thr, dtype=np.float32)[old]
-    children = np.zeros(2 * n_nodes, dtype=np.int16)
-    for new, o in enumerate(order):
-        for side in (0, 1):
-            c = kids[2 * o + side]
-            children[2 * new + side] = new_of[c] if c >= 0 else c
+    # emlearn's jumps are relative and positive, so every child index is already greater than
+    # its parent's: the nodes keep the file's order (as cores/emlc_load does).
+    children = np.array(kids, dtype=np.int16)
     model = TreeModel(dtype="float", leaf_kind=leaf_kind, n_features=n_features, n_classes=n_classes,
-                      thresholds=K.emlearn_threshold_keys(t32), features=features, children=children,
-                      roots=np.array([new_of[x] for x in roots], dtype=np.int16),
+                      thresholds=K.emlearn_threshold_keys(np.array(thr, dtype=np.float32)),
+                      features=np.array(feats, dtype=np.uint16), children=children,
+                      roots=np.array(roots, dtype=np.int16),
                       leaves=np.stack(leaf_rows).reshape(len(leaf_rows), width),
                       classes=np.arange(n_classes) if n_classes else None)
-    _check_trees(rd, model, [n_lines[o] for o in order], r_lines, l_lines, [],
-                 heads["f"].line)
+    _check_trees(rd, model, n_lines, r_lines, l_lines, [], heads["f"].line)
     return model
 
 
 def _emlearn_proba_leaf(rd: _Reader, r: _Rec, width: int) -> np.ndarray:
-    """emlearn writes a uint8 numpy array as `l,[  0 255   0]`; also accept `l,0,255,0`."""
+    """emlearn writes a uint8 numpy array as `l,[  0 255   0]` (values separated by spaces,
+    possibly over several lines); `l,0,255,0` is accepted too."""
     if r.fields and r.fields[0].startswith("["):
-        body = ",".join(r.fields).strip()
-        if not body.endswith("]"):
-            raise rd.err("leaf array does not end with ']'", r.line)
-        tokens = body[1:-1].replace(",", " ").split()
+        if len(r.fields) != 1 or not r.fields[0].endswith("]"):
+            raise rd.err("leaf array must be '[' values separated by spaces ']'", r.line)
+        tokens = [t for t in r.fields[0][1:-1].split(" ") if t]
+        if len(tokens) != width:
+            raise rd.err(f"leaf array has {len(tokens)} values, expected {width}", r.line)
         r = _Rec(r.line, r.kind, tokens)
     rd.nfields(r, width)
     return np.array([rd.int(r, j, 0, 255, "leaf proportion") for j in range(width)], dtype=np.uint8)

@@ -45,13 +45,9 @@ def loads(data: Union[bytes, str], path: Optional[str] = None) -> Model:
         raise ModelFormatError("empty file", offset=0, path=path)
     if data[:1] == b"E":  # CSV line kinds are lower case; binary files start with "EML"
         return binformat.read(data, path=path)
-    try:
-        text = data.decode("ascii")
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise ModelFormatError(f"not a model file: byte 0x{data[e.start]:02x} is not ASCII "
-                               f"(binary files start with {binformat.TREES_MAGIC!r})",
-                               line=line, offset=e.start, path=path) from None
+    # latin-1 maps every byte to one character: lines of unknown kinds may hold any bytes (they
+    # are skipped), any other non-ASCII byte fails the syntax check of its field.
+    text = data.decode("latin-1")
     return csvformat.read(text, path=path)
 
 

@@ -19,9 +19,6 @@ DTYPES = ("float", "int16")
 MAX_NODES = 32767
 MAX_LEAVES = 32768
 MAX_OUTPUTS = 256  # the C core's per-class accumulator bound (EMLC_TREES_MAX_OUTPUTS)
-# Valid float keys lie in [key(-inf), key(+inf)]; anything outside is a NaN bit pattern.
-KEY_MIN_FINITE = int(K.float32_keys(np.array([-np.inf], dtype=np.float32))[0])
-KEY_MAX_FINITE = int(K.float32_keys(np.array([np.inf], dtype=np.float32))[0])
 
 
 def leaf_width(leaf_kind: int, n_outputs: int) -> int:
@@ -121,7 +118,10 @@ class TreeModel:
     # ---- validation ------------------------------------------------------------------------
     @quiet
     def check(self) -> None:
-        """Raise ModelProblem for anything the C validator would reject (and more)."""
+        """Raise ModelProblem for exactly what the C loader/validator rejects (cores/emlc_trees.h).
+
+        Nodes shared by several parents or reached by no root are accepted, as in C: prediction
+        still terminates (child index > parent index) and stays in bounds."""
         if self.dtype not in DTYPES:
             raise ModelProblem("model", 0, f"unknown dtype {self.dtype!r}")
         if self.leaf_kind not in LEAF_KIND_NAMES:
@@ -143,53 +143,33 @@ class TreeModel:
             raise ModelProblem("model", 0, "node arrays have inconsistent lengths")
         if self.leaves.shape != (n_leaves, leaf_width(self.leaf_kind, self.n_outputs)):
             raise ModelProblem("model", 0, f"leaves have shape {self.leaves.shape}")
-        bad = np.nonzero(self.features.astype(np.int64) >= self.n_features)[0]
-        if bad.size:
-            i = int(bad[0])
-            raise ModelProblem("features", i, f"feature {int(self.features[i])} >= n_features {self.n_features}")
-        if self.dtype == "float":
-            th = self.thresholds.astype(np.int64)
-            bad = np.nonzero((th < KEY_MIN_FINITE) | (th > KEY_MAX_FINITE))[0]
-            if bad.size:
-                raise ModelProblem("thresholds", int(bad[0]), "threshold key is a NaN bit pattern")
-        else:
+        if self.dtype == "int16":
             for name, arr in (("scale", self.scale), ("offset", self.offset)):
                 if arr is None or arr.shape != (self.n_features,):
                     raise ModelProblem("model", 0, f"int16 model needs {self.n_features} {name} values")
                 bad = np.nonzero(~np.isfinite(arr))[0]
                 if bad.size:
                     raise ModelProblem(name, int(bad[0]), f"{name} is not finite")
-            bad = np.nonzero(~(self.scale > 0))[0]
-            if bad.size:
-                raise ModelProblem("scale", int(bad[0]), "scale must be > 0")
-        indeg = np.zeros(n_nodes, dtype=np.int64)
-        leaf_used = np.zeros(n_leaves, dtype=bool)
-        ch = self.children.astype(np.int64)
-        for i in range(n_nodes):
-            for c in (ch[2 * i], ch[2 * i + 1]):
-                if c >= 0:
-                    if c >= n_nodes:
-                        raise ModelProblem("children", i, f"child node {c} >= n_nodes {n_nodes}")
-                    if c <= i:
-                        raise ModelProblem("children", i, f"child node {c} not greater than its parent {i}")
-                    indeg[c] += 1
-                else:
-                    leaf = -1 - c
-                    if leaf >= n_leaves:
-                        raise ModelProblem("children", i, f"child leaf {leaf} >= n_leaves {n_leaves}")
-                    leaf_used[leaf] = True
+        # Node checks in node order (feature, left child, right child), then roots, then leaves:
+        # the order emlc_trees_validate() uses, so both report the same first problem.
+        idx = np.arange(n_nodes, dtype=np.int64)
+        bad_feature = self.features.astype(np.int64) >= self.n_features
+        ch = self.children.astype(np.int64).reshape(n_nodes, 2)
+        bad_child = ((ch >= 0) & ((ch >= n_nodes) | (ch <= idx[:, None]))) | ((ch < 0) & (-1 - ch >= n_leaves))
+        bad = np.nonzero(bad_feature | bad_child.any(axis=1))[0]
+        if bad.size:
+            i = int(bad[0])
+            if bad_feature[i]:
+                raise ModelProblem("features", i, f"feature {int(self.features[i])} >= n_features {self.n_features}")
+            c = int(ch[i, 0] if bad_child[i, 0] else ch[i, 1])
+            if c < 0:
+                raise ModelProblem("children", i, f"child leaf {-1 - c} >= n_leaves {n_leaves}")
+            if c >= n_nodes:
+                raise ModelProblem("children", i, f"child node {c} >= n_nodes {n_nodes}")
+            raise ModelProblem("children", i, f"child node {c} not greater than its parent {i}")
         for t, r in enumerate(self.roots.astype(np.int64)):
             if r >= n_nodes or -1 - r >= n_leaves:
                 raise ModelProblem("roots", t, f"root {r} out of range")
-            if r >= 0:
-                indeg[r] += 1
-            else:
-                leaf_used[-1 - r] = True
-        bad = np.nonzero(indeg != 1)[0]
-        if bad.size:
-            i = int(bad[0])
-            what = "unreachable" if indeg[i] == 0 else "shared by several parents"
-            raise ModelProblem("children", i, f"node {i} is {what}")
         if self.leaf_kind == LEAF_CLASS:
             bad = np.nonzero(self.leaves[:, 0].astype(np.int64) >= self.n_classes)[0]
             if bad.size:
