@@ -92,6 +92,9 @@ class KnnModel:
                 bad = np.nonzero(~np.isfinite(arr))[0]
                 if bad.size:
                     raise KnnProblem(name, int(bad[0]), f"{name} is not finite")
+            bad = np.nonzero(~(self.scale > 0))[0]
+            if bad.size:
+                raise KnnProblem("scale", int(bad[0]), "scale must be > 0")
 
     @quiet
     def _inputs(self, X: np.ndarray) -> np.ndarray:

@@ -150,6 +150,9 @@ class TreeModel:
                 bad = np.nonzero(~np.isfinite(arr))[0]
                 if bad.size:
                     raise ModelProblem(name, int(bad[0]), f"{name} is not finite")
+            bad = np.nonzero(~(self.scale > 0))[0]
+            if bad.size:
+                raise ModelProblem("scale", int(bad[0]), "scale must be > 0")
         # Node checks in node order (feature, left child, right child), then roots, then leaves:
         # the order emlc_trees_validate() uses, so both report the same first problem.
         idx = np.arange(n_nodes, dtype=np.int64)
