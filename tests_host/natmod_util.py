@@ -282,6 +282,14 @@ class NatmodEmu:
         if slot == 19:  # new_tuple
             items = [self.r32(a[1] + 4 * i) for i in range(a[0])]
             return self.new_obj("tuple", ("tuple", items), 8 + 4 * a[0])
+        if slot == 26:  # make_function_from_proto_fun(rc, context, defs) -> viper function object
+            return self.new_obj("method", ("viper", self.r32(a[0] + 4)))
+        if slot == 58:  # obj_new_bytes(data, len)
+            buf = self.alloc(a[1])
+            self.uc.mem_write(buf, bytes(self.uc.mem_read(a[0], a[1])))
+            return self.new_obj("bytes", ("buf", buf, a[1], 1))
+        if slot == 16:  # obj_is_true
+            return int(bool(self.from_obj(a[0])))
         if slot == 27:  # call_function_n_kw
             raise AssertionError("call_function_n_kw not emulated")
         if slot == 28:  # call_method_n_kw(n_args, n_kw, args): args = [meth, self, arg...]
@@ -313,8 +321,9 @@ class NatmodEmu:
             if a[0]:
                 self.uc.mem_write(new, bytes(self.uc.mem_read(a[0], a[1])))
             return new
-        if slot == 55:  # raise_msg(type, msg)
-            raise EmuRaise(self.exc_types[a[0]], self.cstr(a[1]))
+        if slot == 55:  # raise_msg(type, msg); a module-made type is named by its qstr
+            name = self.exc_types.get(a[0]) or self.qnames[struct.unpack("<H", self.uc.mem_read(a[0] + 6, 2))[0]]
+            raise EmuRaise(name, self.cstr(a[1]))
         if slot == 56:  # obj_get_type
             e = self.objs.get(a[0])
             return self.r32(a[0]) if e else self.type_addr["int"]
@@ -391,6 +400,16 @@ class NatmodEmu:
 
     def call_global(self, name: str, *pyargs):
         return self.from_obj(self.call_obj(self.globals[name], *pyargs))
+
+    def call_viper(self, name: str, *pyargs):
+        """Call a function made with MP_DYNRUNTIME_MAKE_FUNCTION: f(self, n_args, n_kw, args)."""
+        f = self.globals[name]
+        kind, code = self.objs[f]
+        assert kind == "viper"
+        arr = self.alloc(4 * len(pyargs))
+        for i, v in enumerate(pyargs):
+            self.w32(arr + 4 * i, self.to_obj(v))
+        return self.from_obj(self.call(code, f, len(pyargs), 0, arr))
 
     def make_new(self, type_name: str, *pyargs) -> int:
         t = self.globals[type_name]

@@ -73,6 +73,11 @@ out(catch(testmod.Accum, 0))
 out(catch(testmod.sum_args, 1, 2, 3, 4, 5))
 out(catch(testmod.buf_sum, 5))
 out(catch(testmod.scale_f32, bytearray(4), 1.0))
+try:
+    testmod.fail(1)
+except ValueError as e:
+    out(type(e).__name__, str(e), isinstance(e, testmod.TestError), issubclass(testmod.TestError, ValueError))
+out(testmod.consts(), testmod.twice(21))
 ok, res = testmod.try_call(lambda: 5)
 bad, exc = testmod.try_call(lambda: 1 // 0)
 out(ok, res, bad, type(exc).__name__)
@@ -83,7 +88,9 @@ out(ok, res, bad, type(exc).__name__)
     assert out[3][0] == "TypeError"
     assert out[4][0] == "TypeError"
     assert out[5] == ("TypeError", "expected array('f')")
-    assert out[6] == (True, 5, False, "ZeroDivisionError")
+    assert out[6] == ("TestError", "testmod failure", True, True)
+    assert out[7] == ((b"", (), True), 42)
+    assert out[8] == (True, 5, False, "ZeroDivisionError")
 
 
 def test_x64_class_and_gc(built):

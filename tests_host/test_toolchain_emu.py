@@ -49,6 +49,10 @@ def test_ints_and_errors(emu):
     assert (emu.call_global("bump"), emu.call_global("bump")) == (1, 2)
     assert emu.call_global("copy_fill", 5) == 5 * sum(range(24))
     assert emu.call_global("sum_args", 4, 5, 6, 7) == 22
+    assert emu.call_viper("twice", 21) == 42
+    with pytest.raises(EmuRaise) as exc:
+        emu.call_global("fail", 1)
+    assert exc.value.args == ("TestError", "testmod failure")
 
 
 def test_floats_are_float32(emu):

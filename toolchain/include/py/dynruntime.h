@@ -666,6 +666,7 @@ extern char mpyld_data_start[];
 #define mp_const_false ((mp_obj_t)mp_fun_table.const_false)
 #define mp_const_true ((mp_obj_t)mp_fun_table.const_true)
 #define mp_const_empty_tuple (mp_fun_table.new_tuple(0, NULL))
+#define mp_const_empty_bytes (mp_fun_table.obj_new_bytes((const byte *)"", 0))
 #define mp_obj_new_bool(b) ((b) ? mp_const_true : mp_const_false)
 
 #define MP_OBJ_NEW_QSTR(qst) (mp_fun_table.native_to_obj((mp_uint_t)(qst), MP_NATIVE_TYPE_QSTR))
@@ -889,6 +890,18 @@ static inline void *mp_obj_malloc_helper(size_t num_bytes, const mp_obj_type_t *
 #define mp_obj_malloc_var(struct_type, var_field, var_type, var_num, obj_type) \
     ((struct_type *)mp_obj_malloc_helper(offsetof(struct_type, var_field) + sizeof(var_type) * (var_num), (obj_type)))
 
+/* An exception class made at run time: `base` as parent, constructor,
+   printing and attributes of the firmware's Exception type. */
+static inline void mp_obj_exception_init(mp_obj_full_type_t *exc, qstr name, const mp_obj_type_t *base) {
+    exc->base.type = &mp_type_type;
+    exc->flags = MP_TYPE_FLAG_NONE;
+    exc->name = (uint16_t)name;
+    MP_OBJ_TYPE_SET_SLOT(exc, make_new, MP_OBJ_TYPE_GET_SLOT(&mp_type_Exception, make_new), 0);
+    MP_OBJ_TYPE_SET_SLOT(exc, print, MP_OBJ_TYPE_GET_SLOT(&mp_type_Exception, print), 1);
+    MP_OBJ_TYPE_SET_SLOT(exc, attr, MP_OBJ_TYPE_GET_SLOT(&mp_type_Exception, attr), 2);
+    MP_OBJ_TYPE_SET_SLOT(exc, parent, base, 3);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Strings and sequences                                                   */
 
@@ -990,7 +1003,7 @@ static inline void mp_obj_get_array_fixed_n(mp_obj_t o, size_t n, mp_obj_t **ite
     return mp_const_none;
 
 #define MP_DYNRUNTIME_MAKE_FUNCTION(f) \
-    (mpyld_rc_.fun_data = (const void *)(f), \
+    (mpyld_rc_.fun_data = __extension__(const void *)(f), \
     mp_fun_table.make_function_from_proto_fun(&mpyld_rc_, self->context, NULL))
 
 #endif /* MPYLD_PY_DYNRUNTIME_H */

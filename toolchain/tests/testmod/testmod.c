@@ -157,6 +157,30 @@ static mp_obj_t read_sum(mp_obj_t stream, mp_obj_t n_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(read_sum_obj, read_sum);
 
+/* ---- run-time exception class, constant objects, a viper function ---- */
+mp_obj_full_type_t testmod_error_type;
+static mp_obj_t fail(mp_obj_t code_in) {
+    (void)code_in;
+    mp_raise_msg((const mp_obj_type_t *)&testmod_error_type, MP_ERROR_TEXT("testmod failure"));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(fail_obj, fail);
+
+static mp_obj_t consts(void) {
+    mp_obj_t items[3];
+    items[0] = mp_const_empty_bytes;
+    items[1] = mp_const_empty_tuple;
+    items[2] = mp_obj_new_bool(mp_obj_is_true(MP_OBJ_NEW_SMALL_INT(5)));
+    return mp_obj_new_tuple(3, items);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(consts_obj, consts);
+
+/* viper calling convention: (self, n_args, n_kw, args), no argument checking */
+static mp_obj_t twice(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    (void)self;
+    mp_arg_check_num(n_args, n_kw, 1, 1, false);
+    return mp_obj_new_int(2 * mp_obj_get_int(args[0]));
+}
+
 /* ---- a class: Accum(n) owns a GC buffer of n int32 ---- */
 typedef struct {
     mp_obj_base_t base;
@@ -235,6 +259,11 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     mp_store_global(MP_QSTR_sum_args, MP_OBJ_FROM_PTR(&sum_args_obj));
     mp_store_global(MP_QSTR_try_call, MP_OBJ_FROM_PTR(&try_call_obj));
     mp_store_global(MP_QSTR_read_sum, MP_OBJ_FROM_PTR(&read_sum_obj));
+    mp_store_global(MP_QSTR_fail, MP_OBJ_FROM_PTR(&fail_obj));
+    mp_store_global(MP_QSTR_consts, MP_OBJ_FROM_PTR(&consts_obj));
+    mp_store_global(MP_QSTR_twice, MP_DYNRUNTIME_MAKE_FUNCTION(twice));
+    mp_obj_exception_init(&testmod_error_type, MP_QSTR_TestError, &mp_type_ValueError);
+    mp_store_global(MP_QSTR_TestError, MP_OBJ_FROM_PTR(&testmod_error_type));
     mp_store_global(MP_QSTR_pi_ish, mp_obj_new_float((mp_float_t)3.25));
 
     accum_type.base.type = &mp_type_type;
