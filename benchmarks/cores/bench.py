@@ -1,0 +1,453 @@
+"""`make bench-cores`: instructions per call on an emulated Cortex-M0, our cores/ vs emlearn's C.
+
+Both sides are compiled by arm-none-eabi-gcc -mcpu=cortex-m0 -mthumb -Os (m0.py) and run in
+unicorn; every measured result is checked against scikit-learn / scipy / numpy first, so no
+broken code is ever timed. Writes benchmarks/results/cores.csv (raw counts) and
+benchmarks/results/cores.md (the table for benchmarks/README.md). See README.md here.
+
+Depends on: numpy, scipy, scikit-learn, emlearn (its converter and its eml_*.h headers), emlmpy
+(our converter), unicorn, pyelftools, arm-none-eabi-gcc + newlib. Run from the repo root:
+    .venv/bin/python benchmarks/cores/bench.py
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import struct
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+CORES = ROOT / "cores"
+RESULTS = ROOT / "benchmarks" / "results"
+BUILD = ROOT / "build" / "bench-cores"
+sys.path.insert(0, str(HERE))
+
+import m0  # noqa: E402
+
+N_SAMPLES = 50  # tree test samples averaged
+KNN_ITEMS, KNN_FEATURES, KNN_K, KNN_QUERIES = 100, 10, 5, 20
+IIR_SAMPLES = 1000
+FFT_SIZES = (256, 1024)
+SEED = 1
+EXTRA_FLAGS = ["-std=c99", "-ffp-contract=off"]  # both sides
+
+
+def f32(a) -> bytes:
+    return np.ascontiguousarray(a, dtype=np.float32).tobytes()
+
+
+def i16(a) -> bytes:
+    return np.ascontiguousarray(a, dtype=np.int16).tobytes()
+
+
+FAILURES: list[str] = []
+_CHECKED: set[tuple[int, str]] = set()
+
+
+def verify(what: str, ok: bool) -> None:
+    print(f"  check {what}: {'ok' if ok else 'FAILED'}")
+    if not ok:
+        FAILURES.append(what)
+
+
+def measure(machine: m0.M0, fn: str, *args: int) -> tuple[int, int]:
+    """(r0, instructions) of one call. The first call of each function on each machine is first run
+    counted per instruction, memory is restored, then it is run counted per block: both counts
+    (and results) must agree."""
+    exact = None
+    if (id(machine), fn) not in _CHECKED:
+        _CHECKED.add((id(machine), fn))
+        state = machine.snapshot()
+        exact = machine.count_exact(fn, *args)
+        machine.restore(state)
+    r, n = machine.count(fn, *args)
+    if exact is not None:
+        verify(f"{fn}: per-instruction count == per-block count ({exact[1]} vs {n})", exact == (r, n))
+    return r, n
+
+
+@dataclass
+class Row:
+    op: str
+    variant: str
+    ours: float
+    emlearn: float | None
+    target: float | None  # max ratio ours/emlearn asked for, None = informational
+    n_calls: int
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        return None if self.emlearn is None else self.ours / self.emlearn
+
+
+# ---------------------------------------------------------------------------------------- trees
+def c_array(ctype: str, name: str, values: Sequence, fmt: Callable = str) -> str:
+    body = ",".join(fmt(v) for v in values)
+    return f"static const {ctype} {name}[{len(values)}] = {{{body}}};\n"
+
+
+def ours_trees_source(models: dict) -> str:
+    """C file with our converted models as const arrays and const emlc_trees_t structs (in flash,
+    like emlearn's generated arrays)."""
+    out = ['#include "emlc_trees.h"\n']
+    for name, m in models.items():
+        leaves = np.ascontiguousarray(m.leaves)
+        if leaves.dtype == np.float32:
+            leaf_t, leaf_vals = "float", [repr(float(v)) + "f" for v in leaves.ravel()]
+        else:
+            leaf_t, leaf_vals = "uint8_t", [int(v) for v in leaves.ravel()]
+        out.append(c_array("int32_t", f"{name}_thr", [int(v) for v in m.thresholds],
+                           lambda v: f"{v}" if v != -2**31 else "(-2147483647-1)"))
+        out.append(c_array("uint16_t", f"{name}_feat", [int(v) for v in m.features]))
+        out.append(c_array("int16_t", f"{name}_child", [int(v) for v in m.children]))
+        out.append(c_array("int16_t", f"{name}_roots", [int(v) for v in m.roots]))
+        out.append(c_array(leaf_t, f"{name}_leaves", leaf_vals))
+        inp = "EMLC_INPUT_I16" if m.dtype == "int16" else "EMLC_INPUT_F32"
+        out.append(f"const emlc_trees_t {name} = {{ {m.n_features}, {m.n_outputs}, {m.n_trees}, {inp}, "
+                   f"{m.leaf_kind}, {m.n_nodes}, {m.n_leaves}, {name}_thr, {name}_feat, {name}_child, "
+                   f"{name}_roots, {name}_leaves }};\n")
+    return "".join(out)
+
+
+def sklearn_paths_agree(est, X: np.ndarray) -> np.ndarray:
+    """Per sample: True when every tree sends it to the same leaf under `x < t` (emlearn's rule)
+    as under scikit-learn's `x <= t`, i.e. no visited node has a threshold equal to the input."""
+    ok = np.ones(len(X), dtype=bool)
+    for e in est.estimators_:
+        t = e.tree_
+        for s, x in enumerate(X):
+            n = 0
+            while t.children_left[n] != -1:
+                v, th = x[t.feature[n]], t.threshold[n]
+                if v == th:
+                    ok[s] = False
+                n = t.children_left[n] if v <= th else t.children_right[n]
+    return ok
+
+
+def tree_leaf_proportions(est, X: np.ndarray) -> list[np.ndarray]:
+    """Per tree: the class proportions (n_samples, n_classes) of the leaf each sample reaches,
+    from scikit-learn's own tree arrays."""
+    out = []
+    for e in est.estimators_:
+        v = e.tree_.value[e.tree_.apply(X.astype(np.float32)), 0, :].astype(np.float64)
+        out.append(v / v.sum(axis=1, keepdims=True))
+    return out
+
+
+def references(est, X: np.ndarray) -> dict[str, np.ndarray]:
+    """Expected class index per sample for each leaf encoding, computed from scikit-learn's trees.
+    hard: majority of the trees' argmax classes (ties: lowest class);
+    proba: scikit-learn's predict (mean of float proportions);
+    proba8: float32 sum over trees, in order, of byte/255 with byte = rint(p*255) (emlmpy's PROBA8);
+    eml8: the same with emlearn's byte quantization (its quantize_probabilities_into_byte);
+    emlearn's loadable C divides the sums by n_trees before the argmax, inline does not."""
+    from emlearn.trees import quantize_probabilities_into_byte
+
+    props = tree_leaf_proportions(est, X)
+    n, k = len(X), len(est.classes_)
+    votes = np.zeros((n, k), dtype=np.int64)
+    s8 = np.zeros((n, k), dtype=np.float32)
+    e8 = np.zeros((n, k), dtype=np.float32)
+    for p in props:
+        votes[np.arange(n), np.argmax(p, axis=1)] += 1
+        s8 += np.clip(np.rint(p * 255.0), 0, 255).astype(np.float32) / np.float32(255.0)
+        qe = np.stack([quantize_probabilities_into_byte(row) for row in p])
+        e8 += qe.astype(np.float32) / np.float32(255.0)
+    return dict(hard=np.argmax(votes, axis=1), proba=est.predict(X), proba8=np.argmax(s8, axis=1),
+                eml8_inline=np.argmax(e8, axis=1), eml8_loadable=np.argmax(e8 / np.float32(len(props)), axis=1))
+
+
+LEAF_VARIANTS = {  # our leaf kind -> (emlmpy leaf_bits, emlearn leaf_bits to compare with, label)
+    "class": (0, 0, "hard vote: ours CLASS leaves vs emlearn leaf_bits=0"),
+    "proba8": (8, 8, "soft vote, 8-bit leaves: ours PROBA8 vs emlearn leaf_bits=8"),
+    "proba": (None, 8, "soft vote: ours PROBA (float leaves, default; = sklearn predict) vs emlearn leaf_bits=8"),
+}
+
+
+def bench_trees(ours: m0.M0, eml: m0.M0, data: dict) -> list[Row]:
+    est, X = data["est"], data["X"]
+    ref = references(est, X)
+    out = ours.alloc(4)
+    xf = [f32(x) for x in X]
+    rows = []
+    for dtype in ("float", "int16"):
+        xs = xf if dtype == "float" else [i16(q) for q in data["ours"][f"{dtype}_class"].quantize(X)]
+        obuf, ebuf = ours.alloc(len(xs[0])), eml.alloc(len(xs[0]))
+        emean = {}
+        for eml_bits in (0, 8):
+            fn = f"eml_{'f32' if dtype == 'float' else 'i16'}_lb{eml_bits}_predict"
+            preds, counts = [], []
+            for b in xs:
+                eml.write(ebuf, b)
+                r, n = measure(eml, fn, ebuf, est.n_features_in_)
+                preds.append(r)
+                counts.append(n)
+            expect = ref["hard"] if eml_bits == 0 else ref["eml8_inline" if dtype == "float" else "eml8_loadable"]
+            verify(f"emlearn trees {dtype} leaf_bits={eml_bits} predictions", np.array_equal(preds, expect))
+            emean[eml_bits] = float(np.mean(counts))
+        for kind, (_, eml_bits, label) in LEAF_VARIANTS.items():
+            model = ours.sym(f"m_{dtype}_{kind}")
+            assert ours.call("emlc_trees_validate", model) == 0
+            preds, counts = [], []
+            for b in xs:
+                ours.write(obuf, b)
+                r, n = measure(ours, "emlc_trees_predict", model, obuf, out)
+                assert r == 0, r
+                preds.append(struct.unpack("<i", ours.read(out, 4))[0])
+                counts.append(n)
+            verify(f"ours trees {dtype} {kind} predictions", np.array_equal(preds, ref["hard" if kind == "class" else kind]))
+            target = (0.5 if dtype == "float" else 1.0) if kind == "class" else None
+            inputs = "float32 inputs" if dtype == "float" else "int16 inputs"
+            rows.append(Row("RF digits predict", f"{inputs}, {label}", float(np.mean(counts)), emean[eml_bits],
+                            target, len(xs)))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------- k-NN
+def bench_knn(ours: m0.M0, eml: m0.M0) -> list[Row]:
+    from sklearn.datasets import make_classification
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = make_classification(n_samples=KNN_ITEMS + KNN_QUERIES, n_features=KNN_FEATURES, n_informative=6,
+                               n_classes=4, random_state=SEED)
+    Xq = np.round(X * 1000).astype(np.int16)  # int16 features, |x| < ~6000: no overflow in emlearn's uint32 sum
+    train, test, ytr = Xq[:KNN_ITEMS], Xq[KNN_ITEMS:], y[:KNN_ITEMS]
+    ref = KNeighborsClassifier(n_neighbors=KNN_K, algorithm="brute").fit(train.astype(np.float64), ytr)
+    expect = ref.predict(test.astype(np.float64))
+
+    # ours
+    m = ours.alloc(64)
+    data = ours.alloc(KNN_ITEMS * KNN_FEATURES * 2)
+    labels = ours.alloc(KNN_ITEMS * 2)
+    assert ours.call("emlc_knn_init", m, 1, KNN_FEATURES, KNN_ITEMS, data, KNN_ITEMS * KNN_FEATURES,
+                     labels, KNN_ITEMS) == 0
+    row = ours.alloc(KNN_FEATURES * 2)
+    for x, lab in zip(train, ytr):
+        ours.write(row, i16(x))
+        assert ours.call("emlc_knn_add_i16", m, row, KNN_FEATURES, int(lab)) == 0
+    results = ours.alloc(16 * KNN_K)
+    label = ours.alloc(4)
+    # emlearn
+    assert eml.call("bench_knn_setup", KNN_FEATURES, KNN_ITEMS, KNN_K) == 0
+    erow = eml.alloc(KNN_FEATURES * 2)
+    for x, lab in zip(train, ytr):
+        eml.write(erow, i16(x))
+        assert eml.call("bench_knn_add", erow, KNN_FEATURES, int(lab)) == 0
+    eout = eml.alloc(4)
+    model, dist = eml.sym("bench_knn_model"), eml.sym("bench_knn_dist")
+
+    got_o, got_e, n_o, n_e = [], [], [], []
+    for i, x in enumerate(test):
+        ours.write(row, i16(x))
+        args = (m, row, KNN_FEATURES, KNN_K, results, label)
+        r, n = measure(ours, "emlc_knn_predict_i16", *args)
+        assert r == 0
+        got_o.append(struct.unpack("<h", ours.read(label, 2))[0])
+        n_o.append(n)
+        eml.write(erow, i16(x))
+        args = (model, erow, KNN_FEATURES, dist, KNN_ITEMS, eout)
+        r, n = measure(eml, "eml_neighbors_predict", *args)
+        assert r == 0
+        got_e.append(struct.unpack("<h", eml.read(eout, 2))[0])
+        n_e.append(n)
+    verify("ours k-NN", np.array_equal(got_o, expect))
+    verify("emlearn k-NN", np.array_equal(got_e, expect))
+    return [Row("k-NN predict", f"int16, {KNN_ITEMS} items x {KNN_FEATURES} features, k={KNN_K}",
+                float(np.mean(n_o)), float(np.mean(n_e)), 1.0, len(test))]
+
+
+# ---------------------------------------------------------------------------------------- IIR
+def bench_iir(ours: m0.M0, eml: m0.M0) -> list[Row]:
+    from scipy import signal
+
+    sos = signal.butter(4, 0.1, output="sos").astype(np.float32)
+    rng = np.random.default_rng(SEED)
+    x = rng.standard_normal(IIR_SAMPLES).astype(np.float32)
+    expect = signal.sosfilt(sos.astype(np.float64), x.astype(np.float64))
+    tol = 1e-4 * np.max(np.abs(expect))
+
+    f, st = ours.alloc(32), ours.alloc(4 * 2 * len(sos))
+    s = ours.alloc(f32(sos))
+    assert ours.call("emlc_iir_init", f, s, sos.size, len(sos), st, 2 * len(sos)) == 0
+    xin, yout = ours.alloc(f32(x)), ours.alloc(4 * IIR_SAMPLES)
+    r, n_o = measure(ours, "emlc_iir_process", f, xin, yout, IIR_SAMPLES)
+    assert r == 0
+    y_o = np.frombuffer(ours.read(yout, 4 * IIR_SAMPLES), dtype=np.float32)
+    verify("ours IIR", np.max(np.abs(y_o - expect)) <= tol)
+
+    es = eml.alloc(f32(sos))
+    assert eml.call("bench_iir_setup", es, len(sos)) == 0
+    exin, eyout = eml.alloc(f32(x)), eml.alloc(4 * IIR_SAMPLES)
+    _, n_e = measure(eml, "bench_iir_run", exin, eyout, IIR_SAMPLES)
+    y_e = np.frombuffer(eml.read(eyout, 4 * IIR_SAMPLES), dtype=np.float32)
+    verify("emlearn IIR", np.max(np.abs(y_e - expect)) <= tol)
+    return [Row("IIR filter", f"float32, 4th order ({len(sos)} sections), {IIR_SAMPLES} samples",
+                float(n_o), float(n_e), 1.0, 1, "emlearn: one eml_iir_filter call per sample (its API), in a loop")]
+
+
+# ---------------------------------------------------------------------------------------- FFT
+def bench_fft(ours: m0.M0, eml: m0.M0) -> list[Row]:
+    rows = []
+    rng = np.random.default_rng(SEED)
+    for n in FFT_SIZES:
+        z = (rng.standard_normal(n) + 1j * rng.standard_normal(n)).astype(np.complex64)
+        expect = np.fft.fft(z.astype(np.complex128))
+        tol = 1e-5 * np.sqrt(n) * np.log2(n) * np.max(np.abs(expect))
+
+        f = ours.alloc(32)
+        table = ours.alloc(4 * (3 * n // 4))
+        assert ours.call("emlc_fft_init", f, table, 3 * n // 4, n) == 0
+        re, im = ours.alloc(f32(z.real)), ours.alloc(f32(z.imag))
+        r, n_o = measure(ours, "emlc_fft_forward", f, re, im, n)
+        assert r == 0
+        got = (np.frombuffer(ours.read(re, 4 * n), np.float32)
+               + 1j * np.frombuffer(ours.read(im, 4 * n), np.float32))
+        verify(f"ours FFT {n}", np.max(np.abs(got - expect)) <= tol)
+
+        assert eml.call("bench_fft_setup", n) == 0
+        tab = eml.sym("bench_fft")
+        length, sin_p, cos_p = struct.unpack("<iII", eml.read(tab, 12))
+        ere, eim = eml.alloc(f32(z.real)), eml.alloc(f32(z.imag))
+        # eml_fft_forward(EmlFFT table /* by value: r0-r2 */, real, imag, n)
+        r, n_e = measure(eml, "eml_fft_forward", length, sin_p, cos_p, ere, eim, n)
+        assert r == 0
+        got = (np.frombuffer(eml.read(ere, 4 * n), np.float32)
+               + 1j * np.frombuffer(eml.read(eim, 4 * n), np.float32))
+        verify(f"emlearn FFT {n}", np.max(np.abs(got - expect)) <= tol)
+        rows.append(Row("FFT forward", f"complex float32, n={n}", float(n_o), float(n_e), 1.0, 1))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------- main
+def prepare_trees() -> dict:
+    """Forest on digits (pixel values x2, see README: makes every split threshold an integer, which
+    emlearn's int16 converter needs to be exact), converted by emlmpy and by emlearn."""
+    import emlearn
+    from sklearn.datasets import load_digits
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.model_selection import train_test_split
+
+    import emlmpy
+
+    X, y = load_digits(return_X_y=True)
+    X = X * 2.0
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=SEED)
+    est = RandomForestClassifier(n_estimators=10, max_leaf_nodes=100, random_state=SEED).fit(Xtr, ytr)
+    ok = sklearn_paths_agree(est, Xte)
+    Xs = Xte[ok][:N_SAMPLES]
+    assert len(Xs) == N_SAMPLES, "not enough test samples without threshold ties"
+    ours = {f"{dt}_{kind}": emlmpy.convert(est, dtype=dt, leaf_bits=v[0])
+            for dt in ("float", "int16") for kind, v in LEAF_VARIANTS.items()}
+    for dt in ("float", "int16"):
+        q = ours[f"{dt}_class"]
+        if dt == "int16":
+            assert np.array_equal(q.quantize(Xs), Xs.astype(np.int16)), "expected identity quantization"
+    gen_f32 = "\n".join(emlearn.convert(est, method="inline", dtype="float", leaf_bits=lb)
+                         .save(format="c", name=f"eml_f32_lb{lb}") for lb in (0, 8))
+    gen_i16 = "\n".join(emlearn.convert(est, method="loadable", dtype="int16_t", leaf_bits=lb)
+                         .save(format="c", name=f"eml_i16_lb{lb}") for lb in (0, 8))
+    return dict(est=est, X=Xs, ours=ours, gen_f32=gen_f32, gen_i16=gen_i16,
+                n_nodes=int(sum(e.tree_.node_count for e in est.estimators_)), n_tied=int((~ok).sum()), n_test=len(ok))
+
+
+def build_all(trees: dict) -> tuple[m0.M0, m0.M0]:
+    import emlearn
+
+    BUILD.mkdir(parents=True, exist_ok=True)
+    (BUILD / "ours_trees_model.c").write_text(ours_trees_source({f"m_{k}": v for k, v in trees["ours"].items()}))
+    (BUILD / "eml_trees_f32.c").write_text(trees["gen_f32"])
+    (BUILD / "eml_trees_i16.c").write_text(trees["gen_i16"])
+    ours_src = [CORES / s for s in ("emlc_common.c", "emlc_trees.c", "emlc_knn.c", "emlc_iir.c", "emlc_fft.c")]
+    ours_elf = m0.build([*ours_src, BUILD / "ours_trees_model.c"], BUILD / "ours.elf", includes=[CORES],
+                        extra=EXTRA_FLAGS)
+    eml_elf = m0.build([HERE / "eml_harness.c", BUILD / "eml_trees_f32.c", BUILD / "eml_trees_i16.c"],
+                       BUILD / "emlearn.elf", includes=[Path(emlearn.includedir)],
+                       extra=EXTRA_FLAGS)
+    return m0.M0(ours_elf), m0.M0(eml_elf)
+
+
+def fmt_int(v: float) -> str:
+    return f"{v:,.0f}"
+
+
+def write_results(rows: list[Row], meta: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with open(RESULTS / "cores.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["operation", "variant", "ours_instructions", "emlearn_instructions", "ratio", "target",
+                    "meets_target", "calls_averaged", "note"])
+        for r in rows:
+            meets = "" if r.target is None or r.ratio is None else ("yes" if r.ratio <= r.target else "no")
+            w.writerow([r.op, r.variant, f"{r.ours:.1f}", "" if r.emlearn is None else f"{r.emlearn:.1f}",
+                        "" if r.ratio is None else f"{r.ratio:.3f}", "" if r.target is None else r.target,
+                        meets, r.n_calls, r.note])
+    lines = [
+        "| operation | variant | ours (instr.) | emlearn (instr.) | ours / emlearn | target | met |",
+        "|---|---|---:|---:|---:|---:|:---:|",
+    ]
+    for r in rows:
+        meets = "—" if r.target is None or r.ratio is None else ("yes" if r.ratio <= r.target else "**no**")
+        lines.append(f"| {r.op} | {r.variant} | {fmt_int(r.ours)} | "
+                     f"{'—' if r.emlearn is None else fmt_int(r.emlearn)} | "
+                     f"{'—' if r.ratio is None else f'{r.ratio:.2f}×'} | "
+                     f"{'—' if r.target is None else f'≤ {r.target}×'} | {meets} |")
+    lines += [
+        "",
+        f"Instructions executed per call on an emulated Cortex-M0 (unicorn), both sides built with "
+        f"`{' '.join(m0.GCC + m0.OPT + EXTRA_FLAGS)}` ({meta['gcc']}), soft float from libgcc's thumb/v6-m/nofp multilib; "
+        f"emlearn {meta['emlearn']}. Trees: RandomForestClassifier(n_estimators=10, max_leaf_nodes=100) on "
+        f"digits ×2 ({meta['n_nodes']} nodes), mean over the first {N_SAMPLES} test samples on which no visited "
+        f"threshold equals the input ({meta['n_tied']} of {meta['n_test']} test samples have such a tie and are "
+        f"skipped: emlearn's `<` and scikit-learn's `<=` differ there); k-NN: mean over "
+        f"{KNN_QUERIES} queries. Every result was checked against scikit-learn / scipy / numpy before counting. "
+        f"Method and caveats: `benchmarks/cores/README.md`. Generated by `make bench-cores`.",
+    ]
+    (RESULTS / "cores.md").write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.parse_args(argv)
+    import subprocess
+
+    import emlearn
+
+    t0 = time.time()
+    print("bench-cores: training and converting ...")
+    trees = prepare_trees()
+    print("bench-cores: building for cortex-m0 ...")
+    ours, eml = build_all(trees)
+    rows: list[Row] = []
+    print("bench-cores: trees")
+    rows += bench_trees(ours, eml, trees)
+    print("bench-cores: k-NN")
+    rows += bench_knn(ours, eml)
+    print("bench-cores: IIR")
+    rows += bench_iir(ours, eml)
+    print("bench-cores: FFT")
+    rows += bench_fft(ours, eml)
+    if FAILURES:
+        print("bench-cores: verification FAILED, no results written:", ", ".join(FAILURES))
+        return 1
+    gcc = subprocess.run([m0.GCC[0], "-dumpversion"], capture_output=True, text=True).stdout.strip()
+    write_results(rows, dict(gcc=f"gcc {gcc}", emlearn=emlearn.__version__, n_nodes=trees["n_nodes"],
+                       n_tied=trees["n_tied"], n_test=trees["n_test"]))
+    for r in rows:
+        ratio = "" if r.ratio is None else f"{r.ratio:.2f}x"
+        print(f"  {r.op:18s} {r.variant:60.60s} ours {r.ours:12,.0f}  emlearn "
+              f"{(r.emlearn or 0):12,.0f}  {ratio}")
+    print(f"bench-cores: wrote {RESULTS / 'cores.csv'} and {RESULTS / 'cores.md'} in {time.time() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
