@@ -168,3 +168,74 @@ def test_function_sections_build(tmp_path):
         assert e.call_global("add_ints", 20, 22) == 42
         assert e.call_global("lookup", 6) == 36
         assert e.call_global("read_sum", io.BytesIO(b"\x01\x02\x03"), 8) == (3, 6)
+
+
+@pytest.mark.parametrize("arch,target", [("armv6m", ["--target=thumbv6m-none-eabi", "-mcpu=cortex-m0"]),
+                                         ("armv7m", ["--target=thumbv7m-none-eabi", "-mcpu=cortex-m3"]),
+                                         ("rv32imc", ["--target=riscv32-unknown-elf", "-march=rv32imc", "-mno-relax"])])
+def test_clang_build_runs(tmp_path, arch, target):
+    """clang-19 objects (R_ARM_GOT_PREL, __aeabi_memcpy4 ...) link and run."""
+    import subprocess
+    src = Path(__file__).resolve().parents[1] / "toolchain/tests/testmod/testmod.c"
+    hdr = tmp_path / "q.h"
+    assert mpyld("qstrs", "-o", str(hdr), str(src)).returncode == 0
+    compile_c(["clang-19", *target, "-nostdlibinc"], src, tmp_path / "t.o", f'-DMP_CONFIGFILE="{hdr}"')
+    gcc = {"armv6m": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0"],
+           "armv7m": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m3"],
+           "rv32imc": ["riscv64-unknown-elf-gcc", "-march=rv32imc", "-mabi=ilp32"]}[arch]
+    libgcc = subprocess.run([*gcc, "-print-libgcc-file-name"], capture_output=True, text=True, check=True).stdout.strip()
+    out = tmp_path / "testmod.mpy"
+    r = mpyld("link", "--arch", arch, "--qstrs", str(hdr), "-o", str(out), str(tmp_path / "t.o"), "-l", libgcc)
+    assert r.returncode == 0, r.stderr
+    e = NatmodEmu(out)
+    e.init()
+    assert e.call_global("int_div", -17, 5) == (-3, -2)
+    assert e.call_global("copy_fill", 3) == 3 * sum(range(24))
+    f = np.float32
+    assert e.call_global("fmadd", 1.1, 2.3, 0.25) == float(f(f(1.1) * f(2.3)) + f(0.25))
+    assert e.call_global("read_sum", io.BytesIO(b"hello"), 10) == (5, sum(b"hello"))
+    assert e.call_viper("twice", 4) == 8
+
+
+AEABI_SRC = """#include "py/dynruntime.h"
+void __aeabi_memset(void *d, size_t n, int c);
+void __aeabi_memclr4(void *d, size_t n);
+void __aeabi_memcpy(void *d, const void *s, size_t n);
+void __aeabi_memmove8(void *d, const void *s, size_t n);
+static mp_obj_t fill(mp_obj_t buf_in) {
+    mp_buffer_info_t b;
+    mp_get_buffer_raise(buf_in, &b, MP_BUFFER_RW);
+    uint8_t *p = (uint8_t *)b.buf;
+    __aeabi_memset(p, b.len, 0x5A);
+    __aeabi_memclr4(p + 4, 4);
+    __aeabi_memcpy(p + 9, "xyz", 3);
+    __aeabi_memmove8(p + 12, p + 9, 3);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(fill_obj, fill);
+mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    MP_DYNRUNTIME_INIT_ENTRY
+    mp_store_global(MP_QSTR_fill, MP_OBJ_FROM_PTR(&fill_obj));
+    MP_DYNRUNTIME_INIT_EXIT
+}
+"""
+
+
+def test_arm_aeabi_memory_helpers(tmp_path):
+    (tmp_path / "a.c").write_text(AEABI_SRC)
+    hdr = tmp_path / "q.h"
+    assert mpyld("qstrs", "-o", str(hdr), str(tmp_path / "a.c")).returncode == 0
+    compile_c(["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0"], tmp_path / "a.c", tmp_path / "a.o",
+              f'-DMP_CONFIGFILE="{hdr}"')
+    out = tmp_path / "a.mpy"
+    r = mpyld("link", "--arch", "armv6m", "--qstrs", str(hdr), "-o", str(out), str(tmp_path / "a.o"))
+    assert r.returncode == 0, r.stderr
+    e = NatmodEmu(out)
+    e.init()
+    buf = e.to_obj(bytearray(20))
+    e.call(e.r32(e.globals["fill"] + 4), buf)
+    ref = bytearray(b"\x5a" * 20)
+    ref[4:8] = bytes(4)
+    ref[9:12] = b"xyz"
+    ref[12:15] = ref[9:12]
+    assert e.buffer_bytes(buf) == bytes(ref)

@@ -190,6 +190,12 @@ class Arch:
     def stub(self, slot: int) -> Optional[tuple[bytes, int]]:
         return None
 
+    def extra_stub(self, name: str) -> Optional[tuple[bytes, int, int]]:
+        """Optional: ``(code, word_offset, slot)`` for an arch-specific helper the
+        firmware provides through a table slot (e.g. ARM's ``__aeabi_memclr`` ->
+        slot 50 with its arguments reordered).  None for any other name."""
+        return None
+
     def value_stub(self) -> Optional[tuple[bytes, int]]:
         """Optional: ``(code, word_offset)`` of a function returning the word at
         ``code[word_offset]`` (relocated by the loader).  Used for newlib's

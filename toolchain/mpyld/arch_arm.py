@@ -78,6 +78,18 @@ class _ArchThumb(Arch):
     stub_align = 4
     writable_text = True  # text is on the GC heap on every ARM port
 
+    def extra_stub(self, name: str):
+        """ARM run-time ABI memory helpers (clang emits them) -> memset/memmove slots."""
+        base = name.rstrip("48")
+        if base in ("__aeabi_memcpy", "__aeabi_memmove"):
+            return struct.pack("<HH", 0x4B00, 0x4718) + bytes(4), 4, 51  # ldr r3,[pc]; bx r3
+        if base == "__aeabi_memset":  # (dest, n, c) -> memset(dest, c, n)
+            code = struct.pack("<HHHHHH", 0x460B, 0x4611, 0x461A, 0x4B01, 0x4718, 0x46C0)
+            return code + bytes(4), 12, 50  # mov r3,r1; mov r1,r2; mov r2,r3; ldr r3,[pc,#4]; bx r3; nop
+        if base == "__aeabi_memclr":  # (dest, n) -> memset(dest, 0, n)
+            return struct.pack("<HHHH", 0x460A, 0x2100, 0x4B00, 0x4718) + bytes(4), 8, 50
+        return None
+
     def value_stub(self) -> tuple[bytes, int]:
         # ldr r0, [pc, #0]; bx lr; .word <address>
         return struct.pack("<HH", 0x4800, 0x4770) + bytes(4), 4

@@ -101,6 +101,8 @@ class Linker:
                 continue
             if name == ERRNO_FN and self.arch.value_stub() is not None:
                 continue
+            if self.arch.extra_stub(name) is not None:
+                continue
             member = None
             for ar in self.archives:
                 member = ar.member_defining(name, self.arch, cache)
@@ -137,6 +139,9 @@ class Linker:
                 if (s.name == ERRNO_FN and s.name not in self.defs and s.name not in self.stub_names
                         and self.arch.value_stub() is not None):
                     self.stub_names.append(s.name)
+                if (s.name not in STUB_SYMBOLS and s.name not in self.defs and s.name not in self.stub_names
+                        and self.arch.extra_stub(s.name) is not None):
+                    self.stub_names.append(s.name)
         self.stub_names.sort()
 
     # ----------------------------------------------------------- helpers for arch modules
@@ -171,6 +176,8 @@ class Linker:
                 return Target(KIND_TEXT, self.stubs[name], name)
             elif name in STUB_SYMBOLS:
                 return Target(KIND_SLOT0 + STUB_SYMBOLS[name], 0, name)
+            elif sym.undefined and self.arch.extra_stub(name) is not None:
+                return Target(KIND_SLOT0 + self.arch.extra_stub(name)[2], 0, name)
             elif name == DATA_START:
                 return Target(KIND_BSS, 0, name)
             elif sym.undefined:
@@ -314,6 +321,9 @@ class Linker:
                 for name in self.stub_names:
                     if name == ERRNO_FN:
                         st, kind, value = arch.value_stub(), KIND_BSS, self.errno_offset
+                    elif name not in STUB_SYMBOLS:
+                        code_, woff_, slot_ = arch.extra_stub(name)
+                        st, kind, value = (code_, woff_), KIND_SLOT0 + slot_, 0
                     else:
                         st, kind, value = arch.stub(STUB_SYMBOLS[name]), KIND_SLOT0 + STUB_SYMBOLS[name], 0
                     if st is None:
