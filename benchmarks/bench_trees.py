@@ -21,6 +21,7 @@ import m2cgen
 import numpy as np
 from everywhereml.sklearn.ensemble import RandomForestClassifier as EwRandomForest
 from sklearn.datasets import load_digits
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 
 import emlmpy
@@ -30,6 +31,9 @@ ROOT = HERE.parent
 MICROPYTHON = ROOT / ".venv" / "bin" / "micropython"
 RESULTS = HERE / "results"
 REPS = int(os.environ.get("BENCH_REPS", "20"))
+# (file name, leaf_bits): the default keeps sklearn's class proportions (exact agreement); leaf_bits=0 is a
+# hard vote per tree, like the anchor project's trees; leaf_bits=8 quantizes proportions to bytes.
+LEAF_CONFIGS = (("proba", None), ("proba8", 8), ("class", 0))
 
 DEVICE_SCRIPT = r'''
 import array, gc, json, time
@@ -57,15 +61,35 @@ def timed(fn, xs):
 def noop(x):
     return 0
 
-gc.collect()
-free0 = gc.mem_free()
-model = emltrees.new(10, 1000)
-with open("model.bin", "rb") as f:
-    emltrees.load_model(model, f)
-gc.collect()
-heap = free0 - gc.mem_free()
+CONFIGS = %(configs)s
 
-res = {"heap_bytes": heap, "memory_method": model.memory()}
+def load(cfg, fmt):
+    m = emltrees.new(cfg["trees"], cfg["nodes"], cfg["leaves"])
+    with open(cfg["name"] + "." + fmt, "rb") as f:
+        emltrees.load_model(m, f)
+    return m
+
+res = {}
+for cfg in CONFIGS:
+    m = None
+    gc.collect()
+    free0 = gc.mem_free()
+    m = load(cfg, "bin")
+    gc.collect()
+    res["heap_" + cfg["name"]] = free0 - gc.mem_free()
+    res["memory_" + cfg["name"]] = m.memory()
+    for fmt in ("csv", "bin"):
+        mm = emltrees.new(cfg["trees"], cfg["nodes"], cfg["leaves"])
+        gc.collect()
+        t0 = time.ticks_us()
+        for _ in range(REPS):
+            with open(cfg["name"] + "." + fmt, "rb") as f:
+                emltrees.load_model(mm, f)
+        res["load_%%s_%%s" %% (cfg["name"], fmt)] = time.ticks_diff(time.ticks_us(), t0) / REPS
+    res["predict_" + cfg["name"]] = timed(m.predict, arrays)
+    res["pred_" + cfg["name"]] = [m.predict(a) for a in arrays]
+m = None
+model = load(CONFIGS[0], "bin")
 res["noop"] = timed(noop, lists)
 res["emltrees"] = timed(model.predict, arrays)
 out = array.array("f", [0.0] * n)
@@ -84,14 +108,6 @@ res["pred_many"] = [int(v) for v in out]
 res["pred_m2cgen"] = [argmax(m2c_model.score(x)) for x in lists]
 res["pred_everywhereml"] = [ew_model.clf.predict(x) for x in lists]
 
-for fmt in ("csv", "bin"):
-    m = emltrees.new(10, 1000)
-    gc.collect()
-    t0 = time.ticks_us()
-    for _ in range(REPS):
-        with open("model." + fmt, "rb") as f:
-            emltrees.load_model(m, f)
-    res["load_" + fmt] = time.ticks_diff(time.ticks_us(), t0) / REPS
 print("RESULT " + json.dumps(res))
 '''
 
@@ -100,8 +116,12 @@ def train():
     X, y = load_digits(return_X_y=True)
     Xtr, Xte, ytr, _ = train_test_split(X, y, test_size=0.3, random_state=42)
     kw = dict(n_estimators=10, max_leaf_nodes=100, random_state=1)
-    ew = EwRandomForest(**kw).fit(Xtr, ytr)  # an sklearn RandomForestClassifier subclass
-    return ew, Xte
+    sk = RandomForestClassifier(**kw).fit(Xtr, ytr)
+    # everywhereml's estimator subclasses scikit-learn's: same data and seed give the same trees
+    ew = EwRandomForest(**kw).fit(Xtr, ytr)
+    if not np.array_equal(ew.predict(Xte), sk.predict(Xte)):
+        raise SystemExit("everywhereml's forest differs from scikit-learn's")
+    return sk, ew, Xte
 
 
 def everywhereml_code(ew) -> str:
@@ -114,24 +134,29 @@ def everywhereml_code(ew) -> str:
 
 
 def run() -> dict:
-    ew, Xte = train()
-    ref = ew.predict(Xte)
+    sk, ew, Xte = train()
+    ref = sk.predict(Xte)
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
-        cm = emlmpy.convert(ew, method="inline")
-        cm.save(file=str(t / "model.csv"), format="csv")
-        cm.save(file=str(t / "model.bin"), format="bin")
-        (t / "m2c_model.py").write_text(m2cgen.export_to_python(ew))
+        configs = []
+        for name, leaf_bits in LEAF_CONFIGS:
+            cm = emlmpy.convert(sk, method="inline", leaf_bits=leaf_bits)
+            cm.save(file=str(t / f"{name}.csv"), format="csv")
+            cm.save(file=str(t / f"{name}.bin"), format="bin")
+            configs.append({"name": name, "trees": cm.n_trees, "nodes": cm.n_nodes, "leaves": cm.n_leaves,
+                            "device_bytes": cm.device_bytes})
+        (t / "m2c_model.py").write_text(m2cgen.export_to_python(sk))
         (t / "ew_model.py").write_text(everywhereml_code(ew))
         (t / "X.json").write_text(json.dumps(Xte.tolist()))
-        (t / "bench.py").write_text(DEVICE_SCRIPT % {"reps": REPS})
+        (t / "bench.py").write_text(DEVICE_SCRIPT % {"reps": REPS, "configs": json.dumps(configs)})
         env = dict(os.environ, MICROPYPATH=f"{ROOT / 'dist' / 'x64'}:{t}")
         proc = subprocess.run([str(MICROPYTHON), "-X", "heapsize=16M", "bench.py"], cwd=t, env=env,
                               capture_output=True, text=True, timeout=600)
         if proc.returncode != 0:
             raise SystemExit(f"benchmark failed:\n{proc.stdout}\n{proc.stderr}")
         res = json.loads(proc.stdout.split("RESULT ", 1)[1])
-    for key in ("emltrees", "many", "m2cgen", "everywhereml"):
+    res["configs"] = configs
+    for key in ("emltrees", "many", "m2cgen", "everywhereml", *(c["name"] for c in configs)):
         pred = np.array(res["pred_" + key])
         res["agree_" + key] = float(np.mean(pred == ref))
     return res
@@ -155,11 +180,13 @@ def write(res: dict) -> list[list]:
         w.writerows(rows)
     with open(RESULTS / "trees_load.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["what", "value"])
-        w.writerow(["load_csv_ms", round(res["load_csv"] / 1000, 3)])
-        w.writerow(["load_bin_ms", round(res["load_bin"] / 1000, 3)])
-        w.writerow(["heap_bytes_loaded_model", res["heap_bytes"]])
-        w.writerow(["model_memory_method_bytes", res["memory_method"]])
+        w.writerow(["leaves", "load_csv_ms", "load_bin_ms", "heap_bytes", "memory_method_bytes", "device_bytes",
+                    "us_per_prediction", "agreement_with_sklearn"])
+        for c in res["configs"]:
+            n = c["name"]
+            w.writerow([n, round(res[f"load_{n}_csv"] / 1000, 3), round(res[f"load_{n}_bin"] / 1000, 3),
+                        res["heap_" + n], res["memory_" + n], c["device_bytes"], round(res["predict_" + n], 3),
+                        round(res["agree_" + n], 4)])
     net = {r[0]: r[2] for r in rows}
     ratios = {
         "emltrees_vs_m2cgen": net["m2cgen"] / net["emltrees.predict"],

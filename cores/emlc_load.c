@@ -368,10 +368,11 @@ static emlc_err_t parse_int(const char *s, size_t len, int32_t lo, int32_t hi, i
 /* ---------------------------------------------------------------------------------------- */
 /* Storage that depends on the file */
 
-static emlc_err_t need_leaves(emlc_load_t *st, uint32_t width) {
+/* n_leaves: the count the file declares (binary header, CSV `s` line), 0 if it declares none. */
+static emlc_err_t need_leaves(emlc_load_t *st, uint32_t width, uint32_t n_leaves) {
     if (st->d.get_leaves != NULL) {
         uint32_t bytes = 0;
-        void *p = st->d.get_leaves(st->d.ctx, width, &bytes);
+        void *p = st->d.get_leaves(st->d.ctx, width, n_leaves, &bytes);
         if (p == NULL) {
             return fail(st, EMLC_ERR_CAPACITY, "no leaf storage");
         }
@@ -519,7 +520,7 @@ static emlc_err_t start_data(emlc_load_t *st) {
     st->m.n_outputs = (uint16_t)n_out;
     st->m.input = input;
     st->m.leaf_kind = kind;
-    if (need_leaves(st, width_of(kind, n_out)) != EMLC_OK) {
+    if (need_leaves(st, width_of(kind, n_out), (st->seen & SEEN(K_S)) ? (uint32_t)st->s_leaves : 0) != EMLC_OK) {
         return (emlc_err_t)st->err;
     }
     if ((st->seen & SEEN(K_S)) && (uint32_t)st->s_leaves * st->leaf_width > st->d.leaves_bytes) {
@@ -1090,7 +1091,7 @@ static emlc_err_t bin_header(emlc_load_t *st) {
     }
     /* storage that depends on the header (callbacks may allocate) */
     st->off = 20;
-    if (need_leaves(st, width) != EMLC_OK) {
+    if (need_leaves(st, width, n_leaves) != EMLC_OK) {
         return (emlc_err_t)st->err;
     }
     if (st->sec_len[4] > st->d.leaves_bytes) {

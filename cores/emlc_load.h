@@ -74,8 +74,10 @@
  * Leaf storage and the int16 quantization table depend on the file (leaf width, n_features), so
  * each can come either from a fixed array or from a callback called once, as soon as the file
  * says what it needs (CSV: first data line / first q line; binary: end of the header):
- *  - get_leaves(ctx, leaf_width, &bytes) returns a 4-byte aligned buffer and its size in bytes
- *    (NULL -> EMLC_ERR_CAPACITY); if get_leaves is NULL, leaves/leaves_bytes are used.
+ *  - get_leaves(ctx, leaf_width, n_leaves, &bytes) returns a 4-byte aligned buffer and its size
+ *    in bytes (NULL -> EMLC_ERR_CAPACITY); n_leaves is the leaf count the file declares (binary
+ *    header, CSV `s` line) or 0 when it declares none (emlearn files), so the caller can allocate
+ *    exactly what the model needs; if get_leaves is NULL, leaves/leaves_bytes are used.
  *  - get_quant(ctx, n_features) returns float[2 * n_features]: scale[n] then offset[n]
  *    (NULL -> EMLC_ERR_CAPACITY); if get_quant is NULL, scale/offset (max_features each) are used
  *    (they may be NULL when max_features == 0; int16 models then fail with EMLC_ERR_CAPACITY).
@@ -92,7 +94,7 @@ typedef struct emlc_load_dest {
     void *leaves;         /* [leaves_bytes], 4-byte aligned */
     float *scale;         /* [max_features] */
     float *offset;        /* [max_features] */
-    void *(*get_leaves)(void *ctx, uint32_t leaf_width, uint32_t *bytes);
+    void *(*get_leaves)(void *ctx, uint32_t leaf_width, uint32_t n_leaves, uint32_t *bytes);
     float *(*get_quant)(void *ctx, uint32_t n_features);
     void *ctx;
 } emlc_load_dest_t;

@@ -51,8 +51,9 @@ static uint32_t fbits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 static uint32_t cb_max_leaves;
 static void *cb_leaves;
 static float *cb_quant;
-static void *get_leaves(void *ctx, uint32_t width, uint32_t *bytes) {
+static void *get_leaves(void *ctx, uint32_t width, uint32_t n_leaves, uint32_t *bytes) {
     (void)ctx;
+    (void)n_leaves;
     free(cb_leaves);
     *bytes = cb_max_leaves * width;
     cb_leaves = malloc(*bytes ? *bytes : 1);

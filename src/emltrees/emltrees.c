@@ -76,11 +76,13 @@ static mp_obj_t trees_new(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(trees_new_obj, 2, 3, trees_new);
 
-/* Loader callback: leaf storage for max_leaves leaves of leaf_width bytes (may raise MemoryError,
- * which unwinds through the parser: it holds no resources). */
-static void *trees_leaves(void *ctx, uint32_t leaf_width, uint32_t *bytes) {
+/* Loader callback: leaf storage of leaf_width bytes per leaf, for the n_leaves the file declares
+ * (capped by max_leaves; the parser refuses more) or for max_leaves when it declares none. May raise
+ * MemoryError, which unwinds through the parser: it holds no resources. */
+static void *trees_leaves(void *ctx, uint32_t leaf_width, uint32_t n_leaves, uint32_t *bytes) {
     trees_obj_t *self = ctx;
-    size_t need = ((size_t)self->max_leaves * leaf_width + 3) & ~(size_t)3;
+    size_t count = n_leaves && n_leaves < self->max_leaves ? n_leaves : self->max_leaves;
+    size_t need = (count * leaf_width + 3) & ~(size_t)3;
     if (self->leaves_bytes < need) {
         if (self->leaves) {
             m_free(self->leaves);
