@@ -73,6 +73,10 @@ class EmuHang(Exception):
     pass
 
 
+class EmuObj(int):
+    """An object word already in emulator memory (passed through as is by to_obj)."""
+
+
 class NatmodEmu:
     TEXT, DATA, FUNTAB, STUBS, TYPES = 0x10000000, 0x20000000, 0x21000000, 0x21100000, 0x21200000
     QSTRTAB, OBJTAB, HEAP, STACK_TOP, RET = 0x21300000, 0x21310000, 0x60000000, 0x6FFF0000, 0x70000000
@@ -180,6 +184,8 @@ class NatmodEmu:
         return a
 
     def to_obj(self, v) -> int:
+        if isinstance(v, EmuObj):
+            return int(v)
         if v is None:
             return 0x06
         if v is True or v is False:
@@ -196,7 +202,7 @@ class NatmodEmu:
             data = np.asarray(v[1], dtype=np.float32).tobytes()
             buf = self.alloc(len(data))
             self.uc.mem_write(buf, data)
-            return self.new_obj("array", ("buf", buf, len(data), ord("f")))
+            return EmuObj(self.new_obj("array", ("buf", buf, len(data), ord("f"))))
         if isinstance(v, str):
             return ((self.qnum[v] << 3) | 2)
         return self.new_obj("stream", ("stream", v))
@@ -417,7 +423,7 @@ class NatmodEmu:
         arr = self.alloc(4 * len(pyargs))
         for i, v in enumerate(pyargs):
             self.w32(arr + 4 * i, self.to_obj(v))
-        return self.call(self.r32(t + 20 + 4 * (idx - 1)), t, len(pyargs), 0, arr)
+        return EmuObj(self.call(self.r32(t + 20 + 4 * (idx - 1)), t, len(pyargs), 0, arr))
 
     def method(self, obj: int, name: str, *pyargs):
         t = self.r32(obj)
