@@ -48,7 +48,8 @@ def i16(a) -> bytes:
 
 
 FAILURES: list[str] = []
-_CHECKED: set[tuple[int, str]] = set()
+PROFILE = False  # --profile: print where the first call of each measured function spends instructions
+_CHECKED: set[tuple[int, str, int]] = set()
 
 
 def verify(what: str, ok: bool) -> None:
@@ -58,18 +59,26 @@ def verify(what: str, ok: bool) -> None:
 
 
 def measure(machine: m0.M0, fn: str, *args: int) -> tuple[int, int]:
-    """(r0, instructions) of one call. The first call of each function on each machine is first run
+    """(r0, instructions) of one call. The first call of each function (and first argument, e.g.
+    each tree model) on each machine is first run
     counted per instruction, memory is restored, then it is run counted per block: both counts
     (and results) must agree."""
     exact = None
-    if (id(machine), fn) not in _CHECKED:
-        _CHECKED.add((id(machine), fn))
+    key = (id(machine), fn, args[0] if args else 0)
+    if key not in _CHECKED:
+        _CHECKED.add(key)
         state = machine.snapshot()
         exact = machine.count_exact(fn, *args)
         machine.restore(state)
     r, n = machine.count(fn, *args)
     if exact is not None:
         verify(f"{fn}: per-instruction count == per-block count ({exact[1]} vs {n})", exact == (r, n))
+        if PROFILE:
+            state = machine.snapshot()
+            prof = machine.profile(fn, *args)
+            machine.restore(state)
+            top = sorted(prof.items(), key=lambda kv: -kv[1])[:8]
+            print(f"    profile {fn}: " + ", ".join(f"{k} {v}" for k, v in top))
     return r, n
 
 
@@ -173,9 +182,22 @@ LEAF_VARIANTS = {  # our leaf kind -> (emlmpy leaf_bits, emlearn leaf_bits to co
 }
 
 
+def nodes_visited(est, X: np.ndarray) -> np.ndarray:
+    """Decision nodes visited per sample, summed over the forest's trees (scikit-learn's walk)."""
+    total = np.zeros(len(X), dtype=np.int64)
+    for e in est.estimators_:
+        total += np.asarray(e.tree_.decision_path(X.astype(np.float32)).sum(axis=1)).ravel() - 1  # minus the leaf
+    return total
+
+
+# Hard-vote trees: least-squares fit instructions = per_node * nodes visited + fixed, per side.
+NODE_FITS: list[tuple[str, str, float, float]] = []
+
+
 def bench_trees(ours: m0.M0, eml: m0.M0, data: dict) -> list[Row]:
     est, X = data["est"], data["X"]
     ref = references(est, X)
+    visited = nodes_visited(est, X)
     out = ours.alloc(4)
     xf = [f32(x) for x in X]
     rows = []
@@ -194,6 +216,8 @@ def bench_trees(ours: m0.M0, eml: m0.M0, data: dict) -> list[Row]:
             expect = ref["hard"] if eml_bits == 0 else ref["eml8_inline" if dtype == "float" else "eml8_loadable"]
             verify(f"emlearn trees {dtype} leaf_bits={eml_bits} predictions", np.array_equal(preds, expect))
             emean[eml_bits] = float(np.mean(counts))
+            if eml_bits == 0:
+                NODE_FITS.append((dtype, "emlearn", *np.polyfit(visited, counts, 1)))
         for kind, (_, eml_bits, label) in LEAF_VARIANTS.items():
             model = ours.sym(f"m_{dtype}_{kind}")
             assert ours.call("emlc_trees_validate", model) == 0
@@ -205,6 +229,8 @@ def bench_trees(ours: m0.M0, eml: m0.M0, data: dict) -> list[Row]:
                 preds.append(struct.unpack("<i", ours.read(out, 4))[0])
                 counts.append(n)
             verify(f"ours trees {dtype} {kind} predictions", np.array_equal(preds, ref["hard" if kind == "class" else kind]))
+            if kind == "class":
+                NODE_FITS.append((dtype, "ours", *np.polyfit(visited, counts, 1)))
             target = (0.5 if dtype == "float" else 1.0) if kind == "class" else None
             inputs = "float32 inputs" if dtype == "float" else "int16 inputs"
             rows.append(Row("RF digits predict", f"{inputs}, {label}", float(np.mean(counts)), emean[eml_bits],
@@ -355,7 +381,7 @@ def prepare_trees() -> dict:
                          .save(format="c", name=f"eml_f32_lb{lb}") for lb in (0, 8))
     gen_i16 = "\n".join(emlearn.convert(est, method="loadable", dtype="int16_t", leaf_bits=lb)
                          .save(format="c", name=f"eml_i16_lb{lb}") for lb in (0, 8))
-    return dict(est=est, X=Xs, ours=ours, gen_f32=gen_f32, gen_i16=gen_i16,
+    return dict(est=est, X=Xs, ours=ours, mean_visited=float(nodes_visited(est, Xs).mean()), gen_f32=gen_f32, gen_i16=gen_i16,
                 n_nodes=int(sum(e.tree_.node_count for e in est.estimators_)), n_tied=int((~ok).sum()), n_test=len(ok))
 
 
@@ -400,6 +426,11 @@ def write_results(rows: list[Row], meta: dict) -> None:
                      f"{'—' if r.emlearn is None else fmt_int(r.emlearn)} | "
                      f"{'—' if r.ratio is None else f'{r.ratio:.2f}×'} | "
                      f"{'—' if r.target is None else f'≤ {r.target}×'} | {meets} |")
+    lines += ["", f"Hard-vote trees, instructions ≈ per node × nodes visited + fixed (least-squares fit over the "
+              f"{N_SAMPLES} samples; {meta['mean_visited']:.1f} nodes visited per prediction on average, 10 trees):", "",
+              "| inputs | side | per visited node | fixed per prediction |", "|---|---|---:|---:|"]
+    for dtype, side, slope, icpt in NODE_FITS:
+        lines.append(f"| {'float32' if dtype == 'float' else 'int16'} | {side} | {slope:.1f} | {icpt:,.0f} |")
     lines += [
         "",
         f"Instructions executed per call on an emulated Cortex-M0 (unicorn), both sides built with "
@@ -416,7 +447,10 @@ def write_results(rows: list[Row], meta: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.parse_args(argv)
+    ap.add_argument("--profile", action="store_true",
+                    help="print instructions per function for the first call of each measured function")
+    global PROFILE
+    PROFILE = ap.parse_args(argv).profile
     import subprocess
 
     import emlearn
@@ -440,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     gcc = subprocess.run([m0.GCC[0], "-dumpversion"], capture_output=True, text=True).stdout.strip()
     write_results(rows, dict(gcc=f"gcc {gcc}", emlearn=emlearn.__version__, n_nodes=trees["n_nodes"],
-                       n_tied=trees["n_tied"], n_test=trees["n_test"]))
+                       n_tied=trees["n_tied"], n_test=trees["n_test"], mean_visited=trees["mean_visited"]))
     for r in rows:
         ratio = "" if r.ratio is None else f"{r.ratio:.2f}x"
         print(f"  {r.op:18s} {r.variant:60.60s} ours {r.ours:12,.0f}  emlearn "

@@ -19,7 +19,7 @@ from __future__ import annotations
 import struct
 import subprocess
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 GCC = ["arm-none-eabi-gcc", "-mcpu=cortex-m0", "-mthumb"]
 OPT = ["-Os"]
@@ -107,6 +107,7 @@ class M0:
         # (e.g. soft-float helpers first run during setup). Counting is switched by a flag.
         self._counting = False
         self._total = 0
+        self._listener: Callable[[int, int], None] | None = None
         self.uc.hook_add(UC_HOOK_BLOCK, self._on_block)
 
     def _on_block(self, uc, addr: int, size: int, _user) -> None:
@@ -116,6 +117,8 @@ class M0:
             if n is None:
                 n = self._blocks[key] = thumb_count(bytes(uc.mem_read(addr, size)))
             self._total += n
+            if self._listener is not None:
+                self._listener(addr, n)
 
     # ---- memory -------------------------------------------------------------------------------
     def alloc(self, data: bytes | int) -> int:
@@ -179,6 +182,26 @@ class M0:
         finally:
             self._counting = False
         return r, self._total
+
+    def profile(self, name: str, *args: int) -> dict[str, int]:
+        """Instructions executed by the call, per function symbol (a block is charged to the
+        nearest function symbol at or below its start)."""
+        import bisect
+
+        funcs = sorted((a & ~1, n) for n, a in self.symbols.items() if a < self.FLASH_SIZE)
+        starts = [a for a, _ in funcs]
+        hist: dict[str, int] = {}
+
+        def listen(addr: int, n: int) -> None:
+            fn = funcs[bisect.bisect_right(starts, addr) - 1][1]
+            hist[fn] = hist.get(fn, 0) + n
+
+        self._listener = listen
+        try:
+            self.count(name, *args)
+        finally:
+            self._listener = None
+        return hist
 
     def count_exact(self, name: str, *args: int) -> tuple[int, int]:
         """(r0, instructions executed), counted one instruction at a time (slow; for cross-checks).
