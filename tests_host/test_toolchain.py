@@ -317,3 +317,40 @@ def test_vuint_and_reloc_stream_roundtrip():
     stream = write_mpy(img)[-16:]
     assert bytes([((2 << 1 | 1) << 1) | 1, 4, 2]) in stream
     assert struct.pack("B", 0xFF) == stream[-1:]
+
+
+SRC_COMMON = """#include "py/dynruntime.h"
+int tentative;
+mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    (void)self; (void)n_args; (void)n_kw; (void)args;
+    return mp_obj_new_int(tentative);
+}
+"""
+
+
+def test_common_symbol_is_a_clear_error(tmp_path):
+    (tmp_path / "c.c").write_text(SRC_COMMON)
+    compile_c(CROSS["x64"], tmp_path / "c.c", tmp_path / "c.o", "-fcommon")
+    r = _link("x64", [tmp_path / "c.o"], tmp_path)
+    assert r.returncode == 1 and "tentative" in r.stderr and "-fno-common" in r.stderr
+
+
+def test_debug_info_and_ld_script_archive(built, tmp_path):
+    """-g objects link (debug sections dropped); a GNU ld script naming libgcc.a is followed."""
+    import subprocess
+    src = REPO / "toolchain/tests/testmod/testmod.c"
+    hdr = built / "build" / "qstrs" / "testmod.h"
+    cc = CROSS["armv6m"]
+    compile_c(cc, src, tmp_path / "t.o", "-g", f'-DMP_CONFIGFILE="{hdr}"')
+    libgcc = subprocess.run([*cc, "-print-libgcc-file-name"], capture_output=True, text=True, check=True).stdout.strip()
+    script = tmp_path / "libhelpers.a"
+    script.write_text(f"/* GNU ld script */\nGROUP ( {libgcc} AS_NEEDED ( {libgcc} ) )\n")
+    out = tmp_path / "testmod.mpy"
+    r = mpyld("link", "--arch", "armv6m", "--qstrs", str(hdr), "-o", str(out), str(tmp_path / "t.o"), "-l", str(script))
+    assert r.returncode == 0, r.stderr
+    # -g does not change the linked bytes
+    compile_c(cc, src, tmp_path / "n.o", f'-DMP_CONFIGFILE="{hdr}"')
+    ref = tmp_path / "ref" / "testmod.mpy"
+    r = mpyld("link", "--arch", "armv6m", "--qstrs", str(hdr), "-o", str(ref), str(tmp_path / "n.o"), "-l", libgcc)
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes() == ref.read_bytes()
