@@ -82,7 +82,8 @@ def make_subject(rng: np.random.Generator) -> dict:
     }
 
 
-def make_dataset(n_subjects: int, windows_per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def make_dataset(n_subjects: int, windows_per_class: int,
+                 seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Returns (raw int16 counts of shape (n, WINDOW, 3), labels (n,), subject ids (n,))."""
     rng = np.random.default_rng(seed)
     raw, labels, subjects = [], [], []

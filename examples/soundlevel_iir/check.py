@@ -34,7 +34,8 @@ if worst > 0.01:
 
 # Steady windows of each 1 s part: skip the first and last (fades, filter settling).
 per_part = host.SEGMENT // host.WINDOW
-steady = [float(np.mean(dev[i * per_part + 1:(i + 1) * per_part - 1])) for i in range(len(host.PARTS))]
+steady = [float(np.mean(dev[i * per_part + 1:(i + 1) * per_part - 1]))
+          for i in range(len(host.PARTS))]
 ref_1k = steady[0]
 print(f"{'part':14s} {'device dB(A)':>12s} {'re 1 kHz':>9s} {'filter':>7s} {'formula':>8s}")
 for (name, freq, amp), level in zip(host.PARTS, steady):
@@ -47,10 +48,12 @@ for (name, freq, amp), level in zip(host.PARTS, steady):
     formula = float(host.a_weighting_db(freq)) + 20 * np.log10(amp / host.PARTS[0][2])
     print(f"{name:14s} {level:12.2f} {rel:9.2f} {filt:7.2f} {formula:8.2f}")
     if abs(rel - filt) > 0.05:
-        errors.append(f"{name}: level re 1 kHz {rel:.3f} dB, the digital filter's response says {filt:.3f} dB")
+        errors.append(f"{name}: level re 1 kHz {rel:.3f} dB, the digital filter's response "
+                      f"says {filt:.3f} dB")
     if freq <= 1000 and abs(rel - formula) > 0.1:
         errors.append(f"{name}: level re 1 kHz {rel:.3f} dB, the A-weighting formula says {formula:.3f} dB")
 if errors:
     sys.exit("soundlevel_iir FAILED:\n  " + "\n  ".join(errors))
 print(f"soundlevel_iir: {dev.size} device levels == scipy sosfilt within {worst:.4f} dB; "
-      f"100 Hz is {steady[1] - ref_1k:.2f} dB re 1 kHz (A-weighting formula {float(host.a_weighting_db(100.0)):.2f} dB)")
+      f"100 Hz is {steady[1] - ref_1k:.2f} dB re 1 kHz "
+      f"(A-weighting formula {float(host.a_weighting_db(100.0)):.2f} dB)")
