@@ -323,8 +323,8 @@ def bench_iir(ours: m0.M0, eml: m0.M0) -> list[Row]:
 # ---------------------------------------------------------------------------------------- FFT
 def bench_fft(ours: m0.M0, eml: m0.M0) -> list[Row]:
     rows = []
-    rng = np.random.default_rng(SEED)
     for n in FFT_SIZES:
+        rng = np.random.default_rng([SEED, n])  # per size: a row's data does not depend on other rows
         z = (rng.standard_normal(n) + 1j * rng.standard_normal(n)).astype(np.complex64)
         expect = np.fft.fft(z.astype(np.complex128))
         tol = 1e-5 * np.sqrt(n) * np.log2(n) * np.max(np.abs(expect))
@@ -350,6 +350,27 @@ def bench_fft(ours: m0.M0, eml: m0.M0) -> list[Row]:
                + 1j * np.frombuffer(eml.read(eim, 4 * n), np.float32))
         verify(f"emlearn FFT {n}", np.max(np.abs(got - expect)) <= tol)
         rows.append(Row("FFT forward", f"complex float32, n={n}", float(n_o), float(n_e), 1.0, 1))
+
+        # Real input (informational): our rfft (n/2-point complex FFT + split) against what emlearn
+        # offers for it, its complex FFT with a zero imaginary part.
+        x = rng.standard_normal(n).astype(np.float32)
+        rexpect = np.fft.rfft(x.astype(np.float64))
+        rtol = 1e-5 * np.sqrt(n) * np.log2(n) * np.max(np.abs(rexpect))
+        xin, rre, rim = ours.alloc(f32(x)), ours.alloc(4 * (n // 2 + 1)), ours.alloc(4 * (n // 2 + 1))
+        r, n_o = measure(ours, "emlc_fft_rfft", f, xin, n, rre, rim, n // 2 + 1)
+        assert r == 0
+        got = (np.frombuffer(ours.read(rre, 4 * (n // 2 + 1)), np.float32)
+               + 1j * np.frombuffer(ours.read(rim, 4 * (n // 2 + 1)), np.float32))
+        verify(f"ours rfft {n}", np.max(np.abs(got - rexpect)) <= rtol)
+        eml.write(ere, f32(x))
+        eml.write(eim, bytes(4 * n))
+        r, n_e = measure(eml, "eml_fft_forward", length, sin_p, cos_p, ere, eim, n)
+        assert r == 0
+        got = (np.frombuffer(eml.read(ere, 4 * n), np.float32)
+               + 1j * np.frombuffer(eml.read(eim, 4 * n), np.float32))[: n // 2 + 1]
+        verify(f"emlearn FFT {n} of real input", np.max(np.abs(got - rexpect)) <= rtol)
+        rows.append(Row("FFT of real input", f"float32, n={n}: ours emlc_fft_rfft vs emlearn complex FFT, imag = 0",
+                        float(n_o), float(n_e), None, 1, "emlearn has no real-input FFT"))
     return rows
 
 
