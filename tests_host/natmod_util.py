@@ -34,6 +34,24 @@ def make_testmod(root: Path, arches: Sequence[str] = OWN_ARCHES, *extra: str) ->
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=_env(), timeout=300)
 
 
+_BUILT: dict[tuple, Path] = {}
+
+
+def built_testmod(arches: Sequence[str] = OWN_ARCHES) -> Path:
+    """Build the test module once per test process (shared by the toolchain test files)."""
+    import atexit
+    import shutil
+    import tempfile
+    key = tuple(arches)
+    if key not in _BUILT:
+        root = Path(tempfile.mkdtemp(prefix="natmod-testmod-"))
+        atexit.register(shutil.rmtree, root, True)
+        r = make_testmod(root, arches)
+        assert r.returncode == 0, r.stdout + r.stderr
+        _BUILT[key] = root
+    return _BUILT[key]
+
+
 def mpyld(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(PYTHON), "-m", "mpyld", *args], cwd=REPO, capture_output=True, text=True,
                           env=_env(), timeout=120)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from natmod_util import OWN_ARCHES, REPO, compile_c, inspect, make_testmod, mpyld, run_micropython
+from natmod_util import OWN_ARCHES, REPO, built_testmod, compile_c, inspect, make_testmod, mpyld, run_micropython
 
 # Header byte 2 = (arch << 2) | 3 (MicroPython's MP_NATIVE_ARCH_* numbers).
 ARCH_NUMBERS = {"x64": 2, "armv6m": 4, "armv7m": 5, "armv7emsp": 7, "rv32imc": 11}
@@ -20,11 +20,8 @@ CROSS = {"armv6m": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0"],
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("natmod")
-    r = make_testmod(root)
-    assert r.returncode == 0, r.stdout + r.stderr
-    return root
+def built() -> Path:
+    return built_testmod()
 
 
 def _run_x64(built: Path, code: str) -> list:

@@ -8,18 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from natmod_util import EmuRaise, NatmodEmu, compile_c, make_testmod, mpyld
+from natmod_util import EmuRaise, NatmodEmu, built_testmod, compile_c, make_testmod, mpyld
 
 pytest.importorskip("unicorn")
 EMU_ARCHES = ("armv6m", "armv7m", "armv7emsp", "rv32imc")
 
 
 @pytest.fixture(scope="module")
-def dist(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("natmod_emu")
-    r = make_testmod(root, EMU_ARCHES)
-    assert r.returncode == 0, r.stdout + r.stderr
-    return root / "dist"
+def dist() -> Path:
+    return built_testmod() / "dist"
 
 
 @pytest.fixture(params=EMU_ARCHES)

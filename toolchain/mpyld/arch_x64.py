@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import struct
 
-from .arch import KIND_TEXT, Arch, Reloc
+from .arch import Arch, Reloc
 from .errors import LinkError
 
 R_X86_64_64 = 1

@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 
 from .arch import (BLOB_KIND, GOT, KIND_BSS, KIND_FUN_TABLE, KIND_OBJ_TABLE, KIND_QSTR_TABLE, KIND_SLOT0,
                    KIND_TEXT, STUBS, Arch, Reloc, Target)
-from .elfobj import Archive, InputSection, ObjectFile, Symbol, load_library
+from .elfobj import Archive, ObjectFile, Symbol, load_library
 from .errors import LinkError
 from .mpyfile import LoaderReloc, MpyImage
 
@@ -311,7 +311,6 @@ class Linker:
         items = arch.text_layout(self, text_secs)
         off = arch.trampoline_size
         placed: list[tuple[int, bytes]] = []
-        got_keys: list[tuple] = []
         for it in items:
             if it == GOT:
                 off = _align(off, self.word)
