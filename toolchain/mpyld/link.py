@@ -262,9 +262,12 @@ class Linker:
                 f"allocated apart from its code, so it cannot be reached PC-relatively. Make the variable "
                 f"non-static (globals are reached through the GOT) or allocate it at run time.")
         what = {KIND_ABS: "an absolute symbol"}.get(t.kind, f"'{t.name}' ({t.blob or 'firmware'})")
+        hint = ""
+        if not t.internal:
+            hint = " (firmware objects are reached through the GOT: compile with -fpic, default visibility)"
         raise LinkError(f"{rel.obj}: PC-relative relocation {self.arch.reloc_name(rel.type)} from {blob} "
                         f"to {what} in section {rel.section.name} at offset {rel.offset:#x} cannot be "
-                        f"resolved: target is not in {blob}")
+                        f"resolved: target is not in {blob}{hint}")
 
     # ----------------------------------------------------------- layout
     def layout(self) -> None:

@@ -690,6 +690,8 @@ extern char mpyld_data_start[];
 #define mp_obj_subscr(base, index, val) (mp_fun_table.obj_subscr((base), (index), (val)))
 #define mp_obj_is_type(o, t) (mp_obj_is_obj(o) && (((const mp_obj_base_t *)MP_OBJ_TO_PTR(o))->type == (t)))
 #define mp_obj_is_exact_type(o, t) mp_obj_is_type((o), (t))
+#define mp_obj_is_int(o) (mp_obj_is_small_int(o) || mp_obj_is_type((o), &mp_type_int))
+#define mp_obj_is_str(o) (mp_obj_get_type((o)) == &mp_type_str)
 #define mp_obj_cast_to_native_base(o, t) (o)
 
 #define mp_unary_op(op, o) (mp_fun_table.unary_op((op), (o)))
