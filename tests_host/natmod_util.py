@@ -101,7 +101,7 @@ class NatmodEmu:
     N_SLOTS = 87
     QBASE = 1000  # run-time qstr numbers of the module's table entries
 
-    def __init__(self, mpy: Path):
+    def __init__(self, mpy: Path, setjmp: bool = False):
         import unicorn
         from unicorn import arm_const, riscv_const
 
@@ -155,7 +155,11 @@ class NatmodEmu:
                                   "Exception", "sread", "sreadinto", "sreadline", "swrite"]):
             table[73 + k] = self.type_addr[name]
         table[0], table[1], table[2] = 0x06, 0x0E, 0x1E
-        table[49] = 0  # native nlr, no setjmp
+        # nlr: native nlr_push (slot 49 NULL), or setjmp-based firmware (slot 32 =
+        # nlr_push_tail, slot 49 = setjmp), both emulated by saving the CPU context.
+        table[49] = (self.STUBS + 16 * 49) | self.thumb if setjmp else 0
+        self.setjmp = setjmp
+        self.nlr: list[list] = []  # [buf, context, return address]
         table[72] = self.TYPES + 0x3000
         uc.mem_write(self.FUNTAB, struct.pack(f"<{self.N_SLOTS}I", *table))
         self.table = table
@@ -223,6 +227,8 @@ class NatmodEmu:
             return EmuObj(self.new_obj("array", ("buf", buf, len(data), ord("f"))))
         if isinstance(v, str):
             return ((self.qnum[v] << 3) | 2)
+        if callable(v):
+            return self.new_obj("method", ("pycall", v))
         return self.new_obj("stream", ("stream", v))
 
     def from_obj(self, o: int):
@@ -239,6 +245,8 @@ class NatmodEmu:
             return e[1]
         if e[0] == "tuple":
             return tuple(self.from_obj(x) for x in e[1])
+        if e[0] == "exc":
+            return EmuRaise(*e[1:])
         return e
 
     def buffer_bytes(self, o: int) -> bytes:
@@ -252,6 +260,13 @@ class NatmodEmu:
         return float(v)
 
     def _raise(self, exc: Exception) -> int:
+        if self.nlr and isinstance(exc, EmuRaise):
+            # unwind to the innermost nlr_push/setjmp: it returns 1, ret_val = exception
+            buf, ctx, ret = self.nlr.pop()
+            self.w32(buf + 4, self.new_obj("Exception", ("exc",) + tuple(exc.args)))
+            self.uc.context_restore(ctx)
+            self.uc.reg_write(self._pc(), ret)
+            return 1
         self.pending = exc
         self.uc.emu_stop()
         return 0
@@ -314,8 +329,20 @@ class NatmodEmu:
             return self.new_obj("bytes", ("buf", buf, a[1], 1))
         if slot == 16:  # obj_is_true
             return int(bool(self.from_obj(a[0])))
-        if slot == 27:  # call_function_n_kw
-            raise AssertionError("call_function_n_kw not emulated")
+        if slot == 27:  # call_function_n_kw(fun, n_args | n_kw << 8, args): a Python callable
+            fn = self.objs[a[0]][1]
+            args = [self.from_obj(self.r32(a[2] + 4 * i)) for i in range(a[1] & 0xFF)]
+            return self.to_obj(fn(*args))
+        if slot == 32:  # nlr_push (native) / nlr_push_tail (setjmp firmware)
+            self.nlr.append([a[0], None if self.setjmp else self.uc.context_save(), self.uc.reg_read(self.lr_reg)])
+            return 0
+        if slot == 49:  # setjmp(&buf->regs)
+            assert self.nlr and self.nlr[-1][0] + 8 == a[0], "setjmp without nlr_push_tail on the same buffer"
+            self.nlr[-1][1:] = [self.uc.context_save(), self.uc.reg_read(self.lr_reg)]
+            return 0
+        if slot == 33:  # nlr_pop
+            self.nlr.pop()
+            return 0
         if slot == 28:  # call_method_n_kw(n_args, n_kw, args): args = [meth, self, arg...]
             name = self.objs[self.r32(a[2])][1]
             stream = self.objs[self.r32(a[2] + 4)][1]
@@ -382,6 +409,7 @@ class NatmodEmu:
         uc.reg_write(self.sp_reg, self.STACK_TOP)
         uc.reg_write(self.lr_reg, self.RET | self.thumb)
         self.pending = None
+        self.nlr = []
         try:
             uc.emu_start(fn | self.thumb, self.RET, count=limit)
         except self.uc_mod.UcError as exc:

@@ -236,3 +236,20 @@ def test_arm_aeabi_memory_helpers(tmp_path):
     ref[9:12] = b"xyz"
     ref[12:15] = ref[9:12]
     assert e.buffer_bytes(buf) == bytes(ref)
+
+
+@pytest.mark.parametrize("setjmp", [False, True], ids=["native-nlr", "setjmp-nlr"])
+@pytest.mark.parametrize("arch", ["armv6m", "rv32imc"])
+def test_nlr_push_both_firmware_flavours(dist, arch, setjmp):
+    """nlr_push catches an exception raised by called code, with native nlr (slot 49 NULL) and
+    with setjmp-based firmware (slot 32 = nlr_push_tail, slot 49 = setjmp)."""
+    e = NatmodEmu(dist / arch / "testmod.mpy", setjmp=setjmp)
+    e.init()
+
+    def bad():
+        raise EmuRaise("ZeroDivisionError", "divide by zero")
+
+    assert e.call_global("try_call", lambda: 5) == (True, 5)
+    ok, exc = e.call_global("try_call", bad)
+    assert ok is False and exc.args == ("ZeroDivisionError", "divide by zero")
+    assert e.call_global("add_ints", 1, 2) == 3 and e.nlr == []
