@@ -456,7 +456,7 @@ def write_results(rows: list[Row], meta: dict) -> None:
         "",
         f"Instructions executed per call on an emulated Cortex-M0 (unicorn), both sides built with "
         f"`{' '.join(m0.GCC + m0.OPT + EXTRA_FLAGS)}` ({meta['gcc']}), soft float from libgcc's thumb/v6-m/nofp multilib; "
-        f"emlearn {meta['emlearn']}. Trees: RandomForestClassifier(n_estimators=10, max_leaf_nodes=100) on "
+        f"emlearn {meta['emlearn']}; cores/ at commit {meta['cores_rev']}. Trees: RandomForestClassifier(n_estimators=10, max_leaf_nodes=100) on "
         f"digits ×2 ({meta['n_nodes']} nodes), mean over the first {N_SAMPLES} test samples on which no visited "
         f"threshold equals the input ({meta['n_tied']} of {meta['n_test']} test samples have such a tie and are "
         f"skipped: emlearn's `<` and scikit-learn's `<=` differ there); k-NN: mean over "
@@ -494,8 +494,14 @@ def main(argv: list[str] | None = None) -> int:
         print("bench-cores: verification FAILED, no results written:", ", ".join(FAILURES))
         return 1
     gcc = subprocess.run([m0.GCC[0], "-dumpversion"], capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(["git", "log", "-1", "--format=%h", "--", "cores"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "cores"], cwd=ROOT, capture_output=True,
+                           text=True).stdout.strip()
+    cores_rev = f"{head}{' + uncommitted changes' if dirty else ''}"
     write_results(rows, dict(gcc=f"gcc {gcc}", emlearn=emlearn.__version__, n_nodes=trees["n_nodes"],
-                       n_tied=trees["n_tied"], n_test=trees["n_test"], mean_visited=trees["mean_visited"]))
+                       n_tied=trees["n_tied"], n_test=trees["n_test"], mean_visited=trees["mean_visited"],
+                       cores_rev=cores_rev))
     for r in rows:
         ratio = "" if r.ratio is None else f"{r.ratio:.2f}x"
         print(f"  {r.op:18s} {r.variant:60.60s} ours {r.ours:12,.0f}  emlearn "
