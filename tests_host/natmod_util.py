@@ -91,6 +91,10 @@ class EmuHang(Exception):
     pass
 
 
+class EmuFault(Exception):
+    """The emulated code did something the real CPU would fault on."""
+
+
 class EmuObj(int):
     """An object word already in emulator memory (passed through as is by to_obj)."""
 
@@ -166,6 +170,10 @@ class NatmodEmu:
         self.exc_types = {self.TYPES + 0x4000 + 0x40 * n: self.qnames[n] for n in range(30, 57)}
         uc.mem_write(self.QSTRTAB, struct.pack(f"<{len(info.qstrs)}H", *[self.QBASE + i for i in range(len(info.qstrs))]))
         uc.hook_add(unicorn.UC_HOOK_CODE, self._hook, begin=self.STUBS, end=self.STUBS + 16 * self.N_SLOTS)
+        if self.arch == "armv6m":
+            # ARMv6-M (RP2040) faults on unaligned halfword/word accesses, which QEMU's M0
+            # model does not: check every data access of the module's code ourselves.
+            uc.hook_add(unicorn.UC_HOOK_MEM_READ | unicorn.UC_HOOK_MEM_WRITE, self._align_hook)
         # load like mp_raw_code_load: text, then bss+rodata in one block, then relocate
         bss = (info.bss_size + 3) & ~3
         self.bss, self.rodata = self.DATA, self.DATA + bss
@@ -270,6 +278,13 @@ class NatmodEmu:
         self.pending = exc
         self.uc.emu_stop()
         return 0
+
+    def _align_hook(self, uc, access, address, size, value, user_data):
+        if size > 1 and address % min(size, 4) and self.pending is None:
+            pc = uc.reg_read(self._pc())
+            self.pending = EmuFault(f"armv6m: unaligned {size}-byte access at {address:#x} (pc={pc:#x}): "
+                                    f"a HardFault on Cortex-M0")
+            uc.emu_stop()
 
     # ---- mp_fun_table slots
     def _hook(self, uc, address, size, user_data):

@@ -253,3 +253,37 @@ def test_nlr_push_both_firmware_flavours(dist, arch, setjmp):
     ok, exc = e.call_global("try_call", bad)
     assert ok is False and exc.args == ("ZeroDivisionError", "divide by zero")
     assert e.call_global("add_ints", 1, 2) == 3 and e.nlr == []
+
+
+UNALIGNED_SRC = """#include "py/dynruntime.h"
+static mp_obj_t rd(mp_obj_t buf_in, mp_obj_t off_in) {
+    mp_buffer_info_t b;
+    mp_get_buffer_raise(buf_in, &b, MP_BUFFER_READ);
+    const volatile uint32_t *p = (const volatile uint32_t *)((const uint8_t *)b.buf + mp_obj_get_int(off_in));
+    return mp_obj_new_int_from_uint(*p & 0xFFFF);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(rd_obj, rd);
+mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    MP_DYNRUNTIME_INIT_ENTRY
+    mp_store_global(MP_QSTR_rd, MP_OBJ_FROM_PTR(&rd_obj));
+    MP_DYNRUNTIME_INIT_EXIT
+}
+"""
+
+
+def test_armv6m_emulation_catches_unaligned_access(tmp_path):
+    """The emulator's Cortex-M0 faults on unaligned word loads like an RP2040 (a 'hang' on the board)."""
+    from natmod_util import EmuFault, EmuObj
+    (tmp_path / "u.c").write_text(UNALIGNED_SRC)
+    hdr = tmp_path / "q.h"
+    assert mpyld("qstrs", "-o", str(hdr), str(tmp_path / "u.c")).returncode == 0
+    compile_c(["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0"], tmp_path / "u.c", tmp_path / "u.o",
+              f'-DMP_CONFIGFILE="{hdr}"')
+    out = tmp_path / "u.mpy"
+    assert mpyld("link", "--arch", "armv6m", "--qstrs", str(hdr), "-o", str(out), str(tmp_path / "u.o")).returncode == 0
+    e = NatmodEmu(out)
+    e.init()
+    buf = EmuObj(e.to_obj(bytes(range(16))))
+    assert e.call_global("rd", buf, 4) == 0x0504
+    with pytest.raises(EmuFault, match="unaligned 4-byte access"):
+        e.call_global("rd", buf, 1)
