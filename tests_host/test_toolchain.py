@@ -12,7 +12,7 @@ import pytest
 from natmod_util import OWN_ARCHES, REPO, built_testmod, compile_c, inspect, make_testmod, mpyld, run_micropython
 
 # Header byte 2 = (arch << 2) | 3 (MicroPython's MP_NATIVE_ARCH_* numbers).
-ARCH_NUMBERS = {"x64": 2, "armv6m": 4, "armv7m": 5, "armv7emsp": 7, "rv32imc": 11}
+ARCH_NUMBERS = {"x64": 2, "armv6m": 4, "armv7m": 5, "armv7emsp": 7, "xtensa": 9, "xtensawin": 10, "rv32imc": 11}
 CROSS = {"armv6m": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0"],
          "armv7m": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m3"],
          "rv32imc": ["riscv64-unknown-elf-gcc", "-march=rv32imc", "-mabi=ilp32", "-mno-relax"],
@@ -154,6 +154,16 @@ def test_inspector_every_arch(built, arch):
     assert "slot 78 (type_fun_builtin_1)" in d["imported_slots"]
     word = 8 if arch == "x64" else 4
     assert d["text_size"] % word == 0
+
+
+@pytest.mark.parametrize("arch", ["xtensa", "xtensawin"])
+def test_inspector_xtensa_builds_of_the_same_module(arch):
+    """With the Xtensa arch module, the same test module builds for all seven arches."""
+    path = built_testmod(("xtensa", "xtensawin")) / "dist" / arch / "testmod.mpy"
+    d = inspect(path)
+    assert d["arch"] == arch and d["arch_number"] == ARCH_NUMBERS[arch] and d["version"] == "6.3"
+    assert path.read_bytes()[:4] == bytes([0x4D, 6, (ARCH_NUMBERS[arch] << 2) | 3, 31])
+    assert d["relocations"] > 0 and "Accum" in d["qstrs"]
 
 
 def test_unix_rejects_wrong_arch(built):
