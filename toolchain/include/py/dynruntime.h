@@ -179,7 +179,9 @@ typedef const char *mp_rom_error_text_t;
 #define mp_obj_is_small_int(o) ((((mp_int_t)(o)) & 1) != 0)
 #define MP_OBJ_SMALL_INT_VALUE(o) (((mp_int_t)(o)) >> 1)
 #define MP_OBJ_NEW_SMALL_INT(v) ((mp_obj_t)((((mp_uint_t)(v)) << 1) | 1))
-#define MP_SMALL_INT_FITS(n) ((((n) ^ ((n) << 1)) & ~(((mp_uint_t)-1) >> 1) << 0) == 0)
+/* n fits if its top two bits are equal (unsigned arithmetic: no undefined shifts). */
+#define MP_SMALL_INT_FITS(n) \
+    (((((mp_uint_t)(n)) ^ (((mp_uint_t)(n)) << 1)) & ((mp_uint_t)1 << (sizeof(mp_uint_t) * 8 - 1))) == 0)
 /* Heap object pointers have the two low bits clear (REPR_A and REPR_C). */
 #define mp_obj_is_obj(o) ((((mp_int_t)(o)) & 3) == 0)
 
@@ -673,7 +675,8 @@ extern char mpyld_data_start[];
 #define mp_obj_new_int(i) (mp_fun_table.native_to_obj((mp_uint_t)(i), MP_NATIVE_TYPE_INT))
 #define mp_obj_new_int_from_uint(i) (mp_fun_table.native_to_obj((mp_uint_t)(i), MP_NATIVE_TYPE_UINT))
 #define mp_obj_new_str(data, len) (mp_fun_table.obj_new_str((data), (len)))
-#define mp_obj_new_str_of_type(t, data, len) (mp_fun_table.obj_new_str((const char *)(data), (len)))
+#define mp_obj_new_str_of_type(t, data, len) ((t) == &mp_type_bytes \
+    ? mp_fun_table.obj_new_bytes((const byte *)(data), (len)) : mp_fun_table.obj_new_str((const char *)(data), (len)))
 #define mp_obj_new_bytes(data, len) (mp_fun_table.obj_new_bytes((data), (len)))
 #define mp_obj_new_bytearray_by_ref(n, i) (mp_fun_table.obj_new_bytearray_by_ref((n), (i)))
 #define mp_obj_new_tuple(n, items) (mp_fun_table.new_tuple((n), (items)))
