@@ -98,6 +98,9 @@ class ObjectFile:
                                     f"or zero-initialised (bss), or allocate it at run time")
                 if name.startswith((".tdata", ".tbss")) and size:
                     raise LinkError(f"{self.name}: thread-local data ({name}) is not supported")
+                if name.startswith((".init_array", ".preinit_array", ".ctors")) and size:
+                    raise LinkError(f"{self.name}: static constructors ({name}) are not supported: "
+                                    f"a native module only runs mpy_init")
                 continue
             data = bytearray(size) if sh_type == "SHT_NOBITS" else bytearray(sec.data())
             self.sections[idx] = InputSection(self, idx, name, sh_type, sec["sh_flags"], size,
