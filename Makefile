@@ -65,10 +65,11 @@ deploy: build
 # ---------------------------------------------------------------- benchmarks (not tests)
 -include benchmarks/cores.mk
 
-bench: build
+bench: build bench-cores
 	$(PYTHON) benchmarks/bench_trees.py
 	$(PYTHON) benchmarks/bench_dsp.py
 	$(PYTHON) benchmarks/sizes.py
+	$(PYTHON) benchmarks/report.py
 
 clean:
 	rm -rf build dist
