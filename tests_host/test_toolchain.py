@@ -149,7 +149,7 @@ def test_inspector_every_arch(built, arch):
     assert raw[:4] == bytes([0x4D, 6, (ARCH_NUMBERS[arch] << 2) | 3, 31])
     assert d["qstrs"][0] == "testmod.mpy" and "Accum" in d["qstrs"] and "readinto" not in d["qstrs"]
     # every loader relocation targets a known destination (the reader validates kinds and bounds)
-    assert d["uses_fun_table"] and d["relocations"] > 0
+    assert d["uses_fun_table"] and d["relocations"] > 0 and d["bad_relocations"] == []
     assert d["relocations_by_kind"]["bss"] >= 1 and d["bss_size"] >= 4
     assert "slot 78 (type_fun_builtin_1)" in d["imported_slots"]
     word = 8 if arch == "x64" else 4
@@ -179,6 +179,19 @@ def test_deterministic(built, tmp_path):
         a = (built / "dist" / arch / "testmod.mpy").read_bytes()
         b = (tmp_path / "dist" / arch / "testmod.mpy").read_bytes()
         assert a == b, arch
+
+
+def test_inspect_flags_garbled_relocated_word(built, tmp_path):
+    from mpyld.mpyfile import read_mpy
+    raw = bytearray((built / "dist" / "armv6m" / "testmod.mpy").read_bytes())
+    info = read_mpy(bytes(raw))
+    r = next(r for r in info.relocs if r.kind == 2 and r.blob == "text")
+    start = bytes(raw).index(info.text)
+    raw[start + r.offset:start + r.offset + 4] = (0x7FFFFFF0).to_bytes(4, "little")
+    p = tmp_path / "garbled.mpy"
+    p.write_bytes(bytes(raw))
+    res = mpyld("inspect", str(p))
+    assert res.returncode == 1 and "BAD relocation" in res.stdout and "bss" in res.stdout
 
 
 def test_inspect_rejects_corrupt(built, tmp_path):

@@ -58,6 +58,16 @@ def inspect_dict(path: Path) -> dict:
         raise LinkError(f"cannot read {path}: {exc.strerror}") from exc
     info = read_mpy(data)
     by_kind = Counter(kind_name(r.kind) for r in info.relocs)
+    # Every relocated word holds a link-time offset inside its destination (or a small
+    # addend for external destinations): anything else means an unresolved/garbled value.
+    sizes = {0: info.text_size + 1, 1: info.rodata_size, 2: info.bss_size}
+    bad = []
+    for r in info.relocs:
+        blob = info.text if r.blob == "text" else info.rodata
+        value = int.from_bytes(blob[r.offset:r.offset + info.word_size], "little", signed=True)
+        limit = sizes.get(r.kind, 0x10000)
+        if not 0 <= value <= limit:
+            bad.append(f"{r.blob}+{r.offset:#x} -> {kind_name(r.kind)} value {value:#x}")
     slots = sorted({r.kind - 9 for r in info.relocs if r.kind >= 9})
     return {
         "file": str(path), "version": f"{info.version}.{info.sub_version}", "arch": info.arch_name,
@@ -67,12 +77,15 @@ def inspect_dict(path: Path) -> dict:
         "relocations_by_kind": dict(sorted(by_kind.items())),
         "imported_slots": [kind_name(9 + s) for s in slots],
         "uses_fun_table": any(r.kind == 8 for r in info.relocs),
+        "bad_relocations": bad,
     }
 
 
 def cmd_inspect(a: argparse.Namespace) -> None:
+    any_bad = False
     for p in a.files:
         d = inspect_dict(Path(p))
+        any_bad = any_bad or bool(d["bad_relocations"])
         if a.json:
             print(json.dumps(d, indent=1))
             continue
@@ -90,6 +103,10 @@ def cmd_inspect(a: argparse.Namespace) -> None:
             print(f"  {k:32s} {n}")
         print(f"imported:        {'mp_fun_table' if d['uses_fun_table'] else '(no mp_fun_table)'}"
               f"{', ' if d['imported_slots'] else ''}{', '.join(d['imported_slots'])}")
+        for b in d["bad_relocations"]:
+            print(f"BAD relocation:  {b}")
+    if any_bad:
+        raise LinkError("relocated words outside their destination (see BAD lines)")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
