@@ -228,11 +228,12 @@ class NatmodEmu:
             buf = self.alloc(len(v))
             self.uc.mem_write(buf, bytes(v))
             return self.new_obj("bytes", ("buf", buf, len(v), 1))
-        if isinstance(v, tuple) and v and v[0] == "array_f":
-            data = np.asarray(v[1], dtype=np.float32).tobytes()
+        if isinstance(v, tuple) and v and v[0] in ("array_f", "array_h"):
+            tc = v[0][-1]
+            data = np.asarray(v[1], dtype=np.float32 if tc == "f" else np.int16).tobytes()
             buf = self.alloc(len(data))
             self.uc.mem_write(buf, data)
-            return EmuObj(self.new_obj("array", ("buf", buf, len(data), ord("f"))))
+            return EmuObj(self.new_obj("array", ("buf", buf, len(data), ord(tc))))
         if isinstance(v, str):
             return ((self.qnum[v] << 3) | 2)
         if callable(v):
@@ -330,6 +331,15 @@ class NatmodEmu:
             self.w32(a[2], self.new_obj("method", ("method", self.qnames[a[1]])))
             self.w32(a[2] + 4, a[0])
             return 0
+        if slot == 64:  # load_method_maybe(base, attr, dest): streams have readinto
+            name = self.qnames[a[1]]
+            entry = self.objs.get(a[0])
+            if entry is not None and entry[0] == "stream" and hasattr(entry[1], name):
+                self.w32(a[2], self.new_obj("method", ("method", name)))
+                self.w32(a[2] + 4, a[0])
+            else:
+                self.w32(a[2], 0)
+            return 0
         if slot == 13:  # store_global
             self.globals[self.qnames[a[0]]] = a[1]
             return 0
@@ -392,7 +402,9 @@ class NatmodEmu:
             raise EmuRaise(name, self.cstr(a[1]))
         if slot == 56:  # obj_get_type
             e = self.objs.get(a[0])
-            return self.r32(a[0]) if e else self.type_addr["int"]
+            # heap objects the module allocated itself (mp_obj_malloc) carry their type in word 0
+            own = a[0] & 3 == 0 and self.HEAP <= a[0] < self.heap
+            return self.r32(a[0]) if e or own else self.type_addr["int"]
         if slot == 59:  # bytearray_by_ref(n, items)
             return self.new_obj("bytearray", ("buf", a[1], a[0], 1))
         if slot == 65:  # get_buffer(obj, info, flags)
@@ -496,6 +508,11 @@ class NatmodEmu:
                 f = self.r32(table + 8 * i + 4)
                 objs = [obj] + [self.to_obj(v) for v in pyargs]
                 typ = self.r32(f)
+                if typ == self.type_addr["funvar"]:  # f(n_args, args): self is args[0]
+                    arr = self.alloc(4 * len(objs))
+                    for j, o in enumerate(objs):
+                        self.w32(arr + 4 * j, o)
+                    return self.from_obj(self.call(self.r32(f + 8), len(objs), arr))
                 k = [self.type_addr[f"fun{j}"] for j in range(4)].index(typ)
                 assert k == len(objs)
                 return self.from_obj(self.call(self.r32(f + 4), *objs))

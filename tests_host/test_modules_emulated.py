@@ -1,0 +1,100 @@
+"""The four modules as built for the boards (armv6m = RP2040, armv7m, armv7emsp, rv32imc = ESP32-C3),
+run on emulated CPUs (unicorn, Cortex-M0 with alignment faults) behind the toolchain's minimal
+loader, against scikit-learn, scipy and numpy. No board needed; the unix port covers x64."""
+from __future__ import annotations
+
+import io
+import subprocess
+
+import numpy as np
+import pytest
+import scipy.signal
+from sklearn.datasets import load_diabetes, load_digits, load_iris
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.neighbors import KNeighborsClassifier
+
+import emlmpy
+import upy
+from natmod_util import EmuObj, NatmodEmu
+
+ARCHES = ("armv6m", "armv7m", "armv7emsp", "rv32imc")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def built():
+    targets = [f"dist/{a}/{m}.mpy" for a in ARCHES for m in upy.MODULES]
+    r = subprocess.run(["make", "-s", f"NATMOD_ARCHES={' '.join(ARCHES)}", *targets], cwd=upy.REPO,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def emu(arch: str, module: str) -> NatmodEmu:
+    e = NatmodEmu(upy.REPO / "dist" / arch / f"{module}.mpy")
+    e.init()
+    return e
+
+
+def load_model(e: NatmodEmu, model, fmt: str, trees: int, nodes: int) -> EmuObj:
+    data = emlmpy.dumps(model, format=fmt)
+    data = data.encode() if isinstance(data, str) else data
+    m = EmuObj(e.call_obj(e.globals["new"], trees, nodes))
+    e.call_obj(e.globals["load_model"], m, io.BytesIO(data))
+    return m
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_trees(arch: str) -> None:
+    X, y = load_iris(return_X_y=True)
+    X = X.astype(np.float32)
+    rf = RandomForestClassifier(n_estimators=5, max_depth=5, random_state=1).fit(X, y)
+    e = emu(arch, "emltrees")
+    for fmt in ("csv", "bin"):
+        m = load_model(e, emlmpy.convert(rf), fmt, 5, 200)
+        got = [e.method(m, "predict", ("array_f", row)) for row in X[::4]]
+        assert got == rf.predict(X[::4]).tolist()
+    # int16 model, int16 input
+    Xd, yd = load_digits(return_X_y=True)
+    rfd = RandomForestClassifier(n_estimators=3, max_leaf_nodes=30, random_state=1).fit(Xd, yd)
+    m = load_model(e, emlmpy.convert(rfd, dtype="int16"), "bin", 3, 100)
+    got = [e.method(m, "predict", ("array_h", row)) for row in Xd[::60]]
+    assert got == rfd.predict(Xd[::60]).tolist()
+    # regression: the float result crosses back through memory
+    Xr, yr = load_diabetes(return_X_y=True)
+    Xr = Xr.astype(np.float32)
+    rr = RandomForestRegressor(n_estimators=3, max_depth=5, random_state=1).fit(Xr, yr)
+    m = load_model(e, emlmpy.convert(rr), "csv", 3, 200)
+    got = np.array([e.method(m, "predict", ("array_f", row)) for row in Xr[::40]])
+    assert np.abs(got - rr.predict(Xr[::40])).max() <= 1e-5 * np.abs(yr).max()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_fft_iir_knn(arch: str) -> None:
+    n = 64
+    x = np.random.default_rng(1).standard_normal(n).astype(np.float32)
+    e = emu(arch, "emlfft")
+    f = EmuObj(e.call_obj(e.globals["new"], n))
+    re, im = EmuObj(e.to_obj(("array_f", x))), EmuObj(e.to_obj(("array_f", np.zeros(n))))
+    e.method(f, "run", re, im)
+    got = np.frombuffer(e.buffer_bytes(int(re)), np.float32) + 1j * np.frombuffer(e.buffer_bytes(int(im)), np.float32)
+    assert np.abs(got - np.fft.fft(x.astype(np.float64))).max() <= 1e-4 * np.abs(x).max()
+
+    sos = scipy.signal.butter(4, 0.2, output="sos")
+    coef = emlmpy.iir_coefficients(sos)
+    sig = np.random.default_rng(2).standard_normal(200).astype(np.float32)
+    e = emu(arch, "emliir")
+    filt = EmuObj(e.call_obj(e.globals["new"], ("array_f", coef)))
+    buf = EmuObj(e.to_obj(("array_f", sig)))
+    e.method(filt, "run", buf)
+    got = np.frombuffer(e.buffer_bytes(int(buf)), np.float32)
+    want = scipy.signal.sosfilt(coef.reshape(-1, 6).astype(np.float64), sig.astype(np.float64))
+    assert np.abs(got - want).max() <= 1e-5 * np.abs(want).max()
+
+    X, y = load_iris(return_X_y=True)
+    Xq = np.round(X * 10).astype(np.int16)
+    knn = KNeighborsClassifier(n_neighbors=3, algorithm="brute").fit(Xq[::2], y[::2])
+    e = emu(arch, "emlneighbors")
+    m = EmuObj(e.call_obj(e.globals["new"], len(Xq[::2]), 4, 3))
+    for row, label in zip(Xq[::2], y[::2]):
+        e.method(m, "additem", ("array_h", row), int(label))
+    got = [e.method(m, "predict", ("array_h", row)) for row in Xq[1::6]]
+    assert got == knn.predict(Xq[1::6]).tolist()
