@@ -168,16 +168,20 @@ def make_var(arch: str, var: str) -> str:
     return out.stdout.strip()
 
 
-def compile_c(arch: str, work: Path, name: str, csrc: str, flags: list[str]) -> Path:
-    src = work / f"{name}.c"
-    src.write_text(csrc)
+def compile_c(arch: str, work: Path, name: str, src: "str | Path", flags: list[str]) -> Path:
+    """Compile C text (or a C file) like a natmod source for ``arch``."""
+    if isinstance(src, str):
+        path = work / f"{name}.c"
+        path.write_text(src)
+    else:
+        path = src
     obj = work / f"{name}_{arch}.o"
     env = {"PYTHONPATH": str(TOOLCHAIN), "PATH": "/usr/bin:/bin"}
     if arch == "xtensawin":
-        subprocess.run([sys.executable, "-m", "mpyld.arch_xtensa", "wincc", GCC, *flags, "-c", "-o", str(obj), str(src)],
-                       check=True, env=env)
+        subprocess.run([sys.executable, "-m", "mpyld.arch_xtensa", "wincc", GCC, *flags, "-c", "-o", str(obj),
+                        str(path)], check=True, env=env)
     else:
-        subprocess.run([GCC, *flags, "-c", "-o", str(obj), str(src)], check=True)
+        subprocess.run([GCC, *flags, "-c", "-o", str(obj), str(path)], check=True)
     return obj
 
 
@@ -188,15 +192,19 @@ def link(arch: str, out: Path, objs: list[Path], libs: list[Path]) -> Path:
     return out
 
 
-def build_mpy(arch: str, work: Path) -> Path:
-    """Compile the harness like a natmod and link it with mpyld (runtime archive via make)."""
+def build_program(arch: str, work: Path, name: str, main_c: str, extra: list[Path] = (),
+                  extra_flags: list[str] = ()) -> Path:
+    """Compile ``main_c`` (defining mpy_init) and the ``extra`` C files like natmod sources
+    (the arch's make flags), link them with mpyld and the runtime archive (built by
+    make) into ``<name>_<arch>.mpy``; also build the memset/memcpy stand-in modules."""
     subprocess.run(["make", "-s", "-C", str(ROOT), f"PYTHON={sys.executable}", f"NATMOD_BUILD={work / 'build'}",
                     "-f", str(TOOLCHAIN / "natmod.mk"), str(work / "build" / "xtrt" / arch / "libxtrt.a")],
                    check=True, stdout=subprocess.DEVNULL)
     common = make_var(arch, "NATMOD_CFLAGS_COMMON").split()
     common = [f for f in common if not f.startswith(("-MMD", "-MP", "-I"))]
-    flags = common + make_var(arch, f"NATMOD_CFLAGS_{arch}").split()
-    obj = compile_c(arch, work, "harness", HARNESS_C, flags)
+    flags = common + make_var(arch, f"NATMOD_CFLAGS_{arch}").split() + list(extra_flags)
+    objs = [compile_c(arch, work, name, main_c, flags)]
+    objs += [compile_c(arch, work, f"{name}_{p.stem}", p, flags) for p in extra]
     asm = rewrite_windowed_asm(XSYS_WINDOWED) if arch == "xtensawin" else XSYS_CALL0
     (work / "xsys.s").write_text(asm)
     xsys = work / f"xsys_{arch}.o"
@@ -205,7 +213,17 @@ def build_mpy(arch: str, work: Path) -> Path:
     fw_flags = flags + ["-fno-builtin", "-fno-tree-loop-distribute-patterns"]
     for slot, csrc in ((50, FW_MEMSET_C), (51, FW_MEMCPY_C)):
         link(arch, work / f"fw{slot}_{arch}.mpy", [compile_c(arch, work, f"fw{slot}", csrc, fw_flags)], [lib])
-    return link(arch, work / f"harness_{arch}.mpy", [obj, xsys], [lib])
+    return link(arch, work / f"{name}_{arch}.mpy", [*objs, xsys], [lib])
+
+
+def build_mpy(arch: str, work: Path) -> Path:
+    return build_program(arch, work, "harness", HARNESS_C)
+
+
+def run_elf(elf: Path, arch: str, stdin: bytes) -> bytes:
+    proc = subprocess.run([QEMU, "-cpu", CPU[arch], str(elf)], input=stdin, capture_output=True, timeout=120)
+    assert proc.returncode == 0, f"qemu exit {proc.returncode}: {proc.stderr[-500:]!r}"
+    return proc.stdout
 
 
 def load_blobs(mpy: Path, text_base: int, slot_values: dict[int, int]) -> tuple[bytes, bytes, int]:
@@ -288,10 +306,9 @@ def extract_blobs(data: bytes, info) -> tuple[bytes, bytes]:
 def run_records(elf: Path, arch: str, recs: list[tuple[int, int, int]]) -> list[int]:
     assert len(recs) <= MAX_RECORDS
     stdin = b"".join(struct.pack("<IIQQ", op, 0, a & (2**64 - 1), b & (2**64 - 1)) for op, a, b in recs)
-    proc = subprocess.run([QEMU, "-cpu", CPU[arch], str(elf)], input=stdin, capture_output=True, timeout=60)
-    assert proc.returncode == 0, f"qemu exit {proc.returncode}: {proc.stderr[-500:]!r}"
-    assert len(proc.stdout) == 8 * len(recs)
-    return list(struct.unpack(f"<{len(recs)}Q", proc.stdout))
+    out = run_elf(elf, arch, stdin)
+    assert len(out) == 8 * len(recs)
+    return list(struct.unpack(f"<{len(recs)}Q", out))
 
 
 @pytest.fixture(scope="module", params=list(CPU))
