@@ -31,6 +31,17 @@ Relocations handled:
 * ignored (relaxation and debug markers): NONE, ASM_EXPAND, ASM_SIMPLIFY,
   DIFF8/16/32, PDIFF8/16/32, NDIFF8/16/32.
 
+A literal holding ``mp_fun_table + off`` is the *address* of that table entry (plain
+ELF semantics).  MicroPython's own linker stores the entry's *value* instead on Xtensa
+only; our dynruntime.h never relies on that (firmware objects such as
+``mp_type_type`` are separate symbols resolved to the slot value on every arch).
+
+Calls to ``memset``/``memcpy``/``memmove`` that the module does not define go to a
+16-byte stub per function (``J``; word = the firmware's ``mp_fun_table`` slot value;
+``L32R a9``; ``JX a9``), which works from both ABIs.  GCC with ``-fpic`` calls every
+function through a literal (``CALLXn``); without ``-fpic`` it emits ``CALLn``, which the
+SLOT0_OP relocation resolves across sections too.
+
 xtensawin keeps ``.rodata*``/``.data.rel.ro*`` in the separate rodata blob
 (ESP32 runs native code from IRAM, which is not byte-readable); xtensa keeps
 them in text (ESP8266 code is compiled with ``-mforce-l32``).
@@ -142,6 +153,10 @@ def encode_j(pc: int, target: int) -> bytes:
     return (0x06 | ((off & 0x3FFFF) << 6)).to_bytes(3, "little")
 
 
+class UnknownInsnForm(ValueError):
+    """The relocated instruction is not one of the forms :func:`patch_pcrel` re-encodes."""
+
+
 def patch_pcrel(code: bytes, pc: int, dest: int) -> bytes:
     """Re-encode the PC-relative operand of the instruction at the start of ``code`` (placed
     at ``pc``) so that it refers to ``dest``.  Handles L32R, CALL0/4/8/12, J, the BRI12,
@@ -156,7 +171,7 @@ def patch_pcrel(code: bytes, pc: int, dest: int) -> bytes:
             if not 0 <= off < 64:
                 raise ValueError(f"narrow branch at 0x{pc:x} cannot reach 0x{dest:x}")
             return bytes(((b0 & 0xCF) | (((off >> 4) & 3) << 4), (code[1] & 0x0F) | ((off & 0xF) << 4)))
-        raise ValueError(f"unsupported instruction (first byte 0x{b0:02x}) for this relocation")
+        raise UnknownInsnForm(f"unsupported instruction (first byte 0x{b0:02x}) for this relocation")
     insn = int.from_bytes(code[:3], "little")
     if op0 == 1:  # L32R
         insn = (insn & 0xFF) | (encode_l32r_imm(pc, dest) << 8)
@@ -180,7 +195,7 @@ def patch_pcrel(code: bytes, pc: int, dest: int) -> bytes:
             raise ValueError(f"branch at 0x{pc:x} cannot reach 0x{dest:x}")
         insn = (insn & 0xFFFF) | ((off & 0xFF) << 16)
     else:
-        raise ValueError(f"unsupported instruction (first byte 0x{b0:02x}) for this relocation")
+        raise UnknownInsnForm(f"unsupported instruction (first byte 0x{b0:02x}) for this relocation")
     return insn.to_bytes(3, "little")
 
 
@@ -322,7 +337,7 @@ class _XtensaBase(Arch):
             patched = patch_pcrel(link.read(blob, pc, 3), pc, dest)
         except ValueError as exc:
             sec_lo = rel.section.out_offset
-            if sec_lo <= dest <= sec_lo + rel.section.size and "unsupported instruction" in str(exc):
+            if isinstance(exc, UnknownInsnForm) and sec_lo <= dest <= sec_lo + rel.section.size:
                 # A branch form we do not decode, inside one input section: the assembler
                 # already wrote the PC-relative value and the section is moved as a whole.
                 return
