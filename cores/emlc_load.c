@@ -225,6 +225,76 @@ static emlc_err_t dec_to_f32(const uint8_t *dig, int32_t nd, int32_t e10, uint32
     return EMLC_OK;
 }
 
+/* Fast exact path for short decimals, the common case in model files (e.g. "0.6666667"):
+ * value = d / 10^k with d < 2^25 and 0 <= k <= 9. The quotient d * 2^s / 10^k is computed by
+ * binary long division to 25 significant bits plus a sticky bit, then rounded half to even to a
+ * 24-bit significand: the same float32 as the exact big-number path (no float maths, no 64-bit
+ * division). Returns 0 when the value is out of its range (the caller uses dec_to_f32). */
+static int dec_to_f32_fast(const uint8_t *dig, int32_t nd, int32_t e10, uint32_t *out) {
+    static const uint32_t pow10[10] = {1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u,
+                                       100000000u, 1000000000u};
+    uint32_t d = 0, p, q = 0, rem = 0, m;
+    int32_t a = 0, b = 0, s, e, i;
+    int sticky, round;
+    if (nd > 8 || e10 > 0 || e10 < -9) {
+        return 0;
+    }
+    for (i = 0; i < nd; i++) {
+        d = d * 10u + dig[i];
+    }
+    if (d == 0 || d >= (1u << 25)) {
+        return 0;
+    }
+    p = pow10[-e10];
+    while ((d >> a) != 0) {
+        a++;
+    }
+    while ((p >> b) != 0) {
+        b++;
+    }
+    /* d in [2^(a-1), 2^a), p in [2^(b-1), 2^b): with s = 25 - a + b >= 1 the quotient lies in
+     * (2^24, 2^26) and d * 2^s < 2^55; remainders stay below p < 2^30. */
+    s = 25 - a + b;
+    for (i = a - 1; i >= 0; i--) {
+        rem = (rem << 1) | ((d >> i) & 1u);
+        q <<= 1;
+        if (rem >= p) {
+            rem -= p;
+            q |= 1u;
+        }
+    }
+    for (i = 0; i < s; i++) {
+        rem <<= 1;
+        q <<= 1;
+        if (rem >= p) {
+            rem -= p;
+            q |= 1u;
+        }
+    }
+    sticky = rem != 0;
+    if (q >= (1u << 25)) {
+        sticky |= (int)(q & 1u);
+        q >>= 1;
+        s--;
+    }
+    /* q in [2^24, 2^25): value = q * 2^-s; keep 24 bits, round half to even */
+    m = q >> 1;
+    round = (int)(q & 1u);
+    if (round && (sticky || (m & 1u))) {
+        m++;
+        if (m == (1u << 24)) {
+            m >>= 1;
+            s--;
+        }
+    }
+    e = 24 - s + 127; /* m in [2^23, 2^24): value = m * 2^(1-s) = 1.f * 2^(24-s) */
+    if (e < 1 || e > 254) {
+        return 0;
+    }
+    *out = ((uint32_t)e << 23) | (m & 0x7fffffu);
+    return 1;
+}
+
 emlc_err_t emlc_load_parse_f32(const char *s, size_t len, uint32_t *out_bits) {
     uint8_t dig[DEC_MAX_DIGITS];
     int32_t nd = 0, e10 = 0, mant_digits = 0;
@@ -299,7 +369,7 @@ emlc_err_t emlc_load_parse_f32(const char *s, size_t len, uint32_t *out_bits) {
         nd--;
         e10++;
     }
-    if (nd > 0) {
+    if (nd > 0 && !dec_to_f32_fast(dig, nd, e10, &b)) {
         err = dec_to_f32(dig, nd, e10, &b);
         if (err != EMLC_OK) {
             return err;

@@ -277,6 +277,26 @@ def test_parse_f32_is_correctly_rounded():
     assert cload.parse_f32(so, "1e-999999999")[1] == 0
 
 
+def test_parse_f32_short_decimals_are_correctly_rounded():
+    """The fast path (up to 8 significant digits, 0..9 decimals) against the exact reference,
+    including values next to float32 rounding ties (e.g. 16777217 = 2^24 + 1)."""
+    so = cload.lib()
+    rng = random.Random(5)
+    cases = ["16777217", "16777219", "33554431", "0.33333334", "0.6666667", "1.0", "0.5", "9.9999999",
+             "0.000000001", "0.00000001", "1.5", "-0.1", "33554432", "0.99999999"]
+    for _ in range(20000):
+        d = rng.randrange(1, 10 ** rng.randint(1, 8))
+        k = rng.randint(0, 9)
+        t = str(d).rjust(k + 1, "0")
+        cases.append(rng.choice(["", "-"]) + (t[:-k] + "." + t[-k:] if k else t))
+    for f in np.float32(np.random.default_rng(3).uniform(0, 64, 2000)):
+        g = np.nextafter(f, np.float32(np.inf))
+        cases.append(f"{(float(f) + float(g)) / 2:.8g}")
+    for text in cases:
+        err, bits = cload.parse_f32(so, text)
+        assert err == OK and bits == nearest_f32_bits(text), (text, hex(bits), hex(nearest_f32_bits(text)))
+
+
 # ---- targeted malformed files -----------------------------------------------------------------
 OURS = ("v,1\nd,float\nk,0\nf,2\nc,2\no,2\ns,1,1,2\n"
         "l,0\nl,1\nr,0\nn,1,0,-1,-2\n")
