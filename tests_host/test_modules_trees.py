@@ -152,3 +152,22 @@ def test_seed_device_example(tmp_path: Path) -> None:
     got = [int(line.rsplit(" ", 1)[1]) for line in r.stdout.strip().splitlines()]
     want = estimator.predict(np.array([[0, 0], [1, 1], [0, 1], [1, 0]], dtype=np.float32)).tolist()
     assert got == want
+
+
+@pytest.mark.parametrize("ds", ["iris", "wine"])
+def test_int16_model_quantizes_float_input_like_the_host(ds: str, tmp_path: Path) -> None:
+    """Float inputs to an int16 model are quantized on the device with the file's (scale, offset):
+    the result equals the host package's .predict (which quantizes the same way), also for inputs
+    off the training grid, at the quantization boundaries and beyond the int16 range."""
+    X, y = datasets()[ds]
+    est = RandomForestClassifier(n_estimators=8, max_depth=6, random_state=3).fit(X, y)
+    cm = emlmpy.convert(est, dtype="int16")
+    rng = np.random.default_rng(4)
+    lo, hi = X.min(0), X.max(0)
+    Xr = rng.uniform(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo), size=(300, X.shape[1])).astype(np.float32)
+    scale, offset = cm.scale.astype(np.float32), cm.offset.astype(np.float32)
+    # points exactly half-way between quantization steps, where the rounding rule decides
+    half = ((np.round((Xr - offset) * scale) + np.float32(0.5)) / scale + offset).astype(np.float32)
+    Xall = np.vstack([Xr, half, np.full((1, X.shape[1]), 1e9, np.float32)])
+    res = run_model(est, Xall, "bin", tmp_path, classifier=True, dtype="int16")
+    assert np.array_equal(np.array(res["single"]), cm.predict_index(Xall))

@@ -206,24 +206,24 @@ static trees_obj_t *trees_ready(mp_obj_t self_in) {
     return self;
 }
 
-/* Round half to even, then clamp to int16: the host package's quantization. */
-static int16_t trees_quantize(float v) {
-    if (!(v > -32768.5f)) {
-        return v != v ? 0 : -32768;
+/* int16 quantization of docs/model-format.md §1, in float32 as the host's emlmpy quantize():
+ * u = (x - offset) * scale; q = floor(u + 0.5f), clamped to int16; NaN -> 0. */
+static int16_t trees_quantize(float x, float scale, float offset) {
+    float v = (x - offset) * scale + 0.5f;
+    if (v != v) {
+        return 0;
     }
-    if (v >= 32767.5f) {
+    if (v <= -32768.0f) {
+        return -32768;
+    }
+    if (v >= 32767.0f) {
         return 32767;
     }
-    float fl = (float)(int32_t)v;
-    if (fl > v) {
-        fl -= 1.0f;
+    int32_t i = (int32_t)v; /* truncates toward zero; |v| < 2^15 here */
+    if ((float)i > v) {
+        i -= 1;
     }
-    float frac = v - fl;
-    int32_t r = (int32_t)fl;
-    if (frac > 0.5f || (frac == 0.5f && (r & 1))) {
-        r += 1;
-    }
-    return (int16_t)r;
+    return (int16_t)i;
 }
 
 /* Sample i of `data` (typecode tc, n_features per sample) as the model's input type. */
@@ -247,7 +247,7 @@ static const void *trees_sample(trees_obj_t *self, const void *data, char tc, si
     int16_t *dst = self->scratch;
     const float *scale = self->quant, *offset = self->quant + nf;
     for (size_t j = 0; j < nf; j++) {
-        dst[j] = trees_quantize((src[j] - offset[j]) * scale[j]);
+        dst[j] = trees_quantize(src[j], scale[j], offset[j]);
     }
     return dst;
 }
