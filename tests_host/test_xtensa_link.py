@@ -566,3 +566,23 @@ def test_windowed_code_uses_only_esp32_instructions(tmp_path: Path) -> None:
     assert {"entry", "retw.n", "callx8", "l32r"} <= seen
     assert not seen - ESP32_MNEMONICS, sorted(seen - ESP32_MNEMONICS)
     assert not seen & {"call0", "callx0", "ret", "ret.n"}
+
+
+def test_wincc_reports_missing_compiler_and_bad_usage(tmp_path: Path) -> None:
+    src = tmp_path / "a.c"
+    src.write_text("int f(int x) { return x + 1; }\n")
+    env = {"PYTHONPATH": str(TOOLCHAIN), "PATH": "/usr/bin:/bin"}
+    run = [sys.executable, "-m", "mpyld.arch_xtensa", "wincc"]
+    proc = subprocess.run([*run, "no-such-xtensa-gcc", "-c", "-o", str(tmp_path / "a.o"), str(src)],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 127 and "apt-get install gcc-xtensa-lx106" in proc.stderr
+    proc = subprocess.run([*run, GCC, "-c", str(src)], capture_output=True, text=True, env=env)
+    assert proc.returncode == 2 and "need -c and -o" in proc.stderr
+    proc = subprocess.run([*run, GCC, "-O1", "-c", "-o", str(tmp_path / "a.o"), str(src)], capture_output=True,
+                          text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    code = subprocess.run(["xtensa-lx106-elf-objcopy", "-O", "binary", "-j", ".text", str(tmp_path / "a.o"),
+                           str(tmp_path / "a.bin")], check=True)
+    assert code.returncode == 0
+    text = (tmp_path / "a.bin").read_bytes()
+    assert text[:3] == encode_entry(1, 32) and text.endswith(RETW_N), text.hex()

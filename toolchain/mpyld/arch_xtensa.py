@@ -438,8 +438,8 @@ def wincc_main(argv: Sequence[str]) -> int:
         print("usage: python -m mpyld.arch_xtensa wincc <gcc> [args] -c SRC -o OBJ", file=sys.stderr)
         return 2
     gcc, args = argv[0], list(argv[1:])
-    if "-o" not in args or "-c" not in args:
-        print("wincc: need -c and -o OBJ", file=sys.stderr)
+    if "-o" not in args or "-c" not in args or args.index("-o") + 1 >= len(args):
+        print("wincc: need -c and -o OBJ (as separate arguments)", file=sys.stderr)
         return 2
     obj = args[args.index("-o") + 1]
     cargs = [a for a in args if a != "-c"]
