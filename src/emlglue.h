@@ -106,6 +106,14 @@ static inline size_t emlg_size(mp_obj_t obj, size_t min, size_t max, const char 
     return (size_t)v;
 }
 
+/* Start a class made at run time (natmods cannot have initialised type objects): its base type,
+ * flags and name; the caller then sets slots and methods. */
+static inline void emlg_type(mp_obj_full_type_t *t, qstr name) {
+    t->base.type = (void *)&mp_type_type;
+    t->flags = MP_TYPE_FLAG_NONE;
+    t->name = name;
+}
+
 /* Add `name` -> `fun` to a locals-dict table built at run time (natmods cannot have initialised
  * qstr keys). */
 static inline void emlg_method(mp_map_elem_t *slot, qstr name, const void *fun) {

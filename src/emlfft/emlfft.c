@@ -99,9 +99,7 @@ static MP_DEFINE_CONST_DICT(fft_locals, fft_locals_table);
 mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
     MP_DYNRUNTIME_INIT_ENTRY
 
-    fft_type.base.type = (void *)&mp_type_type;
-    fft_type.flags = MP_TYPE_FLAG_NONE;
-    fft_type.name = MP_QSTR_FFT;
+    emlg_type(&fft_type, MP_QSTR_FFT);
     emlg_method(&fft_locals_table[0], MP_QSTR_run, &fft_run_obj);
     emlg_method(&fft_locals_table[1], MP_QSTR_inverse, &fft_inverse_obj);
     emlg_method(&fft_locals_table[2], MP_QSTR_rfft, &fft_rfft_obj);

@@ -56,9 +56,7 @@ static MP_DEFINE_CONST_DICT(iir_locals, iir_locals_table);
 mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
     MP_DYNRUNTIME_INIT_ENTRY
 
-    iir_type.base.type = (void *)&mp_type_type;
-    iir_type.flags = MP_TYPE_FLAG_NONE;
-    iir_type.name = MP_QSTR_IIR;
+    emlg_type(&iir_type, MP_QSTR_IIR);
     emlg_method(&iir_locals_table[0], MP_QSTR_run, &iir_run_obj);
     emlg_method(&iir_locals_table[1], MP_QSTR_reset, &iir_reset_obj);
     MP_OBJ_TYPE_SET_SLOT(&iir_type, locals_dict, (void *)&iir_locals, 0);

@@ -160,9 +160,7 @@ static MP_DEFINE_CONST_DICT(knn_locals, knn_locals_table);
 mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
     MP_DYNRUNTIME_INIT_ENTRY
 
-    knn_type.base.type = (void *)&mp_type_type;
-    knn_type.flags = MP_TYPE_FLAG_NONE;
-    knn_type.name = MP_QSTR_Model;
+    emlg_type(&knn_type, MP_QSTR_Model);
     emlg_method(&knn_locals_table[0], MP_QSTR_additem, &knn_additem_obj);
     emlg_method(&knn_locals_table[1], MP_QSTR_predict, &knn_predict_obj);
     emlg_method(&knn_locals_table[2], MP_QSTR_getresult, &knn_getresult_obj);

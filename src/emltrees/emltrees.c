@@ -361,9 +361,7 @@ static MP_DEFINE_CONST_DICT(trees_locals, trees_locals_table);
 mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
     MP_DYNRUNTIME_INIT_ENTRY
 
-    trees_type.base.type = (void *)&mp_type_type;
-    trees_type.flags = MP_TYPE_FLAG_NONE;
-    trees_type.name = MP_QSTR_Model;
+    emlg_type(&trees_type, MP_QSTR_Model);
     emlg_method(&trees_locals_table[0], MP_QSTR_predict, &trees_predict_obj);
     emlg_method(&trees_locals_table[1], MP_QSTR_predict_many, &trees_predict_many_obj);
     emlg_method(&trees_locals_table[2], MP_QSTR_outputs, &trees_outputs_obj);
