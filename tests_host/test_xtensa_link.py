@@ -524,11 +524,33 @@ def test_unsupported_relocation_is_named(tmp_path: Path) -> None:
     asm = tmp_path / "bad.s"
     asm.write_text("\t.text\n\t.align 4\n\t.global mpy_init\nmpy_init:\n"
                    "\t.reloc ., R_XTENSA_SLOT0_ALT, mpy_init\n\t.byte 0x25, 0, 0\n")
-    obj = tmp_path / "bad.o"
-    subprocess.run([GCC, "-c", "-o", str(obj), str(asm)], check=True)
     for arch in ARCHES:
+        obj = tmp_path / f"bad_{arch}.o"
+        abi = ["-Wa,--abi-windowed"] if arch == "xtensawin" else []
+        subprocess.run([GCC, *abi, "-c", "-o", str(obj), str(asm)], check=True)
         with pytest.raises(LinkError, match=r"R_XTENSA_SLOT0_ALT.*mpy_init.*\.text"):
             Linker(get_arch(arch), [obj]).link()
+
+
+def test_objects_of_the_other_abi_are_rejected(tmp_path: Path) -> None:
+    """.xtensa.info records the ABI; linking call0 code as xtensawin (or the reverse) must
+    fail with a message that says how to build it (checked through the arch hook)."""
+    from io import BytesIO
+
+    from elftools.elf.elffile import ELFFile
+    src = tmp_path / "f.c"
+    src.write_text("int f(int x) { return x + 1; }\n")
+    call0 = tmp_path / "call0.o"
+    win = tmp_path / "win.o"
+    subprocess.run([GCC, "-c", "-o", str(call0), str(src)], check=True)
+    subprocess.run([sys.executable, "-m", "mpyld.arch_xtensa", "wincc", GCC, "-c", "-o", str(win), str(src)],
+                   check=True, env={"PYTHONPATH": str(TOOLCHAIN), "PATH": "/usr/bin:/bin"})
+    for arch, good, bad, msg in (("xtensawin", win, call0, "uses the call0 ABI.*wincc"),
+                                 ("xtensa", call0, win, "uses the windowed ABI.*call0")):
+        a = get_arch(arch)
+        a.check_object(good.name, ELFFile(BytesIO(good.read_bytes())))
+        with pytest.raises(LinkError, match=msg):
+            a.check_object(bad.name, ELFFile(BytesIO(bad.read_bytes())))
 
 
 # Mnemonics the ESP32 (LX6) and ESP32-S2/S3 (LX7) cores implement: the core ISA plus

@@ -242,7 +242,8 @@ def build(arch: str, work: Path) -> Path:
              f"-DMOD_TEXT={MOD_TEXT:#x}", "-fno-builtin", "-fno-tree-loop-distribute-patterns"]
     fw_obj = xq.compile_c(arch, work, "firmware", FIRMWARE_C, flags)
     (work / "xsys.s").write_text(xq.rewrite_windowed_asm(xq.XSYS_WINDOWED) if arch == "xtensawin" else xq.XSYS_CALL0)
-    subprocess.run([xq.GCC, "-c", "-o", str(work / "xsys.o"), str(work / "xsys.s")], check=True)
+    abi = ["-Wa,--abi-windowed"] if arch == "xtensawin" else []
+    subprocess.run([xq.GCC, *abi, "-c", "-o", str(work / "xsys.o"), str(work / "xsys.s")], check=True)
     lk = Linker(get_arch(arch), [fw_obj, work / "xsys.o"], [work / "build" / "xtrt" / arch / "libxtrt.a"])
     fw = lk.link()
     tab = lk.defs["fw_table"]

@@ -208,7 +208,8 @@ def build_program(arch: str, work: Path, name: str, main_c: str, extra: list[Pat
     asm = rewrite_windowed_asm(XSYS_WINDOWED) if arch == "xtensawin" else XSYS_CALL0
     (work / "xsys.s").write_text(asm)
     xsys = work / f"xsys_{arch}.o"
-    subprocess.run([GCC, "-c", "-o", str(xsys), str(work / "xsys.s")], check=True)
+    abi = ["-Wa,--abi-windowed"] if arch == "xtensawin" else []
+    subprocess.run([GCC, *abi, "-c", "-o", str(xsys), str(work / "xsys.s")], check=True)
     lib = work / "build" / "xtrt" / arch / "libxtrt.a"
     fw_flags = flags + ["-fno-builtin", "-fno-tree-loop-distribute-patterns"]
     for slot, csrc in ((50, FW_MEMSET_C), (51, FW_MEMCPY_C)):

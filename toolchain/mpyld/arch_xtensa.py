@@ -71,6 +71,8 @@ from .arch import GOT, STUBS, Arch, Reloc
 from .errors import LinkError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from elftools.elf.elffile import ELFFile
+
     from .elfobj import InputSection
     from .link import Linker
 
@@ -277,6 +279,25 @@ class _XtensaBase(Arch):
         code += bytes((0xA0, 0x09, 0x00)) + b"\x00\x00"
         return code, 4
 
+    abi = -1  # value of "ABI=" in the assembler's .xtensa.info note (0 windowed, 1 call0)
+
+    def check_object(self, obj_name: str, elf: "ELFFile") -> None:
+        """Reject objects assembled for the other ABI (optional hook, see XTENSA_REQUESTS.md).
+
+        GNU as records the ABI in the ``.xtensa.info`` note; call0 code run as windowed
+        code (or the reverse) would corrupt registers on the first call."""
+        sec = elf.get_section_by_name(".xtensa.info")
+        m = re.search(rb"ABI=(\d+)", sec.data()) if sec is not None else None
+        if m is None or int(m.group(1)) == self.abi:
+            return
+        names = {0: "windowed", 1: "call0"}
+        got = names.get(int(m.group(1)), f"ABI {m.group(1).decode()}")
+        fix = ("compile C with `python -m mpyld.arch_xtensa wincc <gcc> ...` (arch/xtensawin.mk does) and "
+               "assemble hand-written code with -Wa,--abi-windowed" if self.name == "xtensawin" else
+               "compile with xtensa-lx106-elf-gcc's default (call0) ABI")
+        raise LinkError(f"{obj_name}: object uses the {got} ABI (.xtensa.info), but {self.name} needs the "
+                        f"{names[self.abi]} ABI: {fix}")
+
     def undefined_hint(self, names: Sequence[str]) -> Optional[str]:
         """Explain undefined compiler helpers (optional hook, see XTENSA_REQUESTS.md)."""
         dbl = sorted(n for n in names if re.fullmatch(r"__\w+df[23]|__(fix|fixuns)df\w+|__float\w*df", n))
@@ -350,6 +371,7 @@ class ArchXtensa(_XtensaBase):
 
     name = "xtensa"
     mpy_arch = 9
+    abi = 1
 
 
 class ArchXtensawin(_XtensaBase):
@@ -357,6 +379,7 @@ class ArchXtensawin(_XtensaBase):
 
     name = "xtensawin"
     mpy_arch = 10
+    abi = 0
 
     def blob_for_section(self, name: str, sh_type: str, sh_flags: int) -> Optional[str]:
         blob = super().blob_for_section(name, sh_type, sh_flags)
