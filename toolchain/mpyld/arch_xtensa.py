@@ -56,7 +56,14 @@ compiles with ``gcc -mabi=windowed -S``, rewrites the handful of windowed
 instructions (ENTRY, RETW(.N), CALLn, CALLXn, MOVSP) into their exact
 encodings (``.byte``; calls carry an explicit ``R_XTENSA_SLOT0_OP``
 relocation), and assembles the result with the same assembler.  Every other
-instruction the LX106 compiler emits is part of the ESP32 (LX6) ISA.
+instruction the LX106 compiler emits is part of the ESP32 (LX6) ISA.  Such objects
+leave the offset field of every direct CALLn zero for the linker to fill, so they
+need a linker that resolves SLOT0_OP on calls (this one; MicroPython's mpy_ld keeps
+calls as assembled).  ``check_object`` rejects objects assembled for the other ABI.
+
+Limits: all L32R literals sit before the code, so a module whose literal pool plus
+code exceeds 256 KiB fails to link with an "L32R ... cannot reach" error naming the
+place; the entry J reaches mpy_init within 128 KiB of the start of text.
 """
 from __future__ import annotations
 
