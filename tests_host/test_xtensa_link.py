@@ -619,3 +619,14 @@ def test_wincc_reports_missing_compiler_and_bad_usage(tmp_path: Path) -> None:
     assert code.returncode == 0
     text = (tmp_path / "a.bin").read_bytes()
     assert text[:3] == encode_entry(1, 32) and text.endswith(RETW_N), text.hex()
+
+
+def test_literal_out_of_l32r_range_is_a_clear_error(tmp_path: Path) -> None:
+    asm = tmp_path / "far.s"
+    asm.write_text('\t.section .literal,"ax"\n\t.align 4\nlit:\t.word 123\n'
+                   "\t.text\n\t.align 4\n\t.global mpy_init\nmpy_init:\n\t.space 300000\n"
+                   "\tl32r\ta2, lit\n\tret\n")
+    obj = tmp_path / "far.o"
+    subprocess.run([GCC, "-c", "-o", str(obj), str(asm)], check=True)
+    with pytest.raises(LinkError, match=r"L32R at 0x[0-9a-f]+ cannot reach .*far\.o section \.text"):
+        Linker(get_arch("xtensa"), [obj]).link()
