@@ -49,7 +49,17 @@ examples: build
 all: venv toolchains build dist example
 
 # ---------------------------------------------------------------- tests
-check: all
+# Commands the tests need beyond the build toolchains, as command:Debian-package (QEMU runs the
+# Xtensa builds). As root they are installed; otherwise make stops with the install command.
+TEST_TOOLS := qemu-xtensa:qemu-user
+testtools:
+	@missing=""; for t in $(TEST_TOOLS); do command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
+	if [ -z "$$missing" ]; then echo "testtools: all present"; \
+	elif [ "$$(id -u)" = 0 ] && [ -z "$(NATMOD_NO_INSTALL)" ]; then \
+	    echo "installing:$$missing"; apt-get update && apt-get install -y $$missing; \
+	else echo "error: missing test tools; run as root: apt-get install -y$$missing" >&2; exit 1; fi
+
+check: all testtools
 	$(PYTEST) $(PYTEST_ARGS) tests_host
 	$(MAKE) examples
 	$(MAKE) test-device
@@ -74,4 +84,4 @@ bench: build bench-cores
 clean:
 	rm -rf build dist
 
-.PHONY: all venv build dist example examples check test-device deploy bench clean
+.PHONY: all venv build dist example examples check testtools test-device deploy bench clean

@@ -598,8 +598,9 @@ def test_fuzz_malformed_files_rejected_or_bounded(trained, tmp_path):
 
 
 # ---- portability -------------------------------------------------------------------------------
-@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc missing")
 def test_armv6m_build_has_no_soft_float_calls(tmp_path):
+    from conftest import require_tools
+    require_tools(("arm-none-eabi-gcc", "gcc-arm-none-eabi"))
     obj = tmp_path / "emlc_load.o"
     cmd = ["arm-none-eabi-gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic",
            "-mcpu=cortex-m0", "-mthumb", "-Os", "-I", str(cload.CORES), "-c",

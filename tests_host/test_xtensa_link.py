@@ -47,7 +47,12 @@ from mpyld.mpyfile import read_mpy, write_mpy  # noqa: E402
 
 GCC = "xtensa-lx106-elf-gcc"
 OBJDUMP = "xtensa-lx106-elf-objdump"
-pytestmark = pytest.mark.skipif(shutil.which(GCC) is None, reason="gcc-xtensa-lx106 not installed")
+
+
+@pytest.fixture(autouse=True)
+def _tools():
+    from conftest import require_tools
+    require_tools((GCC, "gcc-xtensa-lx106"), (OBJDUMP, "binutils-xtensa-lx106"))
 
 # Our own module: the constructs that stress Xtensa linking.
 XTMOD_C = r"""
@@ -451,7 +456,6 @@ def test_decoded_code_is_sane(build_dir: Path, arch: str, name: str) -> None:
     assert n_l32r > 20
 
 
-@pytest.mark.skipif(shutil.which(OBJDUMP) is None, reason="binutils-xtensa-lx106 not installed")
 @pytest.mark.parametrize("arch", ARCHES)
 def test_objdump_agrees_on_l32r_targets(build_dir: Path, arch: str, tmp_path: Path) -> None:
     b = built(build_dir, arch, "xtmod")
@@ -630,3 +634,18 @@ def test_literal_out_of_l32r_range_is_a_clear_error(tmp_path: Path) -> None:
     subprocess.run([GCC, "-c", "-o", str(obj), str(asm)], check=True)
     with pytest.raises(LinkError, match=r"L32R at 0x[0-9a-f]+ cannot reach .*far\.o section \.text"):
         Linker(get_arch("xtensa"), [obj]).link()
+
+
+def test_linker_refuses_a_call0_object_for_xtensawin(tmp_path):
+    """Through `mpyld link` (not only the arch hook): an object compiled for the ESP8266's call0 ABI
+    must not link as xtensawin, where it would crash the board."""
+    import subprocess
+    src = tmp_path / "m.c"
+    src.write_text("int mpy_init(void) { return 0; }\n")
+    obj = tmp_path / "m.o"
+    r = subprocess.run(["xtensa-lx106-elf-gcc", "-Os", "-ffreestanding", "-c", "-o", str(obj), str(src)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    from natmod_util import mpyld as run_mpyld
+    r = run_mpyld("link", "--arch", "xtensawin", "-o", str(tmp_path / "m.mpy"), str(obj))
+    assert r.returncode != 0 and "call0" in r.stderr and "windowed" in r.stderr, r.stderr

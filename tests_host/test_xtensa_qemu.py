@@ -38,8 +38,12 @@ from mpyld.mpyfile import read_mpy  # noqa: E402
 
 QEMU = shutil.which("qemu-xtensa")
 GCC = "xtensa-lx106-elf-gcc"
-pytestmark = pytest.mark.skipif(QEMU is None or shutil.which(GCC) is None,
-                                reason="needs qemu-user (qemu-xtensa) and gcc-xtensa-lx106")
+
+
+@pytest.fixture(autouse=True)
+def _tools():
+    from conftest import require_tools
+    require_tools(("qemu-xtensa", "qemu-user"), (GCC, "gcc-xtensa-lx106"))
 CPU = {"xtensa": "lx106", "xtensawin": "dc233c"}
 TEXT_BASE, RODATA_BASE, BSS_BASE = 0x10001000, 0x10100000, 0x10200000
 MAX_RECORDS = 3000
