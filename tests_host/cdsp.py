@@ -173,75 +173,30 @@ def fptr(a) -> int:
 
 
 class Armv6m:
-    """cores/<sources> built for Cortex-M0 (arm-none-eabi-gcc -Os, soft float from libgcc) and run in
-    the unicorn emulator; lets a test call core functions and compare results with the host build.
-
-    Memory: code at 0, RAM at 0x20000000 (a bump allocator hands out buffers). Calls follow the
-    AAPCS: 32-bit arguments in r0-r3, the rest on the stack; the int32 result comes back in r0.
-    """
-
-    RAM = 0x20000000
-    RAM_SIZE = 4 << 20
-    RET = 0xFFF00  # return address: emulation stops there
+    """cores/<sources> (+ emlc_common.c) built for Cortex-M0 (arm-none-eabi-gcc -Os, soft float from
+    libgcc) and run in unicorn through tools/m0emu.py; lets a test call core functions (alloc, read,
+    write, call with 32-bit arguments, AAPCS) and compare results with the host build."""
 
     def __init__(self, sources: list[str]) -> None:
-        from elftools.elf.elffile import ELFFile
-        from unicorn import UC_ARCH_ARM, UC_MODE_MCLASS, UC_MODE_THUMB, Uc
+        import sys
+        sys.path.insert(0, str(CORES.parent / "tools"))
+        import m0emu
 
         with tempfile.TemporaryDirectory() as d:
-            ld = Path(d) / "link.ld"
-            ld.write_text("MEMORY { FLASH (rx) : ORIGIN = 0, LENGTH = 1M }\n"
-                          "SECTIONS { .text : { *(.text*) *(.rodata*) } > FLASH\n"
-                          "  /DISCARD/ : { *(.data*) *(.bss*) *(.ARM.exidx*) } }\n")
-            elf_path = Path(d) / "core.elf"
-            gcc = CROSS["armv6m"][0]
-            # .data/.bss are discarded: the cores have no static data (a link error would say so)
-            cmd = [*gcc, "-std=c99", "-Os", "-I", str(CORES), "-nostartfiles", "-nostdlib", "-T", str(ld),
-                   "-Wl,-e,0", *[str(CORES / s) for s in ["emlc_common.c", *sources]], "-lc", "-lgcc", "-o",
-                   str(elf_path)]
-            subprocess.run(cmd, check=True, capture_output=True, text=True)
-            with open(elf_path, "rb") as fh:
-                elf = ELFFile(fh)
-                self.symbols = {s.name: s["st_value"] for s in elf.get_section_by_name(".symtab").iter_symbols()
-                                if s["st_info"]["type"] == "STT_FUNC"}
-                self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
-                self.uc.mem_map(0, 1 << 20)
-                self.uc.mem_map(self.RAM, self.RAM_SIZE)
-                for sec in elf.iter_sections():
-                    if sec["sh_flags"] & 2 and sec["sh_type"] == "SHT_PROGBITS":
-                        self.uc.mem_write(sec["sh_addr"], sec.data())
-        self.stack_top = self.RAM + self.RAM_SIZE - 64
-        self.heap = self.RAM
+            elf = m0emu.build([CORES / s for s in ["emlc_common.c", *sources]], Path(d) / "core.elf",
+                              includes=[CORES], extra=["-std=c99"])
+            self._m = m0emu.M0(elf)
+        self.uc = self._m.uc
 
     def alloc(self, data: bytes | int) -> int:
-        """Copy bytes (or reserve a zeroed size) into emulated RAM; returns the address (8-aligned)."""
-        size = data if isinstance(data, int) else len(data)
-        addr = self.heap
-        self.heap = (self.heap + size + 7) & ~7
-        assert self.heap < self.stack_top - (64 << 10), "emulated RAM exhausted"
-        self.uc.mem_write(addr, bytes(size) if isinstance(data, int) else bytes(data))
-        return addr
+        return self._m.alloc(data)
 
     def read(self, addr: int, size: int) -> bytes:
-        return bytes(self.uc.mem_read(addr, size))
+        return self._m.read(addr, size)
 
     def write(self, addr: int, data: bytes) -> None:
-        self.uc.mem_write(addr, bytes(data))
+        self._m.write(addr, data)
 
     def call(self, name: str, *args: int) -> int:
-        from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_R0, UC_ARM_REG_SP
+        return self._m.call(name, *args)
 
-        regs = [UC_ARM_REG_R0 + i for i in range(4)]  # r0..r3 are consecutive in unicorn's enum
-        sp = self.stack_top - 4 * max(0, len(args) - 4)
-        sp &= ~7
-        for i, a in enumerate(args):
-            v = a & 0xFFFFFFFF
-            if i < 4:
-                self.uc.reg_write(regs[i], v)
-            else:
-                self.uc.mem_write(sp + 4 * (i - 4), v.to_bytes(4, "little"))
-        self.uc.reg_write(UC_ARM_REG_SP, sp)
-        self.uc.reg_write(UC_ARM_REG_LR, self.RET | 1)
-        self.uc.emu_start(self.symbols[name] | 1, self.RET)
-        r = self.uc.reg_read(UC_ARM_REG_R0)
-        return r - (1 << 32) if r & 0x80000000 else r

@@ -97,51 +97,23 @@ def test_trees_walk_is_integer_only(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- run the armv6m build (unicorn)
 
 class M0:
-    """emlc_trees.c built for Cortex-M0 (-Os, soft-float libgcc) and run in unicorn."""
-
-    TEXT, DATA, STACK, RET = 0x10000, 0x100000, 0x3F0000, 0x200000
+    """emlc_trees.c built for Cortex-M0 (-Os, soft-float libgcc) and run in unicorn through
+    tools/m0emu.py (whose instruction counting is installed before any code runs)."""
 
     def __init__(self, tmp: Path):
-        from elftools.elf.elffile import ELFFile
-        from unicorn import UC_ARCH_ARM, UC_MODE_MCLASS, UC_MODE_THUMB, Uc
-        elf = tmp / "trees.elf"
-        cmd = [CC, *FLAGS, "-ffp-contract=off", "-nostdlib", f"-Wl,-Ttext={self.TEXT:#x}",
-               "-Wl,-e,emlc_trees_validate", "-I", str(CORES), str(CORES / "emlc_trees.c"),
-               "-lgcc", "-o", str(elf)]
-        subprocess.run(cmd, check=True, capture_output=True)
-        with open(elf, "rb") as f:
-            e = ELFFile(f)
-            self.sym = {s.name: s["st_value"] for s in e.get_section_by_name(".symtab").iter_symbols()}
-            self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
-            self.uc.mem_map(0, 0x400000)
-            for seg in e.iter_segments():
-                if seg["p_type"] == "PT_LOAD":
-                    self.uc.mem_write(seg["p_paddr"], seg.data())
-        self.top = self.DATA
+        sys.path.insert(0, str(ROOT / "tools"))
+        import m0emu
+        elf = m0emu.build([CORES / "emlc_trees.c"], tmp / "trees.elf", includes=[CORES],
+                          extra=["-std=c99", "-ffp-contract=off"])
+        self._m = m0emu.M0(elf)
+        self.uc = self._m.uc
 
     def put(self, data: bytes) -> int:
-        addr = self.top
-        self.uc.mem_write(addr, data)
-        self.top = (addr + len(data) + 7) & ~7
-        return addr
+        return self._m.alloc(data)
 
-    def call(self, name: str, *args: int, limit: int = 20_000_000, count: bool = False) -> tuple[int, int]:
+    def call(self, name: str, *args: int, count: bool = False) -> tuple[int, int]:
         """Returns (r0 as int32, instructions executed if count else 0)."""
-        from unicorn import UC_HOOK_CODE
-        from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_ARM_REG_SP
-        from unicorn import arm_const
-        n = [0]
-        hook = self.uc.hook_add(UC_HOOK_CODE, lambda *a: n.__setitem__(0, n[0] + 1)) if count else None
-        for i, a in enumerate(args):
-            self.uc.reg_write(getattr(arm_const, f"UC_ARM_REG_R{i}"), a)
-        self.uc.reg_write(UC_ARM_REG_SP, self.STACK)
-        self.uc.reg_write(UC_ARM_REG_LR, self.RET | 1)
-        self.uc.emu_start(self.sym[name] | 1, self.RET, count=limit)
-        if hook is not None:
-            self.uc.hook_del(hook)
-        assert self.uc.reg_read(UC_ARM_REG_PC) == self.RET, f"{name} did not return"
-        r0 = self.uc.reg_read(UC_ARM_REG_R0)
-        return r0 - (1 << 32) if r0 >= 1 << 31 else r0, n[0]
+        return self._m.count(name, *args) if count else (self._m.call(name, *args), 0)
 
     def model(self, m) -> int:
         ptrs = [self.put(np.ascontiguousarray(a).tobytes()) for a in

@@ -1,6 +1,6 @@
 """`make bench-cores`: instructions per call on an emulated Cortex-M0, our cores/ vs emlearn's C.
 
-Both sides are compiled by arm-none-eabi-gcc -mcpu=cortex-m0 -mthumb -Os (m0.py) and run in
+Both sides are compiled by arm-none-eabi-gcc -mcpu=cortex-m0 -mthumb -Os (tools/m0emu.py) and run in
 unicorn; every measured result is checked against scikit-learn / scipy / numpy first, so no
 broken code is ever timed. Writes benchmarks/results/cores.csv (raw counts) and
 benchmarks/results/cores.md (the table for benchmarks/README.md). See README.md here.
@@ -29,7 +29,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 BUILD = ROOT / "build" / "bench-cores"
 sys.path.insert(0, str(HERE))
 
-import m0  # noqa: E402
+sys.path.insert(0, str(HERE.parent.parent / "tools"))
+import m0emu as m0  # noqa: E402
 
 N_SAMPLES = 50  # tree test samples averaged
 KNN_ITEMS, KNN_FEATURES, KNN_K, KNN_QUERIES = 100, 10, 5, 20
