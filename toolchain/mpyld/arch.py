@@ -205,6 +205,11 @@ class Arch:
     def apply(self, link: "Linker", rel: Reloc) -> None:
         raise NotImplementedError
 
+    def check_object(self, obj_name: str, elf) -> None:
+        """Look at a whole input object before it is taken apart; raise LinkError if this arch
+        cannot use it (e.g. Xtensa objects assembled for the other ABI). Default: accept."""
+        return None
+
     def undefined_hint(self, names: Sequence[str]) -> Optional[str]:
         """Optional advice appended to an "undefined symbol" error (None: generic libgcc hint)."""
         return None

@@ -83,6 +83,7 @@ class ObjectFile:
                             f"wrong-arch object")
         if elf["e_type"] != "ET_REL":
             raise LinkError(f"{self.name}: not a relocatable object (e_type {elf['e_type']})")
+        arch.check_object(self.name, elf)
         for idx, sec in enumerate(elf.iter_sections()):
             if not sec["sh_flags"] & 2:  # SHF_ALLOC
                 continue
