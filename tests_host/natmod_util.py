@@ -76,6 +76,21 @@ def compile_c(cc: Sequence[str], src: Path, out: Path, *flags: str) -> None:
     assert r.returncode == 0, r.stderr
 
 
+def build_natmod(cc: Sequence[str], arch: str, src: Path, out: Path, objects: Sequence[Path] = (),
+                 libs: Sequence[str] = ()) -> Path:
+    """One-source native module: qstr header from `src`, compile it with `cc`, link it for `arch`
+    (after any prebuilt `objects`, with archives `libs`) into `out`; asserts each step succeeds."""
+    hdr = out.with_suffix(".qstrs.h")
+    r = mpyld("qstrs", "-o", str(hdr), str(src))
+    assert r.returncode == 0, r.stderr
+    obj = out.with_suffix(".o")
+    compile_c(cc, src, obj, f'-DMP_CONFIGFILE="{hdr}"')
+    lib_args = [a for lib in libs for a in ("-l", lib)]
+    r = mpyld("link", "--arch", arch, "--qstrs", str(hdr), "-o", str(out), *map(str, objects), str(obj), *lib_args)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
 # ---------------------------------------------------------------------------
 # A tiny MicroPython "firmware" in unicorn: loads a native .mpy exactly as
 # py/persistentcode.c does (text, bss+rodata block, relocation stream) and

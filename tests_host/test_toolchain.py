@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from natmod_util import OWN_ARCHES, REPO, built_testmod, compile_c, inspect, make_testmod, mpyld, run_micropython
+from natmod_util import (OWN_ARCHES, REPO, build_natmod, built_testmod, compile_c, inspect, make_testmod, mpyld,
+                         run_micropython)
 
 # Header byte 2 = (arch << 2) | 3 (MicroPython's MP_NATIVE_ARCH_* numbers).
 ARCH_NUMBERS = {"x64": 2, "armv6m": 4, "armv7m": 5, "armv7emsp": 7, "xtensa": 9, "xtensawin": 10, "rv32imc": 11}
@@ -271,11 +272,7 @@ def test_initialised_data_works_on_x64(tmp_path):
                                            "static MP_DEFINE_CONST_FUN_OBJ_0(get_obj, get);\nmp_obj_t mpy_init")
                                   .replace("    initialised += 1;", "    initialised += 1;\n"
                                            "    mp_store_global(MP_QSTR_get, MP_OBJ_FROM_PTR(&get_obj));"))
-    hdr = tmp_path / "q.h"
-    assert mpyld("qstrs", "-o", str(hdr), str(tmp_path / "d.c")).returncode == 0
-    compile_c(CROSS["x64"], tmp_path / "d.c", tmp_path / "d.o", f'-DMP_CONFIGFILE="{hdr}"')
-    r = mpyld("link", "--arch", "x64", "--qstrs", str(hdr), "-o", str(tmp_path / "dmod.mpy"), str(tmp_path / "d.o"))
-    assert r.returncode == 0, r.stderr
+    build_natmod(CROSS["x64"], "x64", tmp_path / "d.c", tmp_path / "dmod.mpy")
     r = run_micropython("import dmod\nprint(dmod.get(), dmod.get())", tmp_path)
     assert r.stdout.split() == ["60", "600"], r.stdout + r.stderr
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from natmod_util import EmuRaise, NatmodEmu, built_testmod, compile_c, make_testmod, mpyld
+from natmod_util import EmuRaise, NatmodEmu, build_natmod, built_testmod, compile_c, make_testmod
 
 import unicorn  # noqa: E402,F401  (in requirements.txt: a missing one is an error)
 EMU_ARCHES = ("armv6m", "armv7m", "armv7emsp", "rv32imc")
@@ -96,14 +96,8 @@ def test_far_entry_point(tmp_path, arch, cc):
         "    MP_DYNRUNTIME_INIT_ENTRY\n"
         "    mp_store_global(MP_QSTR_answer, mp_obj_new_int(42));\n"
         "    MP_DYNRUNTIME_INIT_EXIT\n}\n")
-    hdr = tmp_path / "q.h"
-    assert mpyld("qstrs", "-o", str(hdr), str(tmp_path / "m.c")).returncode == 0
     compile_c(cc, tmp_path / "pad.s", tmp_path / "pad.o")
-    compile_c(cc, tmp_path / "m.c", tmp_path / "m.o", f'-DMP_CONFIGFILE="{hdr}"')
-    out = tmp_path / "far.mpy"
-    r = mpyld("link", "--arch", arch, "--qstrs", str(hdr), "-o", str(out), str(tmp_path / "pad.o"),
-              str(tmp_path / "m.o"))
-    assert r.returncode == 0, r.stderr
+    out = build_natmod(cc, arch, tmp_path / "m.c", tmp_path / "far.mpy", objects=[tmp_path / "pad.o"])
     e = NatmodEmu(out)
     e.init()
     assert e.from_obj(e.globals["answer"]) == 42
@@ -137,13 +131,7 @@ def test_newlib_libm_members(tmp_path, arch, flags):
     libs = [subprocess.run([*cc, q], capture_output=True, text=True, check=True).stdout.strip()
             for q in ("-print-libgcc-file-name", "-print-file-name=libm.a")]
     (tmp_path / "m.c").write_text(LIBM_SRC)
-    hdr = tmp_path / "q.h"
-    assert mpyld("qstrs", "-o", str(hdr), str(tmp_path / "m.c")).returncode == 0
-    compile_c(cc, tmp_path / "m.c", tmp_path / "m.o", f'-DMP_CONFIGFILE="{hdr}"')
-    out = tmp_path / "lm.mpy"
-    r = mpyld("link", "--arch", arch, "--qstrs", str(hdr), "-o", str(out), str(tmp_path / "m.o"),
-              "-l", libs[0], "-l", libs[1])
-    assert r.returncode == 0, r.stderr
+    out = build_natmod(cc, arch, tmp_path / "m.c", tmp_path / "lm.mpy", libs=libs)
     e = NatmodEmu(out)
     e.init()
     f = np.float32
@@ -174,16 +162,11 @@ def test_clang_build_runs(tmp_path, arch, target):
     """clang-19 objects (R_ARM_GOT_PREL, __aeabi_memcpy4 ...) link and run."""
     import subprocess
     src = Path(__file__).resolve().parents[1] / "toolchain/tests/testmod/testmod.c"
-    hdr = tmp_path / "q.h"
-    assert mpyld("qstrs", "-o", str(hdr), str(src)).returncode == 0
-    compile_c(["clang-19", *target, "-nostdlibinc"], src, tmp_path / "t.o", f'-DMP_CONFIGFILE="{hdr}"')
     gcc = {"armv6m": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0"],
            "armv7m": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m3"],
            "rv32imc": ["riscv64-unknown-elf-gcc", "-march=rv32imc", "-mabi=ilp32"]}[arch]
     libgcc = subprocess.run([*gcc, "-print-libgcc-file-name"], capture_output=True, text=True, check=True).stdout.strip()
-    out = tmp_path / "testmod.mpy"
-    r = mpyld("link", "--arch", arch, "--qstrs", str(hdr), "-o", str(out), str(tmp_path / "t.o"), "-l", libgcc)
-    assert r.returncode == 0, r.stderr
+    out = build_natmod(["clang-19", *target, "-nostdlibinc"], arch, src, tmp_path / "testmod.mpy", libs=[libgcc])
     e = NatmodEmu(out)
     e.init()
     assert e.call_global("int_div", -17, 5) == (-3, -2)
@@ -220,13 +203,8 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
 
 def test_arm_aeabi_memory_helpers(tmp_path):
     (tmp_path / "a.c").write_text(AEABI_SRC)
-    hdr = tmp_path / "q.h"
-    assert mpyld("qstrs", "-o", str(hdr), str(tmp_path / "a.c")).returncode == 0
-    compile_c(["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0"], tmp_path / "a.c", tmp_path / "a.o",
-              f'-DMP_CONFIGFILE="{hdr}"')
-    out = tmp_path / "a.mpy"
-    r = mpyld("link", "--arch", "armv6m", "--qstrs", str(hdr), "-o", str(out), str(tmp_path / "a.o"))
-    assert r.returncode == 0, r.stderr
+    out = build_natmod(["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0"], "armv6m", tmp_path / "a.c",
+                       tmp_path / "a.mpy")
     e = NatmodEmu(out)
     e.init()
     buf = e.to_obj(bytearray(20))
@@ -275,12 +253,8 @@ def test_armv6m_emulation_catches_unaligned_access(tmp_path):
     """The emulator's Cortex-M0 faults on unaligned word loads like an RP2040 (a 'hang' on the board)."""
     from natmod_util import EmuFault, EmuObj
     (tmp_path / "u.c").write_text(UNALIGNED_SRC)
-    hdr = tmp_path / "q.h"
-    assert mpyld("qstrs", "-o", str(hdr), str(tmp_path / "u.c")).returncode == 0
-    compile_c(["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0"], tmp_path / "u.c", tmp_path / "u.o",
-              f'-DMP_CONFIGFILE="{hdr}"')
-    out = tmp_path / "u.mpy"
-    assert mpyld("link", "--arch", "armv6m", "--qstrs", str(hdr), "-o", str(out), str(tmp_path / "u.o")).returncode == 0
+    out = build_natmod(["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0"], "armv6m", tmp_path / "u.c",
+                       tmp_path / "u.mpy")
     e = NatmodEmu(out)
     e.init()
     buf = EmuObj(e.to_obj(bytes(range(16))))
