@@ -1,6 +1,4 @@
 """Run the example end to end on the unix port and assert the device agrees with the host exactly."""
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -8,19 +6,15 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+from unixport import run_device_script  # noqa: E402
 import har_train  # noqa: E402
 
 with tempfile.TemporaryDirectory() as tmp:
     host = har_train.main(tmp)
-    env = dict(os.environ, MICROPYPATH=str(ROOT / "dist" / "x64"))
-    out = subprocess.run([str(ROOT / ".venv" / "bin" / "micropython"), str(HERE / "har_run.py")],
-                         cwd=tmp, env=env, capture_output=True, text=True, timeout=120)
-    print(out.stdout, end="")
-    if out.returncode != 0:
-        sys.exit(f"device script failed:\n{out.stderr}")
-    lines = {ln.split(" ", 1)[0]: ln.split(" ", 1)[1] for ln in out.stdout.splitlines() if " " in ln}
+    stdout = run_device_script(HERE / "har_run.py", tmp)
+    lines = {ln.split(" ", 1)[0]: ln.split(" ", 1)[1] for ln in stdout.splitlines() if " " in ln}
     got = np.array([int(c) for c in lines["predictions"]])
     dev_acc = float(lines["accuracy"].split()[0])
     dev_feat = np.fromfile(Path(tmp) / "har_device_features.bin", dtype=np.float32)

@@ -1,7 +1,5 @@
 """Run the example end to end on the unix port; assert the device's levels match scipy and that
 the filter A-weights (tone levels relative to 1 kHz against the IEC 61672-1 formula)."""
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -10,20 +8,16 @@ import numpy as np
 from scipy import signal
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+from unixport import run_device_script  # noqa: E402
 import soundlevel_host as host  # noqa: E402
 
 with tempfile.TemporaryDirectory() as tmp:
     ref = host.main(tmp)
-    env = dict(os.environ, MICROPYPATH=str(ROOT / "dist" / "x64"))
-    out = subprocess.run([str(ROOT / ".venv" / "bin" / "micropython"), str(HERE / "soundlevel_run.py")],
-                         cwd=tmp, env=env, capture_output=True, text=True, timeout=120)
-    print(out.stdout, end="")
-    if out.returncode != 0:
-        sys.exit(f"device script failed:\n{out.stderr}")
+    stdout = run_device_script(HERE / "soundlevel_run.py", tmp)
 
-dev = np.array([float(ln.split()[2]) for ln in out.stdout.splitlines() if ln.startswith("level ")])
+dev = np.array([float(ln.split()[2]) for ln in stdout.splitlines() if ln.startswith("level ")])
 want = ref["levels"]
 errors = []
 if dev.shape != want.shape:
