@@ -266,8 +266,10 @@ emlc_err_t emlc_trees_predict(const emlc_trees_t *m, const void *x, int32_t *out
     return emlc_trees_predict_many(m, x, 1, out_class);
 }
 
-emlc_err_t emlc_trees_proba(const emlc_trees_t *m, const void *x, float *out, size_t n_out) {
+emlc_err_t emlc_trees_predict_proba(const emlc_trees_t *m, const void *x, float *out, size_t n_out,
+                                    int32_t *out_class) {
     uint32_t j, n_outputs;
+    int32_t cls;
     emlc_err_t err = check_head(m, x, out);
     if (err != EMLC_OK) {
         return err;
@@ -281,17 +283,24 @@ emlc_err_t emlc_trees_proba(const emlc_trees_t *m, const void *x, float *out, si
     }
     if (m->leaf_kind == EMLC_LEAF_CLASS) {
         emlc_acc_t acc;
-        (void)classify_int(m, x, acc.n);
+        cls = classify_int(m, x, acc.n);
         for (j = 0; j < n_outputs; j++) {
             out[j] = (float)acc.n[j] / (float)m->n_trees;
         }
-        return EMLC_OK;
+    } else {
+        cls = classify_float(m, x, out); /* argmax of the sums, before dividing: as predict */
+        for (j = 0; j < n_outputs; j++) {
+            out[j] = out[j] / (float)m->n_trees;
+        }
     }
-    sum_float(m, x, out);
-    for (j = 0; j < n_outputs; j++) {
-        out[j] = out[j] / (float)m->n_trees;
+    if (out_class != NULL) {
+        *out_class = cls;
     }
     return EMLC_OK;
+}
+
+emlc_err_t emlc_trees_proba(const emlc_trees_t *m, const void *x, float *out, size_t n_out) {
+    return emlc_trees_predict_proba(m, x, out, n_out, NULL);
 }
 
 emlc_err_t emlc_trees_regress_many(const emlc_trees_t *m, const void *x, size_t n, float *out) {

@@ -82,6 +82,11 @@ emlc_err_t emlc_trees_predict(const emlc_trees_t *m, const void *x, int32_t *out
  * "Aggregation", bit for bit). VALUE gives EMLC_ERR_KIND. */
 emlc_err_t emlc_trees_proba(const emlc_trees_t *m, const void *x, float *out, size_t n_out);
 
+/* Both in one walk: the probabilities as emlc_trees_proba() and, if out_class is not NULL, the class
+ * emlc_trees_predict() gives (the argmax is taken before dividing, so the two always agree). */
+emlc_err_t emlc_trees_predict_proba(const emlc_trees_t *m, const void *x, float *out, size_t n_out,
+                                    int32_t *out_class);
+
 /* Regression value for one sample: mean of the trees' VALUE leaves (other kinds: EMLC_ERR_KIND). */
 emlc_err_t emlc_trees_regress(const emlc_trees_t *m, const void *x, float *out_value);
 

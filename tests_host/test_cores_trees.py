@@ -44,6 +44,7 @@ def lib() -> C.CDLL:
         "emlc_trees_leaf": [vp, C.c_uint16, vp, vp],
         "emlc_trees_predict": [vp, vp, vp],
         "emlc_trees_proba": [vp, vp, vp, sz],
+        "emlc_trees_predict_proba": [vp, vp, vp, sz, vp],
         "emlc_trees_regress": [vp, vp, vp],
         "emlc_trees_predict_many": [vp, vp, sz, vp],
         "emlc_trees_regress_many": [vp, vp, sz, vp],
@@ -104,6 +105,14 @@ class Core:
         r = lib().emlc_trees_proba(self.p, self.x(row).ctypes.data, out.ctypes.data, len(out))
         assert r == OK
         return out
+
+    def predict_proba(self, row: np.ndarray) -> tuple[int, np.ndarray]:
+        out = np.full(self.s.n_outputs, np.nan, dtype=np.float32)
+        cls = C.c_int32(-99)
+        r = lib().emlc_trees_predict_proba(self.p, self.x(row).ctypes.data, out.ctypes.data, len(out),
+                                           C.byref(cls))
+        assert r == OK
+        return cls.value, out
 
     def leaf(self, tree: int, row: np.ndarray) -> int:
         out = C.c_int32(-99)
@@ -244,6 +253,17 @@ def test_classifier_proba8_leaves(data: str) -> None:
         np.testing.assert_array_equal(core.proba(row), ref)
     # 8-bit proportions still agree with scikit-learn on nearly all samples
     assert np.mean(est.classes_[got] == est.predict(Xte)) >= 0.97
+
+
+@pytest.mark.parametrize("kind", [tc.LEAF_CLASS, tc.LEAF_PROBA, tc.LEAF_PROBA8])
+def test_predict_proba_in_one_walk_equals_predict_and_proba(kind: int) -> None:
+    est = fitted("digits", "rf")
+    _, Xte, _, _ = dataset("digits")
+    core = Core(tc.convert(est, kind))
+    for row in Xte[:60]:
+        cls, p = core.predict_proba(row)
+        assert cls == core.predict(row)
+        np.testing.assert_array_equal(p, core.proba(row))
 
 
 @pytest.mark.parametrize("model", list(REG_MODELS))

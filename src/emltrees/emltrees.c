@@ -288,7 +288,9 @@ static mp_obj_t trees_predict(size_t n_args, const mp_obj_t *args) {
         if (n_out < self->model.n_outputs) {
             mp_raise_ValueError(MP_ERROR_TEXT("out must have at least outputs() elements"));
         }
-        emlg_check(emlc_trees_proba(&self->model, x, out, n_out), "predict");
+        int32_t cls;
+        emlg_check(emlc_trees_predict_proba(&self->model, x, out, n_out, &cls), "predict");
+        return mp_obj_new_int(cls);
     }
     int32_t cls;
     emlg_check(emlc_trees_predict(&self->model, x, &cls), "predict");
