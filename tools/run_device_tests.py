@@ -67,11 +67,12 @@ def main(argv: list[str]) -> int:
             except subprocess.TimeoutExpired:
                 rc, out = -1, f"timed out after {TIMEOUT_S} s"
             m = SUMMARY.search(out)
-            if m:
-                passed += int(m.group(1))
-                failed += int(m.group(2))
-            if rc != 0 or not m or int(m.group(2)):
-                failed += 0 if m and int(m.group(2)) else 1
+            n_pass, n_fail = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+            if (rc != 0 or not m) and n_fail == 0:
+                n_fail = 1  # crashed, timed out or printed no summary: one failure for the script
+            passed += n_pass
+            failed += n_fail
+            if n_fail:
                 print(f"--- {script.name}: exit {rc}\n{out.strip()}")
             else:
                 print(f"{script.name}: {m.group(0)}")
