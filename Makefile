@@ -10,6 +10,15 @@ PYTEST := $(VENV)/bin/pytest
 MICROPYTHON := $(VENV)/bin/micropython
 PYTEST_ARGS ?= -q
 
+# ---------------------------------------------------------------- outside tools
+# Every command the build, tests, benchmarks and examples run is in tools/toolreg.py (the tool
+# registry) with its Debian package. `tools-<target>` checks what that target needs: as root it
+# installs what is missing with apt-get; otherwise (or with NATMOD_NO_INSTALL=1) it stops with the
+# exact install line. Standard library only, so it runs before .venv exists.
+TOOLREG := python3 tools/toolreg.py
+tools-build tools-check tools-bench tools-boards:
+	@$(TOOLREG) ensure $(@:tools-%=%)
+
 # ---------------------------------------------------------------- Python environment
 # The stamp depends on the pinned requirements and the host package's metadata.
 $(VENV)/.stamp: requirements.txt python/pyproject.toml
@@ -30,7 +39,7 @@ $(eval $(call NATMOD_MODULE,emlneighbors,src/emlneighbors/emlneighbors.c cores/e
 $(eval $(call NATMOD_MODULE,emliir,src/emliir/emliir.c cores/emlc_iir.c cores/emlc_common.c,$(CORE_CFLAGS)))
 $(eval $(call NATMOD_MODULE,emlfft,src/emlfft/emlfft.c cores/emlc_fft.c cores/emlc_common.c,$(CORE_CFLAGS)))
 
-build: venv toolchains $(NATMOD_ALL)
+build: tools-build venv $(NATMOD_ALL)
 
 # ---------------------------------------------------------------- distribution
 # dist/<arch>/package.json for MicroPython's mip (mpremote mip install dist/<arch>/package.json)
@@ -46,20 +55,10 @@ example: build
 examples: build
 	@set -e; for d in $(EXAMPLES); do $(MAKE) -C $$d run; done
 
-all: venv toolchains build dist example
+all: tools-build venv build dist example
 
 # ---------------------------------------------------------------- tests
-# Commands the tests need beyond the build toolchains, as command:Debian-package (QEMU runs the
-# Xtensa builds). As root they are installed; otherwise make stops with the install command.
-TEST_TOOLS := qemu-xtensa:qemu-user
-testtools:
-	@missing=""; for t in $(TEST_TOOLS); do command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
-	if [ -z "$$missing" ]; then echo "testtools: all present"; \
-	elif [ "$$(id -u)" = 0 ] && [ -z "$(NATMOD_NO_INSTALL)" ]; then \
-	    echo "installing:$$missing"; apt-get update && apt-get install -y $$missing; \
-	else echo "error: missing test tools; run as root: apt-get install -y$$missing" >&2; exit 1; fi
-
-check: all testtools
+check: tools-check all
 	$(PYTEST) $(PYTEST_ARGS) tests_host
 	$(MAKE) examples
 	$(MAKE) test-device
@@ -75,7 +74,7 @@ deploy: build
 # ---------------------------------------------------------------- benchmarks (not tests)
 -include benchmarks/cores.mk
 
-bench: build bench-cores
+bench: tools-bench build bench-cores
 	$(PYTHON) benchmarks/bench_trees.py
 	$(PYTHON) benchmarks/bench_dsp.py
 	$(PYTHON) benchmarks/sizes.py
@@ -84,4 +83,5 @@ bench: build bench-cores
 clean:
 	rm -rf build dist
 
-.PHONY: all venv build dist example examples check testtools test-device deploy bench clean
+.PHONY: all venv build dist example examples check test-device deploy bench clean \
+	tools-build tools-check tools-bench tools-boards

@@ -9,12 +9,16 @@ import csv
 import json
 import os
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-MICROPYTHON = ROOT / ".venv" / "bin" / "micropython"
+sys.path.insert(0, str(ROOT / "tools"))
+import toolreg  # noqa: E402  (the project's tool registry)
+
+MICROPYTHON = toolreg.which("micropython")
 RESULTS = HERE / "results"
 
 DEVICE_SCRIPT = r'''

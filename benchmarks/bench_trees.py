@@ -28,7 +28,10 @@ import emlmpy
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-MICROPYTHON = ROOT / ".venv" / "bin" / "micropython"
+sys.path.insert(0, str(ROOT / "tools"))
+import toolreg  # noqa: E402  (the project's tool registry)
+
+MICROPYTHON = toolreg.which("micropython")
 RESULTS = HERE / "results"
 REPS = int(os.environ.get("BENCH_REPS", "20"))
 # (file name, leaf_bits): the default keeps sklearn's class proportions (exact agreement); leaf_bits=0 is a

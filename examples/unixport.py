@@ -6,13 +6,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import toolreg  # noqa: E402  (the project's tool registry)
 
 
 def run_device_script(script: Path, cwd: str) -> str:
     """Run `script` with `cwd` as the device's current folder; print and return its output.
     Exits with the device's error output if the script fails."""
     env = dict(os.environ, MICROPYPATH=str(ROOT / "dist" / "x64"))
-    out = subprocess.run([str(ROOT / ".venv" / "bin" / "micropython"), str(script)],
+    out = subprocess.run([toolreg.which("micropython"), str(script)],
                          cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
     print(out.stdout, end="")
     if out.returncode != 0:

@@ -19,12 +19,13 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+import toolreg
 
 ROOT = Path(__file__).resolve().parent.parent
 # EMLC_CORES_DIR lets a check build a modified copy of cores/ (e.g. to see a test catch a bug)
 CORES = Path(os.environ.get("EMLC_CORES_DIR", ROOT / "cores"))
 BUILD = ROOT / "build" / "host"
-CC = os.environ.get("CC", "gcc")
+CC = toolreg.which("gcc")
 BASE_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-ffp-contract=off",
               "-fPIC", "-shared"]
 FLAVOURS: dict[str, list[str]] = {
@@ -97,7 +98,8 @@ def sanitized_env() -> dict[str, str]:
         "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",
         "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
         ENV_FLAVOUR: "asan",
-        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent),
+        # the folders pytest.ini puts on the path (this folder, the tool registry's)
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(Path(__file__).parents[1] / "tools"),
                                        env.get("PYTHONPATH", "")]),
     })
     return env

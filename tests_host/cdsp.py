@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+import toolreg
 
 ROOT = Path(__file__).resolve().parent.parent
 CORES = ROOT / "cores"
@@ -78,7 +79,7 @@ def build(sanitize: bool = SANITIZED) -> Path:
     out = Path(tempfile.gettempdir()) / f"emlc_cdsp_{h.hexdigest()[:16]}.so"
     if not out.exists():
         tmp = out.with_suffix(f".{os.getpid()}.tmp")
-        cmd = ["gcc", *flags, "-I", str(CORES), *[str(CORES / s) for s in SOURCES], "-o", str(tmp)]
+        cmd = [toolreg.which("gcc"), *flags, "-I", str(CORES), *[str(CORES / s) for s in SOURCES], "-o", str(tmp)]
         subprocess.run(cmd, check=True, capture_output=True, text=True)
         os.replace(tmp, out)  # atomic: parallel workers never see a half-written file
     return out
@@ -104,7 +105,7 @@ def lib() -> C.CDLL:
 
 def sanitizer_env() -> dict[str, str] | None:
     """Environment for a child Python that loads the sanitized library, or None if gcc has no libasan."""
-    asan = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
+    asan = subprocess.run([toolreg.which("gcc"), "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
     if not asan or not os.path.isabs(asan) or not os.path.exists(asan):
         return None
     env = dict(os.environ)
@@ -141,11 +142,11 @@ def cross_undefined(source: str, arch: str) -> set[str]:
     gcc, nm = CROSS[arch]
     with tempfile.TemporaryDirectory() as d:
         obj = Path(d) / "out.o"
-        r = subprocess.run([*gcc, *CROSS_FLAGS, "-I", str(CORES), str(CORES / source), "-o", str(obj)],
+        r = subprocess.run([*toolreg.argv(gcc), *CROSS_FLAGS, "-I", str(CORES), str(CORES / source), "-o", str(obj)],
                            capture_output=True, text=True)
         if r.returncode != 0 or r.stderr.strip():
             raise AssertionError(f"{arch} {source}: {r.stderr}")
-        out = subprocess.run([nm, "-u", str(obj)], check=True, capture_output=True, text=True).stdout
+        out = subprocess.run([toolreg.which(nm), "-u", str(obj)], check=True, capture_output=True, text=True).stdout
     return {line.split()[-1] for line in out.splitlines() if line.strip()}
 
 

@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 import numpy as np
+import toolreg
 
 ROOT = Path(__file__).resolve().parent.parent
 CORES = ROOT / "cores"
 BUILD = ROOT / "build" / "host"
-CC = os.environ.get("CC", "gcc")
+CC = toolreg.which("gcc")
 FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O1", "-ffp-contract=off"]
 FLAVOURS = {
     "asan": ["-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",

@@ -1,19 +1,27 @@
 """Shared pytest set-up for tests_host/.
 
-A test that needs an external tool fails (it never skips) when the tool is missing, naming the
-Debian package: `make check` installs every one of them, and a skipped test must not pass for a
-tested one.
+A test that needs an outside command looks it up in the tool registry (tools/toolreg.py) and fails
+(it never skips) when the command is missing, naming the Debian package: `make check` installs
+every registered tool, and a skipped test must not pass for a tested one.
 """
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
+import toolreg
 
-def require_tools(*pairs: tuple[str, str]) -> None:
-    """pairs: (command, Debian package). Fails the calling test if a command is not on PATH."""
-    missing = [(cmd, pkg) for cmd, pkg in pairs if shutil.which(cmd) is None]
+
+def require_tools(*names: str) -> list[str]:
+    """Paths of registered commands; fails the calling test with one install line if any is missing."""
+    missing = [toolreg.tool(n) for n in names if _found(n) is None]
     if missing:
-        pytest.fail("missing " + ", ".join(c for c, _ in missing) + ": apt-get install -y "
-                    + " ".join(sorted({p for _, p in missing})) + " (make check installs them)", pytrace=False)
+        pytest.fail("missing " + ", ".join(t.name for t in missing) + ": " + toolreg.install_hint(missing),
+                    pytrace=False)
+    return [toolreg.which(n) for n in names]
+
+
+def _found(name: str) -> str | None:
+    try:
+        return toolreg.which(name)
+    except toolreg.ToolMissing:
+        return None

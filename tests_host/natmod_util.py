@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import toolreg
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = REPO / ".venv" / "bin" / "python"
-MICROPYTHON = REPO / ".venv" / "bin" / "micropython"
+MICROPYTHON = toolreg.which("micropython")
 TOOLCHAIN = REPO / "toolchain"
 if str(TOOLCHAIN) not in sys.path:  # so tests can import mpyld
     sys.path.insert(0, str(TOOLCHAIN))
@@ -69,8 +70,13 @@ def run_micropython(code: str, path: Path) -> subprocess.CompletedProcess:
     return subprocess.run([str(MICROPYTHON), "-c", prog], capture_output=True, text=True, timeout=60)
 
 
+def cc_query(cc: Sequence[str], *args: str) -> str:
+    """What a compiler prints for a query such as -print-libgcc-file-name (stripped)."""
+    return subprocess.run([*toolreg.argv(cc), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
 def compile_c(cc: Sequence[str], src: Path, out: Path, *flags: str) -> None:
-    cmd = [*cc, "-std=c99", "-Os", "-ffreestanding", "-fpic", "-fno-common", f"-I{TOOLCHAIN / 'include'}",
+    cmd = [*toolreg.argv(cc), "-std=c99", "-Os", "-ffreestanding", "-fpic", "-fno-common", f"-I{TOOLCHAIN / 'include'}",
            *flags, "-c", "-o", str(out), str(src)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr

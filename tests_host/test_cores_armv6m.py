@@ -11,7 +11,6 @@ reach no __aeabi_f* / __aeabi_d* routine.
 from __future__ import annotations
 
 import re
-import shutil
 import struct
 import subprocess
 import sys
@@ -19,22 +18,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import toolreg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import treeconv as tc  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CORES = ROOT / "cores"
-CC = "arm-none-eabi-gcc"
+CC = toolreg.which("arm-none-eabi-gcc")
 FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-mcpu=cortex-m0", "-mthumb",
          "-Os"]
 SOFT_FLOAT = re.compile(r"^__aeabi_[fd]|^__(add|sub|mul|div|cmp|eq|ne|lt|le|gt|ge|unord)[sd]f|"
                         r"^__(fix|float)")
 
-
-
-def test_toolchain_present() -> None:
-    assert shutil.which(CC), f"{CC} not installed (apt: gcc-arm-none-eabi)"
 
 
 def compile_obj(src: Path, out: Path, extra: list[str] | None = None) -> subprocess.CompletedProcess:
@@ -50,7 +46,7 @@ def test_compiles_for_armv6m(src: Path, tmp_path: Path) -> None:
 
 def call_graph(obj: Path) -> dict[str, set[str]]:
     """function -> names it calls (R_ARM_THM_CALL / JUMP24 relocations in its section)."""
-    dump = subprocess.run(["arm-none-eabi-objdump", "-dr", str(obj)], capture_output=True,
+    dump = subprocess.run([toolreg.which("arm-none-eabi-objdump"), "-dr", str(obj)], capture_output=True,
                           text=True, check=True).stdout
     graph: dict[str, set[str]] = {}
     cur = None
@@ -87,7 +83,7 @@ def test_trees_walk_is_integer_only(tmp_path: Path) -> None:
         bad = sorted(f for f in reachable(graph, entry) if SOFT_FLOAT.search(f))
         assert bad == [], f"{entry} reaches soft-float routines {bad}"
     # the soft-float routines that do appear are only the once-per-tree sums / divisions
-    nm = subprocess.run(["arm-none-eabi-nm", "-u", str(obj)], capture_output=True, text=True,
+    nm = subprocess.run([toolreg.which("arm-none-eabi-nm"), "-u", str(obj)], capture_output=True, text=True,
                         check=True).stdout.split()
     used = {s for s in nm if SOFT_FLOAT.search(s)}
     assert used <= {"__aeabi_fadd", "__aeabi_fdiv", "__aeabi_fcmpgt", "__aeabi_ui2f"}, used

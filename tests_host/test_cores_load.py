@@ -600,13 +600,13 @@ def test_fuzz_malformed_files_rejected_or_bounded(trained, tmp_path):
 # ---- portability -------------------------------------------------------------------------------
 def test_armv6m_build_has_no_soft_float_calls(tmp_path):
     from conftest import require_tools
-    require_tools(("arm-none-eabi-gcc", "gcc-arm-none-eabi"))
+    gcc, nm_tool = require_tools("arm-none-eabi-gcc", "arm-none-eabi-nm")
     obj = tmp_path / "emlc_load.o"
-    cmd = ["arm-none-eabi-gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic",
+    cmd = [gcc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic",
            "-mcpu=cortex-m0", "-mthumb", "-Os", "-I", str(cload.CORES), "-c",
            str(cload.CORES / "emlc_load.c"), "-o", str(obj)]
     subprocess.run(cmd, check=True, capture_output=True)
-    nm = subprocess.run(["arm-none-eabi-nm", "-u", str(obj)], check=True, capture_output=True,
+    nm = subprocess.run([nm_tool, "-u", str(obj)], check=True, capture_output=True,
                         text=True).stdout.split()
     undefined = {s for s in nm if s != "U"}
     float_calls = {s for s in undefined if s.startswith("__aeabi_f") or s.startswith("__aeabi_d")

@@ -16,6 +16,7 @@ from sklearn.neighbors import KNeighborsClassifier
 import emlmpy
 import upy
 from natmod_util import EmuObj, NatmodEmu
+import toolreg
 
 ARCHES = ("armv6m", "armv7m", "armv7emsp", "rv32imc")
 
@@ -23,7 +24,7 @@ ARCHES = ("armv6m", "armv7m", "armv7emsp", "rv32imc")
 @pytest.fixture(scope="module", autouse=True)
 def built():
     targets = [f"dist/{a}/{m}.mpy" for a in ARCHES for m in upy.MODULES]
-    r = subprocess.run(["make", "-s", f"NATMOD_ARCHES={' '.join(ARCHES)}", *targets], cwd=upy.REPO,
+    r = subprocess.run([toolreg.which("make"), "-s", f"NATMOD_ARCHES={' '.join(ARCHES)}", *targets], cwd=upy.REPO,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
 

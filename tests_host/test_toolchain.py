@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from natmod_util import (OWN_ARCHES, REPO, build_natmod, built_testmod, compile_c, inspect, make_testmod, mpyld,
+from natmod_util import (OWN_ARCHES, REPO, build_natmod, built_testmod, cc_query, compile_c, inspect, make_testmod, mpyld,
                          run_micropython)
 
 # Header byte 2 = (arch << 2) | 3 (MicroPython's MP_NATIVE_ARCH_* numbers).
@@ -354,12 +354,11 @@ def test_common_symbol_is_a_clear_error(tmp_path):
 
 def test_debug_info_and_ld_script_archive(built, tmp_path):
     """-g objects link (debug sections dropped); a GNU ld script naming libgcc.a is followed."""
-    import subprocess
     src = REPO / "toolchain/tests/testmod/testmod.c"
     hdr = built / "build" / "qstrs" / "testmod.h"
     cc = CROSS["armv6m"]
     compile_c(cc, src, tmp_path / "t.o", "-g", f'-DMP_CONFIGFILE="{hdr}"')
-    libgcc = subprocess.run([*cc, "-print-libgcc-file-name"], capture_output=True, text=True, check=True).stdout.strip()
+    libgcc = cc_query(cc, "-print-libgcc-file-name")
     script = tmp_path / "libhelpers.a"
     script.write_text(f"/* GNU ld script */\nGROUP ( {libgcc} AS_NEEDED ( {libgcc} ) )\n")
     out = tmp_path / "testmod.mpy"

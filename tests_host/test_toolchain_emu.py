@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from natmod_util import EmuRaise, NatmodEmu, build_natmod, built_testmod, compile_c, make_testmod
+from natmod_util import EmuRaise, NatmodEmu, build_natmod, built_testmod, cc_query, compile_c, make_testmod
 
 import unicorn  # noqa: E402,F401  (in requirements.txt: a missing one is an error)
 EMU_ARCHES = ("armv6m", "armv7m", "armv7emsp", "rv32imc")
@@ -126,10 +126,8 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
 ])
 def test_newlib_libm_members(tmp_path, arch, flags):
     """expf/sqrtf/sinf pulled from newlib's libm.a (wrappers need __fdlib_version .data and __errno)."""
-    import subprocess
     cc = ["arm-none-eabi-gcc", *flags]
-    libs = [subprocess.run([*cc, q], capture_output=True, text=True, check=True).stdout.strip()
-            for q in ("-print-libgcc-file-name", "-print-file-name=libm.a")]
+    libs = [cc_query(cc, q) for q in ("-print-libgcc-file-name", "-print-file-name=libm.a")]
     (tmp_path / "m.c").write_text(LIBM_SRC)
     out = build_natmod(cc, arch, tmp_path / "m.c", tmp_path / "lm.mpy", libs=libs)
     e = NatmodEmu(out)
@@ -160,12 +158,11 @@ def test_function_sections_build(tmp_path):
                                          ("rv32imc", ["--target=riscv32-unknown-elf", "-march=rv32imc", "-mno-relax"])])
 def test_clang_build_runs(tmp_path, arch, target):
     """clang-19 objects (R_ARM_GOT_PREL, __aeabi_memcpy4 ...) link and run."""
-    import subprocess
     src = Path(__file__).resolve().parents[1] / "toolchain/tests/testmod/testmod.c"
     gcc = {"armv6m": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0"],
            "armv7m": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m3"],
            "rv32imc": ["riscv64-unknown-elf-gcc", "-march=rv32imc", "-mabi=ilp32"]}[arch]
-    libgcc = subprocess.run([*gcc, "-print-libgcc-file-name"], capture_output=True, text=True, check=True).stdout.strip()
+    libgcc = cc_query(gcc, "-print-libgcc-file-name")
     out = build_natmod(["clang-19", *target, "-nostdlibinc"], arch, src, tmp_path / "testmod.mpy", libs=[libgcc])
     e = NatmodEmu(out)
     e.init()

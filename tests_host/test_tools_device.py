@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import upy
+import toolreg
 
 sys.path.insert(0, str(upy.REPO / "tools"))
 import board  # noqa: E402
@@ -31,7 +32,7 @@ def test_wrong_arch_is_refused_before_copying_and_the_loader_agrees(tmp_path: Pa
     # the real loader refuses that file too, with MicroPython's own message
     armv6m = upy.REPO / "dist" / "armv6m" / "emliir.mpy"
     if not armv6m.exists():
-        r = subprocess.run(["make", "-s", "NATMOD_ARCHES=armv6m", "dist/armv6m/emliir.mpy"], cwd=upy.REPO,
+        r = subprocess.run([toolreg.which("make"), "-s", "NATMOD_ARCHES=armv6m", "dist/armv6m/emliir.mpy"], cwd=upy.REPO,
                            capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr
     (tmp_path / "emliir.mpy").write_bytes(armv6m.read_bytes())

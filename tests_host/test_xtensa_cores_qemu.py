@@ -11,7 +11,6 @@ test_xtensa_qemu.py (helpers imported from there).
 """
 from __future__ import annotations
 
-import shutil
 import struct
 import subprocess
 import sys
@@ -20,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy import signal
+import toolreg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import test_xtensa_qemu as xq  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CORES = ROOT / "cores"
-_tools = xq._tools  # fails (with the install command) when qemu-user or the compiler is missing
 
 CORES_MAIN_C = r"""
 #include <stdint.h>
@@ -132,7 +131,7 @@ def requests() -> tuple[bytes, list[tuple[str, object]]]:
 
 @pytest.fixture(scope="module")
 def host_output(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    cc = shutil.which("cc") or shutil.which("gcc")
+    cc = toolreg.which("gcc")
     work = tmp_path_factory.mktemp("cores_host")
     (work / "main.c").write_text(CORES_MAIN_C)
     (work / "shim.c").write_text(HOST_SHIM_C)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import toolreg
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLCHAIN = ROOT / "toolchain"
@@ -45,14 +46,11 @@ from mpyld.errors import LinkError  # noqa: E402
 from mpyld.link import SLOT_SYMBOLS, STUB_SYMBOLS, TABLE_SYMBOLS, Linker  # noqa: E402
 from mpyld.mpyfile import read_mpy, write_mpy  # noqa: E402
 
-GCC = "xtensa-lx106-elf-gcc"
-OBJDUMP = "xtensa-lx106-elf-objdump"
+# Looked up in the tool registry: a missing tool fails collection with its install line.
+GCC = toolreg.which("xtensa-lx106-elf-gcc")
+OBJDUMP = toolreg.which("xtensa-lx106-elf-objdump")
+MAKE = toolreg.which("make")
 
-
-@pytest.fixture(autouse=True)
-def _tools():
-    from conftest import require_tools
-    require_tools((GCC, "gcc-xtensa-lx106"), (OBJDUMP, "binutils-xtensa-lx106"))
 
 # Our own module: the constructs that stress Xtensa linking.
 XTMOD_C = r"""
@@ -145,7 +143,7 @@ def _make(build: Path, targets: list[str]) -> None:
     for name, (srcs, flags) in MODULES.items():
         lines.append(f"$(eval $(call NATMOD_MODULE,{name},{' '.join(srcs)},{flags}))")
     mk.write_text("\n".join(lines) + "\n")
-    subprocess.run(["make", "-s", "-C", str(build), "-f", "Makefile", "NATMOD_BUILD=build", "NATMOD_DIST=dist",
+    subprocess.run([MAKE, "-s", "-C", str(build), "-f", "Makefile", "NATMOD_BUILD=build", "NATMOD_DIST=dist",
                     "NATMOD_ARCHES=xtensa xtensawin", *targets], check=True, stdout=subprocess.DEVNULL)
 
 
@@ -281,7 +279,7 @@ def obj_bytes(name: str) -> bytes:
     """Bytes of an input object: a file path, or "archive(member)" as mpyld names members."""
     m = re.fullmatch(r"(.*)\((.+)\)", name)
     if m:
-        return subprocess.run(["xtensa-lx106-elf-ar", "p", m.group(1), m.group(2)], check=True,
+        return subprocess.run([toolreg.which("xtensa-lx106-elf-ar"), "p", m.group(1), m.group(2)], check=True,
                               capture_output=True).stdout
     return Path(name).read_bytes()
 
@@ -527,7 +525,7 @@ def test_double_maths_is_rejected_with_the_symbol_name(tmp_path: Path, build_dir
     mk.write_text(f"PYTHON := {sys.executable}\ninclude {TOOLCHAIN / 'natmod.mk'}\n"
                   "$(eval $(call NATMOD_MODULE,dbl,src/dbl.c,))\n")
     for arch in ARCHES:
-        proc = subprocess.run(["make", "-s", "-C", str(tmp_path), "NATMOD_BUILD=build", "NATMOD_DIST=dist",
+        proc = subprocess.run([MAKE, "-s", "-C", str(tmp_path), "NATMOD_BUILD=build", "NATMOD_DIST=dist",
                                f"NATMOD_ARCHES={arch}", f"dist/{arch}/dbl.mpy"],
                               capture_output=True, text=True)
         assert proc.returncode != 0
@@ -618,7 +616,7 @@ def test_wincc_reports_missing_compiler_and_bad_usage(tmp_path: Path) -> None:
     proc = subprocess.run([*run, GCC, "-O1", "-c", "-o", str(tmp_path / "a.o"), str(src)], capture_output=True,
                           text=True, env=env)
     assert proc.returncode == 0, proc.stderr
-    code = subprocess.run(["xtensa-lx106-elf-objcopy", "-O", "binary", "-j", ".text", str(tmp_path / "a.o"),
+    code = subprocess.run([toolreg.which("xtensa-lx106-elf-objcopy"), "-O", "binary", "-j", ".text", str(tmp_path / "a.o"),
                            str(tmp_path / "a.bin")], check=True)
     assert code.returncode == 0
     text = (tmp_path / "a.bin").read_bytes()
@@ -639,11 +637,10 @@ def test_literal_out_of_l32r_range_is_a_clear_error(tmp_path: Path) -> None:
 def test_linker_refuses_a_call0_object_for_xtensawin(tmp_path):
     """Through `mpyld link` (not only the arch hook): an object compiled for the ESP8266's call0 ABI
     must not link as xtensawin, where it would crash the board."""
-    import subprocess
     src = tmp_path / "m.c"
     src.write_text("int mpy_init(void) { return 0; }\n")
     obj = tmp_path / "m.o"
-    r = subprocess.run(["xtensa-lx106-elf-gcc", "-Os", "-ffreestanding", "-c", "-o", str(obj), str(src)],
+    r = subprocess.run([GCC, "-Os", "-ffreestanding", "-c", "-o", str(obj), str(src)],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     from natmod_util import mpyld as run_mpyld

@@ -37,7 +37,6 @@ from mpyld.arches import get_arch  # noqa: E402
 from mpyld.link import Linker  # noqa: E402
 from mpyld.mpyfile import read_mpy  # noqa: E402
 
-_tools = xq._tools  # fails (with the install command) when qemu-user or the compiler is missing
 
 # Memory map of the test process (all inside one RWX segment, see elf()).
 SEG = 0x10000000
@@ -230,7 +229,7 @@ def build(arch: str, work: Path) -> Path:
     (work / "src" / "xtnat.c").write_text(NATMOD_C)
     (work / "Makefile").write_text(f"PYTHON := {sys.executable}\ninclude {TOOLCHAIN / 'natmod.mk'}\n"
                                    "$(eval $(call NATMOD_MODULE,xtnat,src/xtnat.c,))\n")
-    subprocess.run(["make", "-s", "-C", str(work), "NATMOD_BUILD=build", "NATMOD_DIST=dist", f"NATMOD_ARCHES={arch}",
+    subprocess.run([xq.MAKE, "-s", "-C", str(work), "NATMOD_BUILD=build", "NATMOD_DIST=dist", f"NATMOD_ARCHES={arch}",
                     f"dist/{arch}/xtnat.mpy"], check=True, stdout=subprocess.DEVNULL)
     mod = read_mpy((work / "dist" / arch / "xtnat.mpy").read_bytes())
     mod_text, mod_ro = xq.extract_blobs((work / "dist" / arch / "xtnat.mpy").read_bytes(), mod)

@@ -19,7 +19,6 @@ literal/rodata relocation in running code.
 """
 from __future__ import annotations
 
-import shutil
 import struct
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import toolreg
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLCHAIN = ROOT / "toolchain"
@@ -36,14 +36,11 @@ from mpyld.arch import KIND_BSS, KIND_RODATA, KIND_SLOT0, KIND_TEXT  # noqa: E40
 from mpyld.arch_xtensa import encode_callx, rewrite_windowed_asm  # noqa: E402
 from mpyld.mpyfile import read_mpy  # noqa: E402
 
-QEMU = shutil.which("qemu-xtensa")
-GCC = "xtensa-lx106-elf-gcc"
+# Looked up in the tool registry: a missing tool fails collection with its install line.
+QEMU = toolreg.which("qemu-xtensa")
+GCC = toolreg.which("xtensa-lx106-elf-gcc")
+MAKE = toolreg.which("make")
 
-
-@pytest.fixture(autouse=True)
-def _tools():
-    from conftest import require_tools
-    require_tools(("qemu-xtensa", "qemu-user"), (GCC, "gcc-xtensa-lx106"))
 CPU = {"xtensa": "lx106", "xtensawin": "dc233c"}
 TEXT_BASE, RODATA_BASE, BSS_BASE = 0x10001000, 0x10100000, 0x10200000
 MAX_RECORDS = 3000
@@ -166,7 +163,7 @@ XSYS_WINDOWED = ("\t.text\n\t.align 4\n\t.global xsys\nxsys:\n\tentry\ta1, 32\n\
 
 def make_var(arch: str, var: str) -> str:
     """Value of a make variable as natmod.mk defines it (so the test uses the real flags)."""
-    out = subprocess.run(["make", "-s", "--no-print-directory", "-f", str(TOOLCHAIN / "natmod.mk"), "-f", "-",
+    out = subprocess.run([MAKE, "-s", "--no-print-directory", "-f", str(TOOLCHAIN / "natmod.mk"), "-f", "-",
                           "NATMOD_BUILD=build", f"PYTHON={sys.executable}", "print"],
                          input=f"print:\n\t@echo '$({var})'\n", capture_output=True, text=True, check=True, cwd=ROOT)
     return out.stdout.strip()
@@ -201,7 +198,7 @@ def build_program(arch: str, work: Path, name: str, main_c: str, extra: list[Pat
     """Compile ``main_c`` (defining mpy_init) and the ``extra`` C files like natmod sources
     (the arch's make flags), link them with mpyld and the runtime archive (built by
     make) into ``<name>_<arch>.mpy``; also build the memset/memcpy stand-in modules."""
-    subprocess.run(["make", "-s", "-C", str(ROOT), f"PYTHON={sys.executable}", f"NATMOD_BUILD={work / 'build'}",
+    subprocess.run([MAKE, "-s", "-C", str(ROOT), f"PYTHON={sys.executable}", f"NATMOD_BUILD={work / 'build'}",
                     "-f", str(TOOLCHAIN / "natmod.mk"), str(work / "build" / "xtrt" / arch / "libxtrt.a")],
                    check=True, stdout=subprocess.DEVNULL)
     common = make_var(arch, "NATMOD_CFLAGS_COMMON").split()

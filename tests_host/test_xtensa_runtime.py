@@ -8,12 +8,12 @@ round-to-nearest-even, subnormals on) or with Python integer arithmetic.
 from __future__ import annotations
 
 import ctypes
-import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+import toolreg
 
 RUNTIME = Path(__file__).resolve().parents[1] / "toolchain" / "runtime"
 RNG_SEED = 20261125
@@ -39,8 +39,7 @@ SIGS = {
 
 @pytest.fixture(scope="module")
 def rt(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
-    cc = shutil.which("cc") or shutil.which("gcc")
-    assert cc, "a host C compiler is needed"
+    cc = toolreg.which("gcc")
     out = tmp_path_factory.mktemp("xtrt") / "libxtrt.so"
     srcs = sorted(str(p) for p in RUNTIME.glob("xtrt_*.c"))
     subprocess.run([cc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O1", "-fPIC", "-shared",

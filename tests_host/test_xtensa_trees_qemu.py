@@ -23,7 +23,6 @@ import treeconv as tc  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CORES = ROOT / "cores"
-_tools = xq._tools  # fails (with the install command) when qemu-user or the compiler is missing
 
 TREES_MAIN_C = r"""
 #include <stdint.h>

@@ -8,16 +8,17 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+import toolreg
 
 REPO = Path(__file__).resolve().parents[1]
-MICROPYTHON = REPO / ".venv" / "bin" / "micropython"
+MICROPYTHON = toolreg.which("micropython")
 DIST = REPO / "dist" / "x64"
 MODULES = ("emltrees", "emlneighbors", "emliir", "emlfft")
 
 
 def ensure_modules() -> None:
     targets = [f"dist/x64/{m}.mpy" for m in MODULES]
-    r = subprocess.run(["make", "-s", "NATMOD_ARCHES=x64", *targets], cwd=REPO, capture_output=True, text=True,
+    r = subprocess.run([toolreg.which("make"), "-s", "NATMOD_ARCHES=x64", *targets], cwd=REPO, capture_output=True, text=True,
                        timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
 

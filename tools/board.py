@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+import toolreg
 
 # .mpy native arch numbers (the `arch` field of sys.implementation._mpy and of an .mpy header)
 ARCH_NUMBERS = {"x86": 1, "x64": 2, "armv6": 3, "armv6m": 4, "armv7m": 5, "armv7em": 6,
@@ -57,7 +58,7 @@ def check_arch(version: int, sub: int, board_arch: int, arch: str) -> None:
 class Board:
     def __init__(self, port: str, mpremote: str | None = None) -> None:
         self.port = port
-        self.mpremote = mpremote or str(Path(sys.executable).with_name("mpremote"))
+        self.mpremote = mpremote or toolreg.which("mpremote")
 
     def _run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         cmd = [self.mpremote, "connect", self.port, *args]

@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import board  # noqa: E402
+import toolreg  # noqa: E402
 
 MODULES = ("emltrees", "emlneighbors", "emliir", "emlfft")
 
@@ -66,7 +67,7 @@ def main(argv: list[str]) -> int:
         for f in files:
             shutil.copy(f, target)
         code = "import " + ", ".join(modules) + "\nprint('imported', %r)" % ",".join(modules)
-        r = subprocess.run([str(ROOT / ".venv" / "bin" / "micropython"), "-c", code], cwd=target,
+        r = subprocess.run([toolreg.which("micropython"), "-c", code], cwd=target,
                            env=dict(os.environ, MICROPYPATH=str(target)), capture_output=True, text=True, timeout=60)
         if r.returncode != 0:
             raise SystemExit(f"deployed modules failed to import on the unix port:\n{r.stderr}")

@@ -20,6 +20,7 @@ import struct
 import subprocess
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
+import toolreg
 
 GCC = ["arm-none-eabi-gcc", "-mcpu=cortex-m0", "-mthumb"]
 OPT = ["-Os"]
@@ -43,7 +44,7 @@ def build(sources: Sequence[Path], out: Path, includes: Iterable[Path] = (), def
     out.parent.mkdir(parents=True, exist_ok=True)
     ld = out.with_suffix(".ld")
     ld.write_text(LINKER_SCRIPT)
-    cmd = [*GCC, *OPT, *extra, *[f"-I{p}" for p in includes], *[f"-D{d}" for d in defines],
+    cmd = [*toolreg.argv(GCC), *OPT, *extra, *[f"-I{p}" for p in includes], *[f"-D{d}" for d in defines],
            "-nostartfiles", "-nostdlib", "-T", str(ld), "-Wl,-e,0",
            *[str(s) for s in sources], "-lm", "-lc", "-lgcc", "-o", str(out)]
     r = subprocess.run(cmd, capture_output=True, text=True)

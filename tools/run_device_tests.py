@@ -23,6 +23,7 @@ TIMEOUT_S = 300
 
 sys.path.insert(0, str(ROOT / "tools"))
 import board  # noqa: E402  (tools/board.py: mpremote helpers shared with deploy)
+import toolreg  # noqa: E402
 
 
 def make_data(out: Path) -> None:
@@ -40,7 +41,7 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--arch", default="x64")
     ap.add_argument("--port", default=None, help="serial port of a board; default: the unix port")
-    ap.add_argument("--micropython", default=str(ROOT / ".venv" / "bin" / "micropython"))
+    ap.add_argument("--micropython", default=None, help="the unix port binary (default: the registry's)")
     ap.add_argument("scripts", nargs="*", help="test scripts (default: tests_device/test_*.py)")
     args = ap.parse_args(argv)
 
@@ -63,7 +64,7 @@ def main(argv: list[str]) -> int:
                 else:
                     if args.arch != "x64":
                         raise SystemExit(f"the unix port runs x64 modules only, not {args.arch}; give --port")
-                    rc, out = run_unix(work / script.name, work, dist, Path(args.micropython))
+                    rc, out = run_unix(work / script.name, work, dist, Path(args.micropython or toolreg.which("micropython")))
             except subprocess.TimeoutExpired:
                 rc, out = -1, f"timed out after {TIMEOUT_S} s"
             m = SUMMARY.search(out)

@@ -31,6 +31,7 @@ sys.path.insert(0, str(HERE))
 
 sys.path.insert(0, str(HERE.parent.parent / "tools"))
 import m0emu as m0  # noqa: E402
+import toolreg  # noqa: E402
 
 N_SAMPLES = 50  # tree test samples averaged
 KNN_ITEMS, KNN_FEATURES, KNN_K, KNN_QUERIES = 100, 10, 5, 20
@@ -494,10 +495,11 @@ def main(argv: list[str] | None = None) -> int:
     if FAILURES:
         print("bench-cores: verification FAILED, no results written:", ", ".join(FAILURES))
         return 1
-    gcc = subprocess.run([m0.GCC[0], "-dumpversion"], capture_output=True, text=True).stdout.strip()
-    head = subprocess.run(["git", "log", "-1", "--format=%h", "--", "cores"], cwd=ROOT, capture_output=True,
+    gcc = subprocess.run([toolreg.which(m0.GCC[0]), "-dumpversion"], capture_output=True, text=True).stdout.strip()
+    git = toolreg.which("git")
+    head = subprocess.run([git, "log", "-1", "--format=%h", "--", "cores"], cwd=ROOT, capture_output=True,
                           text=True).stdout.strip() or "unknown"
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "cores"], cwd=ROOT, capture_output=True,
+    dirty = subprocess.run([git, "status", "--porcelain", "--", "cores"], cwd=ROOT, capture_output=True,
                            text=True).stdout.strip()
     cores_rev = f"{head}{' + uncommitted changes' if dirty else ''}"
     write_results(rows, dict(gcc=f"gcc {gcc}", emlearn=emlearn.__version__, n_nodes=trees["n_nodes"],

@@ -9,8 +9,7 @@
 NATMOD_CC_xtensa ?= xtensa-lx106-elf-gcc
 NATMOD_AR_xtensa ?= xtensa-lx106-elf-ar
 NATMOD_PKG_xtensa := gcc-xtensa-lx106
-# qemu-user: tests_host/test_xtensa_qemu.py runs the built code on QEMU's Xtensa CPUs.
-NATMOD_PKG_EXTRA_xtensa := binutils-xtensa-lx106 qemu-user
+NATMOD_PKG_EXTRA_xtensa := binutils-xtensa-lx106
 NATMOD_CFLAGS_xtensa ?= -mforce-l32 -DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_FLOAT
 NATMOD_XTRT_xtensa := $(NATMOD_BUILD)/xtrt/xtensa/libxtrt.a
 NATMOD_LIBS_xtensa ?= $(NATMOD_XTRT_xtensa)

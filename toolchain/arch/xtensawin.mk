@@ -16,8 +16,7 @@
 NATMOD_CC_xtensawin ?= xtensa-lx106-elf-gcc
 NATMOD_AR_xtensawin ?= xtensa-lx106-elf-ar
 NATMOD_PKG_xtensawin := gcc-xtensa-lx106
-# qemu-user: tests_host/test_xtensa_qemu.py runs the built code on QEMU's Xtensa CPUs.
-NATMOD_PKG_EXTRA_xtensawin := binutils-xtensa-lx106 qemu-user
+NATMOD_PKG_EXTRA_xtensawin := binutils-xtensa-lx106
 NATMOD_CFLAGS_xtensawin ?= -DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_FLOAT
 NATMOD_WINCC = PYTHONPATH=$(NATMOD_DIR)$${PYTHONPATH:+:$$PYTHONPATH} $(PYTHON) -m mpyld.arch_xtensa wincc $(NATMOD_CC_xtensawin)
 NATMOD_COMPILE_xtensawin = $(NATMOD_WINCC) $(NATMOD_CFLAGS_COMMON) $(NATMOD_CFLAGS_xtensawin) $(NATMOD_XFLAGS) -c -o $@ $<
