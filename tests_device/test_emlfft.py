@@ -2,11 +2,12 @@
 import array
 
 import emlfft
-from dtest import check, done, raises, read_floats
+from dtest import check, done, load, raises
 
-x = read_floats("fft_x.csv")
-re_ref = read_floats("fft_re.csv")
-im_ref = read_floats("fft_im.csv")
+# the FFT needs the whole signal: 256 float32 values, one 1 KiB array per file
+x = load("fft_x.f32", "f")
+re_ref = load("fft_re.f32", "f")  # numpy.fft.fft(x) in float64, stored as float32
+im_ref = load("fft_im.f32", "f")
 n = len(x)
 peak = max(max(abs(v) for v in re_ref), max(abs(v) for v in im_ref))
 tol = 1e-5 * peak * 8  # float32 accuracy, log2(n) stages

@@ -2,30 +2,37 @@
 import array
 
 import emlneighbors
-from dtest import check, done, raises, read_floats, read_rows
+from dtest import check, done, load, raises, rows
 
-train = read_rows("knn_train.csv")
-X = read_rows("knn_X.csv")
-Y = [int(v) for v in read_floats("knn_y.csv")]
-nf = len(X[0])
+nf = 4
+ytrain = load("knn_train_y.i16", "h")  # (105,) labels; features stream from knn_train_X.i16 (105, 4)
+Y = load("knn_y.i16", "h")  # (45,) sklearn's predictions for knn_X.i16 (45, 4)
+xf = array.array("f", [0.0] * nf)  # an int16 row copied for the float model
 
 for dtype in ("h", "f"):
-    m = emlneighbors.new(len(train), nf, 5, dtype)
-    for row in train:
-        vals = [int(v) for v in row[:nf]] if dtype == "h" else row[:nf]
-        m.additem(array.array(dtype, vals), int(row[nf]))
-    check(dtype + " n_items", m.n_items() == len(train))
-    bad = 0
-    for row, y in zip(X, Y):
-        vals = [int(v) for v in row] if dtype == "h" else row
-        if m.predict(array.array(dtype, vals)) != y:
+    m = emlneighbors.new(len(ytrain), nf, 5, dtype)
+    i = 0
+    for x in rows("knn_train_X.i16", "h", nf):
+        if dtype == "f":
+            for j in range(nf):
+                xf[j] = x[j]
+        m.additem(x if dtype == "h" else xf, ytrain[i])
+        i += 1
+    check(dtype + " n_items", i == len(ytrain) and m.n_items() == len(ytrain))
+    bad = i = 0
+    for x in rows("knn_X.i16", "h", nf):
+        if dtype == "f":
+            for j in range(nf):
+                xf[j] = x[j]
+        if m.predict(x if dtype == "h" else xf) != Y[i]:
             bad += 1
-    check(dtype + " knn == sklearn", bad == 0, "%d wrong" % bad)
-    # the nearest result is consistent with the stored item
+        i += 1
+    check(dtype + " knn == sklearn", i == len(Y) and bad == 0, "%d rows, %d wrong" % (i, bad))
+    # the nearest result of the last query (x still holds that row) is consistent with the stored item
     idx, dist, label = m.getresult(0)
     out = array.array(dtype, [0] * nf)
     check(dtype + " getitem label", m.getitem(idx, out) == label)
-    d2 = sum((a - b) ** 2 for a, b in zip(out, X[-1]))
+    d2 = sum((a - b) ** 2 for a, b in zip(out, x))
     check(dtype + " distance", abs(d2 - dist) <= 1e-3 * max(1, d2), "%r vs %r" % (d2, dist))
     raises(dtype + " capacity", ValueError, m.additem, array.array(dtype, [0] * nf), 0)
     raises(dtype + " wrong length", ValueError, m.predict, array.array(dtype, [0] * (nf + 1)))

@@ -4,63 +4,76 @@ import gc
 import io
 
 import emltrees
-from dtest import check, close, done, raises, read_floats, read_rows
+from dtest import check, close, done, load, raises, rows
 
 
-def load(path, max_trees=10, max_nodes=400):
+def load_model(path, max_trees=10, max_nodes=400):
     m = emltrees.new(max_trees, max_nodes)
     with open(path, "rb") as f:
         emltrees.load_model(m, f)
     return m
 
 
-X = read_rows("iris_X.csv")
-Y = [int(v) for v in read_floats("iris_y.csv")]
-P = read_rows("iris_proba.csv")
+Xall = load("iris_X.f32", "f")  # (45, 4) flat, for predict_many
+Y = load("iris_y.i16", "h")  # (45,) labels
+n = len(Y)
+check("iris data shape", len(Xall) == 4 * n)
 
 for fmt in ("csv", "bin"):
-    m = load("iris." + fmt)
+    m = load_model("iris." + fmt)
     check(fmt + " outputs", m.outputs() == 3)
     check(fmt + " n_features", m.n_features() == 4)
     check(fmt + " memory", m.memory() > 0)
     out = array.array("f", [0.0] * 3)
     bad = 0
     worst = 0.0
-    for row, y, p in zip(X, Y, P):
-        x = array.array("f", row)
+    i = 0
+    for x, p in zip(rows("iris_X.f32", "f", 4), rows("iris_proba.f32", "f", 3)):
+        y = Y[i]
+        i += 1
         if m.predict(x) != y or m.predict(x, out) != y:
             bad += 1
         for a, b in zip(out, p):
             worst = max(worst, abs(a - b))
-    check(fmt + " iris predict == sklearn", bad == 0, "%d wrong" % bad)
+    check(fmt + " iris predict == sklearn", i == n and bad == 0, "%d rows, %d wrong" % (i, bad))
     check(fmt + " iris proba ~ sklearn", worst < 1e-5, "max err %g" % worst)
-    flat = array.array("f", [v for row in X for v in row])
-    res = array.array("f", [0.0] * len(X))
-    m.predict_many(flat, res)
-    check(fmt + " predict_many", [int(v) for v in res] == Y)
-    res_i = array.array("i", [0] * len(X))
-    m.predict_many(flat, res_i)
-    check(fmt + " predict_many int out", list(res_i) == Y)
+    res = array.array("f", [0.0] * n)
+    m.predict_many(Xall, res)
+    check(fmt + " predict_many", [int(v) for v in res] == list(Y))
+    res_i = array.array("i", [0] * n)
+    m.predict_many(Xall, res_i)
+    check(fmt + " predict_many int out", list(res_i) == list(Y))
+    res = res_i = m = None
 
 # int16 model on integer-valued digits
-m = load("digits_i16.bin")
-Xd = read_rows("digits_X.csv")
-Yd = [int(v) for v in read_floats("digits_y.csv")]
-bad = sum(1 for row, y in zip(Xd, Yd) if m.predict(array.array("h", [int(v) for v in row])) != y)
-check("digits int16 == sklearn", bad == 0, "%d wrong" % bad)
-bad = sum(1 for row, y in zip(Xd, Yd) if m.predict(array.array("f", row)) != y)
-check("digits int16 model quantizes float input", bad == 0, "%d wrong" % bad)
+m = load_model("digits_i16.bin")
+Yd = load("digits_y.i16", "h")
+xf = array.array("f", [0.0] * 64)  # the same row as float
+bad_h = bad_f = i = 0
+for x in rows("digits_X.i16", "h", 64):
+    if m.predict(x) != Yd[i]:
+        bad_h += 1
+    for j in range(64):
+        xf[j] = x[j]
+    if m.predict(xf) != Yd[i]:
+        bad_f += 1
+    i += 1
+check("digits int16 == sklearn", i == len(Yd) and bad_h == 0, "%d rows, %d wrong" % (i, bad_h))
+check("digits int16 model quantizes float input", bad_f == 0, "%d wrong" % bad_f)
 
-# regression
-m = load("diabetes.csv")
-Xr = read_rows("diabetes_X.csv")
-Yr = read_floats("diabetes_y.csv")
-bad = sum(1 for row, y in zip(Xr, Yr) if not close(m.predict(array.array("f", row)), y, 1e-5))
-check("diabetes regression ~ sklearn", bad == 0, "%d off" % bad)
+# regression: the float32 inputs arrive bit-exact (binary), so the trees take sklearn's paths
+m = load_model("diabetes.csv")
+Yr = load("diabetes_y.f32", "f")
+bad = i = 0
+for x in rows("diabetes_X.f32", "f", 10):
+    if not close(m.predict(x), Yr[i], 1e-5):
+        bad += 1
+    i += 1
+check("diabetes regression ~ sklearn", i == len(Yr) and bad == 0, "%d rows, %d off" % (i, bad))
 check("regression outputs", m.outputs() == 1)
 
 # argument checking
-m = load("iris.csv")
+m = load_model("iris.csv")
 raises("wrong typecode", TypeError, m.predict, array.array("d", [0.0] * 4))
 raises("wrong length", ValueError, m.predict, array.array("f", [0.0] * 3))
 raises("proba out too short", ValueError, m.predict, array.array("f", [0.0] * 4), array.array("f", [0.0]))
@@ -82,11 +95,12 @@ for name, data in (("empty", b""), ("garbage", b"hello\nworld\n"), ("bad magic",
     raises("malformed " + name, ValueError, emltrees.load_model, emltrees.new(2, 10), io.BytesIO(data))
 
 # a model stays usable across garbage collections; memory is given back
+m = empty = small = None
 gc.collect()
 before = gc.mem_free()
 for i in range(50):
-    mm = load("iris.bin")
-    mm.predict(array.array("f", X[i % len(X)]))
+    mm = load_model("iris.bin")
+    mm.predict(Xall[4 * (i % n):4 * (i % n) + 4])
     mm = None
     gc.collect()
 after = gc.mem_free()

@@ -1,6 +1,11 @@
 """Generate the data files tests_device/ scripts read: models, inputs, and the expected outputs
 computed on the host by scikit-learn, scipy and numpy (the references).
 
+Models are the files emlmpy writes (CSV and binary: loading both is under test). Inputs and
+expected outputs are raw little-endian arrays, C order, no header, named <name>.f32 (float32),
+.i16 (int16) or .i32 (int32): the device reads them into array.array without parsing decimals.
+Shapes are listed in tests_device/README.md.
+
 Usage: python tools/make_device_data.py OUTDIR
 """
 from __future__ import annotations
@@ -18,9 +23,16 @@ from sklearn.neighbors import KNeighborsClassifier
 import emlmpy
 
 
-def _write_rows(path: Path, rows: np.ndarray, fmt: str = "%.9g") -> None:
-    rows = np.atleast_2d(rows)
-    path.write_text("\n".join(",".join(fmt % v for v in row) for row in rows) + "\n")
+_DTYPES = {".f32": "<f4", ".i16": "<i2", ".i32": "<i4"}
+
+
+def _write(path: Path, values: np.ndarray) -> None:
+    """values as a raw little-endian array of the dtype the file name ends with."""
+    values = np.asarray(values)
+    a = np.ascontiguousarray(values, dtype=_DTYPES[path.suffix])
+    if a.dtype.kind == "i" and not np.array_equal(a, values):
+        raise ValueError(f"{path.name}: values do not fit {a.dtype}")
+    path.write_bytes(a.tobytes())
 
 
 def make_trees(out: Path) -> None:
@@ -31,24 +43,24 @@ def make_trees(out: Path) -> None:
     model = emlmpy.convert(rf, method="inline")
     model.save(file=str(out / "iris.csv"), name="iris", format="csv")
     model.save(file=str(out / "iris.bin"), name="iris", format="bin")
-    _write_rows(out / "iris_X.csv", Xte)
-    _write_rows(out / "iris_y.csv", rf.predict(Xte).reshape(-1, 1), "%d")
-    _write_rows(out / "iris_proba.csv", rf.predict_proba(Xte))
+    _write(out / "iris_X.f32", Xte)  # (45, 4)
+    _write(out / "iris_y.i16", rf.predict(Xte))  # (45,)
+    _write(out / "iris_proba.f32", rf.predict_proba(Xte))  # (45, 3)
 
     Xd, yd = load_digits(return_X_y=True)
     Xtr, Xte, ytr, yte = train_test_split(Xd, yd, test_size=0.1, random_state=2)
     rfd = RandomForestClassifier(n_estimators=4, max_leaf_nodes=40, random_state=1).fit(Xtr, ytr)
     emlmpy.convert(rfd, method="inline", dtype="int16").save(file=str(out / "digits_i16.bin"), format="bin")
-    _write_rows(out / "digits_X.csv", Xte, "%d")
-    _write_rows(out / "digits_y.csv", rfd.predict(Xte).reshape(-1, 1), "%d")
+    _write(out / "digits_X.i16", Xte)  # (180, 64)
+    _write(out / "digits_y.i16", rfd.predict(Xte))  # (180,)
 
     Xr, yr = load_diabetes(return_X_y=True)
     Xr = Xr.astype(np.float32)
     Xtr, Xte, ytr, yte = train_test_split(Xr, yr, test_size=0.1, random_state=3)
     rfr = RandomForestRegressor(n_estimators=3, max_depth=6, random_state=1).fit(Xtr, ytr)
     emlmpy.convert(rfr, method="inline").save(file=str(out / "diabetes.csv"), format="csv")
-    _write_rows(out / "diabetes_X.csv", Xte)
-    _write_rows(out / "diabetes_y.csv", rfr.predict(Xte).reshape(-1, 1))
+    _write(out / "diabetes_X.f32", Xte)  # (45, 10)
+    _write(out / "diabetes_y.f32", rfr.predict(Xte))  # (45,)
 
 
 def make_knn(out: Path) -> None:
@@ -56,9 +68,10 @@ def make_knn(out: Path) -> None:
     Xq = np.round(X * 10).astype(np.int16)  # iris has one decimal: exact in int16
     Xtr, Xte, ytr, yte = train_test_split(Xq, y, test_size=0.3, random_state=4)
     knn = KNeighborsClassifier(n_neighbors=5, algorithm="brute").fit(Xtr, ytr)
-    _write_rows(out / "knn_train.csv", np.column_stack([Xtr, ytr]), "%d")
-    _write_rows(out / "knn_X.csv", Xte, "%d")
-    _write_rows(out / "knn_y.csv", knn.predict(Xte).reshape(-1, 1), "%d")
+    _write(out / "knn_train_X.i16", Xtr)  # (105, 4)
+    _write(out / "knn_train_y.i16", ytr)  # (105,)
+    _write(out / "knn_X.i16", Xte)  # (45, 4)
+    _write(out / "knn_y.i16", knn.predict(Xte))  # (45,)
 
 
 def make_iir(out: Path) -> None:
@@ -66,9 +79,9 @@ def make_iir(out: Path) -> None:
     rng = np.random.default_rng(5)
     x = rng.standard_normal(500).astype(np.float32)
     y = scipy.signal.sosfilt(sos.astype(np.float64), x.astype(np.float64))
-    _write_rows(out / "iir_sos.csv", emlmpy.iir_coefficients(sos).reshape(1, -1))
-    _write_rows(out / "iir_x.csv", x.reshape(-1, 1))
-    _write_rows(out / "iir_y.csv", y.reshape(-1, 1))
+    _write(out / "iir_sos.f32", emlmpy.iir_coefficients(sos))  # (12,): 2 sections
+    _write(out / "iir_x.f32", x)  # (500,)
+    _write(out / "iir_y.f32", y)  # (500,)
 
 
 def make_fft(out: Path) -> None:
@@ -76,9 +89,9 @@ def make_fft(out: Path) -> None:
     n = 256
     x = rng.standard_normal(n).astype(np.float32)
     X = np.fft.fft(x.astype(np.float64))
-    _write_rows(out / "fft_x.csv", x.reshape(-1, 1))
-    _write_rows(out / "fft_re.csv", X.real.reshape(-1, 1))
-    _write_rows(out / "fft_im.csv", X.imag.reshape(-1, 1))
+    _write(out / "fft_x.f32", x)  # (256,)
+    _write(out / "fft_re.f32", X.real)  # (256,)
+    _write(out / "fft_im.f32", X.imag)  # (256,)
 
 
 def main(argv: list[str]) -> int:
