@@ -63,9 +63,23 @@ check: tools-check all
 	$(MAKE) examples
 	$(MAKE) test-device
 
-# tests_device/ scripts on the unix port, or on a board: make test-device PORT=/dev/ttyACM0 ARCH=armv6m
+# tests_device/ scripts on the unix port, on a board (make test-device PORT=/dev/ttyACM0 [ARCH=armv6m];
+# ARCH defaults to the board's own) or on real firmware in QEMU (QEMU=FIRMWARE/MICROBIT, docs/boards.md)
 test-device: build
-	$(PYTHON) tools/run_device_tests.py --arch $(or $(ARCH),x64) $(if $(PORT),--port $(PORT))
+	$(PYTHON) tools/run_device_tests.py $(if $(ARCH),--arch $(ARCH)) $(if $(PORT),--port $(PORT)) \
+	    $(if $(QEMU),--qemu $(QEMU))
+
+# ---------------------------------------------------------------- real firmware on emulated boards
+# FIRMWARE: a folder of <BOARD>/firmware.elf, MicroPython's ports/qemu builds (docs/boards.md).
+firmware-given:
+	@[ -n "$(FIRMWARE)" ] || { echo "error: make $(MAKECMDGOALS) needs FIRMWARE=<folder of BOARD/firmware.elf> \
+(MicroPython ports/qemu firmware: MICROBIT, MPS2_AN385, MPS2_AN386, MPS2_AN500, VIRT_RV32); \
+docs/boards.md says how to build them" >&2; exit 2; }
+
+# tests_device/ scripts on every board, through mpremote; then the harness's own tests (crash, hang)
+check-boards: firmware-given tools-boards build
+	$(PYTHON) tools/check_boards.py --firmware $(FIRMWARE)
+	FIRMWARE=$(abspath $(FIRMWARE)) $(PYTEST) $(PYTEST_ARGS) tests_boards
 
 # copy modules (and the example model) to a board: make deploy PORT=/dev/ttyACM0 ARCH=armv6m [MODULES=emltrees]
 deploy: build
@@ -83,5 +97,5 @@ bench: tools-bench build bench-cores
 clean:
 	rm -rf build dist
 
-.PHONY: all venv build dist example examples check test-device deploy bench clean \
+.PHONY: all venv build dist example examples check check-boards firmware-given test-device deploy bench clean \
 	tools-build tools-check tools-bench tools-boards

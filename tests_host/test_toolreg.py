@@ -1,6 +1,6 @@
 """The tool registry (tools/toolreg.py) is the only way code here finds an outside command.
 
-* Every command the tests, tools, benchmarks and examples run is registered with its package: a
+* Every command the tests (host and boards), tools, benchmarks and examples run is registered with its package: a
   scan of their sources for the commands they pass to subprocess (and for strings that look like
   tool names: cross compilers, binutils, clang, QEMU) finds none that is not.
 * Commands are looked up through the registry (`toolreg.which`), never by a literal name handed to
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SCANNED = ("tests_host", "tools", "benchmarks", "examples")
+SCANNED = ("tests_host", "tests_boards", "tools", "benchmarks", "examples")
 REGISTRY_FILE = ROOT / "tools" / "toolreg.py"
 sys.path.insert(0, str(ROOT / "tools"))
 import toolreg  # noqa: E402

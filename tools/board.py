@@ -91,6 +91,23 @@ class Board:
         if proc.returncode != 0:
             raise BoardError(f"copy to the board failed: {proc.stderr.strip()}")
 
-    def run(self, script: Path) -> tuple[int, str]:
-        proc = self._run("run", str(script))
+    def run(self, script: Path, mount: Path | None = None, timeout: float = 300) -> tuple[int, str]:
+        """Run a host script on the board; with `mount`, that host folder is the board's current
+        folder (`mpremote mount`: imports and open() read it over the serial link, nothing is
+        written to the board's flash). Returns (exit status, output); on a timeout (-1, the output
+        so far and a note): mpremote is stopped, the board may still be running the script."""
+        args = ["mount", str(mount), "run", str(script)] if mount else ["run", str(script)]
+        try:
+            proc = self._run(*args, timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            partial = b"".join(x for x in (exc.stdout, exc.stderr) if isinstance(x, bytes))
+            return -1, partial.decode(errors="replace") + f"\n[timed out after {timeout:g} s]"
         return proc.returncode, proc.stdout + proc.stderr
+
+    def responsive(self, timeout: float = 15) -> bool:
+        """True if the board answers at its REPL (mpremote interrupts a running script first)."""
+        try:
+            proc = self._run("exec", "print(6 * 7)", timeout=timeout)
+        except (subprocess.TimeoutExpired, BoardError):
+            return False
+        return proc.returncode == 0 and "42" in proc.stdout

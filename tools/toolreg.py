@@ -77,6 +77,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
     # boards: `make check-boards`, `make bench-boards` (real MicroPython firmware on QEMU)
     _deb("qemu-system-arm", "qemu-system-arm", "boards", "Cortex-M0/M3/M4F/M7 boards"),
     _deb("qemu-system-riscv32", "qemu-system-misc", "boards", "the RV32 board"),
+    _deb("pgrep", "procps", "boards", "tests_boards: no QEMU process outlives the harness"),
 )}
 
 
