@@ -1,16 +1,12 @@
-/* emlc_trees.c: tree-ensemble inference over the arrays of docs/model-format.md §1.
+/* emlc_trees.c: tree-ensemble inference over the arrays of docs/model-format.md §1 (version 2).
  *
- * Hot path: leaf_of — per node one feature load, one input load (float: 3 integer ops for the
- * key), one threshold load, one signed compare, one child load. The class-index path for CLASS
- * leaves is integer-only end to end; float adds appear only where probabilities or regression
- * values are summed (per tree and non-zero term, never per node). Aggregation follows
- * docs/model-format.md "Aggregation" to the bit.
+ * Hot path: leaf_of — per node one 8-byte node (key, fk, c), one input load (float: 3 integer
+ * ops for the key and a NaN range test), one signed compare and the shape's step. Aggregation
+ * follows docs/model-format.md "Aggregation" to the bit: integer votes and fixed-point sums, and
+ * float32 only for probabilities, regression values and PROBA near-ties.
  */
 #include "emlc_trees.h"
 
-/* Used on two functions: leaf_of (out of line, its pointers stay in registers on armv6m) and
- * classify_int (its own symbol, so tests can show from the object's call graph that the
- * CLASS path calls no soft-float routine). Expands to nothing for non-GNU compilers. */
 #if defined(__GNUC__)
 #define EMLC_NOINLINE __attribute__((noinline))
 #else
@@ -33,209 +29,374 @@ static inline int32_t key_f32(float x) {
     return b.i;
 }
 
-static inline uint32_t bits_f32(float x) {
-    emlc_bits_t b;
-    b.f = x;
-    return b.u;
-}
-
 int32_t emlc_trees_key_f32(float x) {
     return key_f32(x);
 }
 
-/* Walks tree t from its root down to a leaf and returns the leaf number.
- * Invariant (emlc_trees_validate): every node reached has index < n_nodes and each step goes to
- * a strictly larger node index or to a leaf, so the walk ends within n_nodes steps.
- * The loops work on byte offsets: u = 4*c addresses thresholds[c] and children[2c], u/2
- * addresses features[c], and going right adds 2 (children[2c+1]). Kept out of line so that
- * on armv6m all pointers stay in registers: 15 instructions per node for float input (of which
- * 3 make the key), 12 for int16 (arm-none-eabi-gcc 12 -Os). */
-static EMLC_NOINLINE int32_t leaf_of(const emlc_trees_t *m, uint32_t t, const void *x) {
-    const unsigned char *thr = (const unsigned char *)m->thresholds;
-    const unsigned char *feat = (const unsigned char *)m->features;
-    const unsigned char *ch = (const unsigned char *)m->children;
-    int32_t c = m->roots[t];
-    if (c < 0) {
-        return -1 - c;
-    }
-    if (m->input == EMLC_INPUT_I16) {
-        const int16_t *xi = (const int16_t *)x;
-        do {
-            uint32_t u = (uint32_t)c << 2;
-            int32_t k = xi[*(const uint16_t *)(const void *)(feat + (u >> 1))];
-            if (k > *(const int32_t *)(const void *)(thr + u)) {
-                u += 2;
-            }
-            c = *(const int16_t *)(const void *)(ch + u);
-        } while (c >= 0);
-    } else {
-        const float *xf = (const float *)x;
-        do {
-            uint32_t u = (uint32_t)c << 2;
-            int32_t k = key_f32(xf[*(const uint16_t *)(const void *)(feat + (u >> 1))]);
-            if (k > *(const int32_t *)(const void *)(thr + u)) {
-                u += 2;
-            }
-            c = *(const int16_t *)(const void *)(ch + u);
-        } while (c >= 0);
-    }
-    return -1 - c;
+/* ---------------------------------------------------------------- layout */
+
+static uint32_t pad4(uint32_t n) {
+    return (n + 3u) & ~3u;
 }
 
-/* Cheap header checks every prediction entry point repeats (they keep the stack accumulator
- * in bounds even on a model that skipped validation; the node arrays are not rechecked). */
-static emlc_err_t check_head(const emlc_trees_t *m, const void *x, const void *out) {
-    if (m == NULL || x == NULL || out == NULL || m->roots == NULL || m->leaves == NULL) {
-        return EMLC_ERR_NULL;
+uint32_t emlc_trees_layout(const emlc_trees_t *m, uint32_t size[EMLC_TREES_SECTIONS]) {
+    uint32_t total = 0, s, proba = m->leaf_kind == EMLC_LEAF_PROBA, quant = m->input == EMLC_INPUT_I16;
+    size[EMLC_SEC_NODES] = (uint32_t)m->n_nodes * 8u;
+    size[EMLC_SEC_ROOTS] = (uint32_t)m->n_trees * 2u;
+    size[EMLC_SEC_OFFSETS] = proba ? (uint32_t)m->n_payloads * 2u : 0;
+    size[EMLC_SEC_PAYLOAD] = proba ? m->payload_bytes : 0;
+    size[EMLC_SEC_VALUES] = m->leaf_kind == EMLC_LEAF_VALUE ? (uint32_t)m->n_payloads * 4u : 0;
+    size[EMLC_SEC_SCALE] = size[EMLC_SEC_OFFSET] = quant ? (uint32_t)m->n_features * 4u : 0;
+    for (s = 0; s < EMLC_TREES_SECTIONS; s++) {
+        total += pad4(size[s]);
     }
-    if (m->input > EMLC_INPUT_I16 || m->leaf_kind > EMLC_LEAF_PROBA8) {
-        return EMLC_ERR_KIND;
+    return total;
+}
+
+void emlc_trees_bind(emlc_trees_t *m, void *block) {
+    uint32_t size[EMLC_TREES_SECTIONS], s;
+    const uint8_t *at[EMLC_TREES_SECTIONS];
+    const uint8_t *p = (const uint8_t *)block;
+    emlc_trees_layout(m, size);
+    for (s = 0; s < EMLC_TREES_SECTIONS; s++) {
+        at[s] = size[s] ? p : NULL;
+        p += pad4(size[s]);
     }
-    if (m->n_trees == 0 || m->n_outputs == 0 || m->n_outputs > EMLC_TREES_MAX_OUTPUTS) {
-        return EMLC_ERR_SIZE;
+    m->nodes = (const emlc_node_t *)(const void *)at[EMLC_SEC_NODES];
+    m->roots = (const int16_t *)(const void *)at[EMLC_SEC_ROOTS];
+    m->offsets = (const uint16_t *)(const void *)at[EMLC_SEC_OFFSETS];
+    m->payload = at[EMLC_SEC_PAYLOAD];
+    m->values = (const float *)(const void *)at[EMLC_SEC_VALUES];
+    m->scale = (const float *)(const void *)at[EMLC_SEC_SCALE];
+    m->offset = (const float *)(const void *)at[EMLC_SEC_OFFSET];
+}
+
+/* ---------------------------------------------------------------- validation */
+
+/* Number of leaf references a node or root may use. */
+static uint32_t n_refs(const emlc_trees_t *m) {
+    switch (m->leaf_kind) {
+        case EMLC_LEAF_CLASS: return m->n_outputs;
+        case EMLC_LEAF_PROBA: return (uint32_t)m->n_outputs + m->n_payloads;
+        default: return m->n_payloads;
+    }
+}
+
+static int finite_bits(const float *v) {
+    emlc_bits_t b;
+    b.f = *v;
+    return (b.u & 0x7f800000u) != 0x7f800000u;
+}
+
+/* 0 < *v < inf, by its bits (no float comparison: no soft-float routine on FPU-less chips) */
+static int positive_bits(const float *v) {
+    emlc_bits_t b;
+    b.f = *v;
+    return b.u - 1u < 0x7f7fffffu;
+}
+
+emlc_err_t emlc_trees_check_counts(const emlc_trees_t *m, uint32_t *field) {
+    uint32_t f, kind = m->leaf_kind, refs = n_refs(m);
+    /* one condition per field, in header order; the first that fails is reported */
+    const int bad[] = {
+        m->input > EMLC_INPUT_I16,
+        kind > EMLC_LEAF_VALUE,
+        m->n_features == 0 || m->n_features > EMLC_TREES_MAX_FEATURES,
+        m->n_outputs == 0 || m->n_outputs > EMLC_TREES_MAX_OUTPUTS || (kind == EMLC_LEAF_VALUE && m->n_outputs != 1),
+        m->n_trees == 0 || m->n_trees > EMLC_TREES_MAX_NODES,
+        m->n_nodes > EMLC_TREES_MAX_NODES,
+        (kind == EMLC_LEAF_CLASS && m->n_payloads != 0) || refs == 0 || refs > EMLC_TREES_MAX_REFS,
+        kind == EMLC_LEAF_PROBA ? m->payload_bytes > EMLC_TREES_MAX_PAYLOAD : m->payload_bytes != 0,
+    };
+    for (f = 0; f < sizeof(bad) / sizeof(bad[0]); f++) {
+        if (bad[f]) {
+            if (field != NULL) {
+                *field = f;
+            }
+            return f <= EMLC_FIELD_LEAF_KIND ? EMLC_ERR_KIND : EMLC_ERR_SIZE;
+        }
     }
     return EMLC_OK;
 }
 
-static size_t row_bytes(const emlc_trees_t *m) {
-    return (size_t)m->n_features * (m->input == EMLC_INPUT_I16 ? sizeof(int16_t) : sizeof(float));
+static uint32_t u16le(const uint8_t *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8);
 }
 
-emlc_err_t emlc_trees_validate(const emlc_trees_t *m) {
-    uint32_t i, n_nodes, n_leaves;
+/* Node i: EMLC_ERR_FEATURE, EMLC_ERR_CHILD (a node child i + 1 or i + c out of range, c == 0 in
+ * shape 0), EMLC_ERR_CLASS (a leaf reference out of range). */
+static emlc_err_t check_node(const emlc_trees_t *m, uint32_t i, uint32_t refs) {
+    const emlc_node_t *n = &m->nodes[i];
+    uint32_t fk = n->fk, c = n->c, leaves = fk & (EMLC_FK_LEFT_LEAF | EMLC_FK_RIGHT_LEAF);
+    if ((fk >> EMLC_FK_FEATURE_SHIFT) >= m->n_features) {
+        return EMLC_ERR_FEATURE;
+    }
+    if (leaves != (EMLC_FK_LEFT_LEAF | EMLC_FK_RIGHT_LEAF) && i + 1 >= m->n_nodes) {
+        return EMLC_ERR_CHILD;
+    }
+    if (leaves == 0) {
+        return c == 0 || i + c >= m->n_nodes ? EMLC_ERR_CHILD : EMLC_OK;
+    }
+    if (leaves == (EMLC_FK_LEFT_LEAF | EMLC_FK_RIGHT_LEAF)) {
+        c = (c & 0xffu) > (c >> 8) ? c & 0xffu : c >> 8;
+    }
+    return c >= refs ? EMLC_ERR_CLASS : EMLC_OK;
+}
+
+/* PROBA payload p (docs/model-format.md §1); *byte gets the offending byte's index. */
+static emlc_err_t check_payload(const emlc_trees_t *m, uint32_t p, uint32_t *byte) {
+    const uint8_t *b = m->payload;
+    uint32_t o = m->offsets[p], end = m->payload_bytes, n, w, j, at = o;
+    if (o + 3 > end) {
+        goto bad;
+    }
+    n = b[o];
+    w = u16le(b + o + 1);
+    if (n == 0 || n > m->n_outputs || w < 2 || o + 3 + 3 * n > end) {
+        goto bad;
+    }
+    for (j = 0; j < n; j++) {
+        uint32_t cls = b[at + 3], q = u16le(b + at + 4), count = (q * w + 32768u) >> 16;
+        at += 3;
+        /* classes increase; count in 1..w-1; q canonical: 0 <= count * 65536 + w/2 - q * w < w
+         * (a negative difference wraps to a huge unsigned value) */
+        if (cls >= m->n_outputs || (j > 0 && cls <= b[at - 3]) || count == 0 || count >= w
+            || count * 65536u + (w >> 1) - q * w >= w) {
+            goto bad;
+        }
+    }
+    return EMLC_OK;
+bad:
+    *byte = at;
+    return EMLC_ERR_VALUE;
+}
+
+emlc_err_t emlc_trees_validate(const emlc_trees_t *m, emlc_trees_where_t *where) {
+    emlc_err_t err;
+    uint32_t i, sec = EMLC_SEC_NODES, at = 0, refs, proba, quant;
     if (m == NULL) {
         return EMLC_ERR_NULL;
     }
-    n_nodes = m->n_nodes;
-    n_leaves = m->n_leaves;
-    if (m->roots == NULL || m->leaves == NULL ||
-        (n_nodes > 0 && (m->thresholds == NULL || m->features == NULL || m->children == NULL))) {
-        return EMLC_ERR_NULL;
+    err = emlc_trees_check_counts(m, NULL);
+    proba = m->leaf_kind == EMLC_LEAF_PROBA;
+    quant = m->input == EMLC_INPUT_I16;
+    refs = n_refs(m);
+    if (err == EMLC_OK && (m->roots == NULL || (m->n_nodes && m->nodes == NULL)
+        || (proba && m->n_payloads && (m->offsets == NULL || m->payload == NULL))
+        || (m->leaf_kind == EMLC_LEAF_VALUE && m->values == NULL)
+        || (quant && (m->scale == NULL || m->offset == NULL)))) {
+        err = EMLC_ERR_NULL;
     }
-    if (m->input > EMLC_INPUT_I16 || m->leaf_kind > EMLC_LEAF_PROBA8) {
-        return EMLC_ERR_KIND;
+    for (i = 0; err == EMLC_OK && i < m->n_nodes; i++) {
+        err = check_node(m, i, refs);
+        at = i;
     }
-    if (m->n_features == 0 || m->n_trees == 0 || m->n_outputs == 0 ||
-        m->n_outputs > EMLC_TREES_MAX_OUTPUTS || n_leaves == 0 ||
-        n_leaves > EMLC_TREES_MAX_LEAVES || n_nodes > EMLC_TREES_MAX_NODES ||
-        (m->leaf_kind == EMLC_LEAF_VALUE && m->n_outputs != 1)) {
-        return EMLC_ERR_SIZE;
-    }
-    for (i = 0; i < n_nodes; i++) {
-        uint32_t side;
-        if (m->features[i] >= m->n_features) {
-            return EMLC_ERR_FEATURE;
-        }
-        for (side = 0; side < 2; side++) {
-            int32_t c = m->children[2 * i + side];
-            if (c >= 0) {
-                if ((uint32_t)c >= n_nodes) {
-                    return EMLC_ERR_CHILD;
-                }
-                if ((uint32_t)c <= i) {
-                    return EMLC_ERR_CYCLE;
-                }
-            } else if ((uint32_t)(-1 - c) >= n_leaves) {
-                return EMLC_ERR_CHILD;
-            }
-        }
-    }
-    for (i = 0; i < m->n_trees; i++) {
+    for (i = 0; err == EMLC_OK && i < m->n_trees; i++) {
         int32_t r = m->roots[i];
-        if (r >= 0 ? (uint32_t)r >= n_nodes : (uint32_t)(-1 - r) >= n_leaves) {
-            return EMLC_ERR_ROOT;
+        if (r >= 0 ? (uint32_t)r >= m->n_nodes : (uint32_t)(-1 - r) >= refs) {
+            err = EMLC_ERR_ROOT;
+            sec = EMLC_SEC_ROOTS;
+            at = i;
         }
     }
-    if (m->leaf_kind == EMLC_LEAF_CLASS) {
-        const uint8_t *cls = (const uint8_t *)m->leaves;
-        for (i = 0; i < n_leaves; i++) {
-            if (cls[i] >= m->n_outputs) {
-                return EMLC_ERR_CLASS;
-            }
+    for (i = 0; err == EMLC_OK && i < m->n_payloads; i++) {
+        if (proba && check_payload(m, i, &at) != EMLC_OK) {
+            err = EMLC_ERR_VALUE;
+            /* an offset beyond the payload is located at the offset, else at the bad byte */
+            sec = m->offsets[i] + 3u > m->payload_bytes ? EMLC_SEC_OFFSETS : EMLC_SEC_PAYLOAD;
+            at = sec == EMLC_SEC_OFFSETS ? i : at;
+        } else if (!proba && !finite_bits(&m->values[i])) {
+            err = EMLC_ERR_VALUE;
+            sec = EMLC_SEC_VALUES;
+            at = i;
         }
     }
-    return EMLC_OK;
+    for (i = 0; err == EMLC_OK && quant && i < m->n_features; i++) {
+        int ok_scale = positive_bits(&m->scale[i]);
+        if (!ok_scale || !finite_bits(&m->offset[i])) {
+            err = EMLC_ERR_VALUE;
+            sec = ok_scale ? EMLC_SEC_OFFSET : EMLC_SEC_SCALE;
+            at = i;
+        }
+    }
+    if (err != EMLC_OK && where != NULL) {
+        where->section = (uint8_t)(err == EMLC_ERR_NULL || err == EMLC_ERR_SIZE || err == EMLC_ERR_KIND ? EMLC_SEC_NODES : sec);
+        where->index = err == EMLC_ERR_NULL || err == EMLC_ERR_SIZE || err == EMLC_ERR_KIND ? 0 : at;
+    }
+    return err;
 }
 
-emlc_err_t emlc_trees_leaf(const emlc_trees_t *m, uint16_t tree, const void *x, int32_t *out_leaf) {
-    emlc_err_t err = check_head(m, x, out_leaf);
-    if (err != EMLC_OK) {
-        return err;
+/* ---------------------------------------------------------------- the walk */
+
+/* Follows tree t from its root to a leaf and returns the leaf reference.
+ * Invariant (emlc_trees_validate): every node child has a larger index than its parent and is
+ * < n_nodes, so the walk ends within n_nodes steps. fk bit 0 set: the left child is a leaf
+ * (reference c, or c & 0xff when bit 1 is set too); bit 1: the right child is (c, or c >> 8).
+ * A node child is i + 1, except the right child of shape 0 (i + c). A float NaN goes the way of
+ * missing_left (fk bit 2): a positive NaN's key is above every threshold, a negative NaN's below,
+ * so each side tests only for the NaN that lands on it, and only when the bit says otherwise.
+ * Compiled at -O2 where GCC allows: at -Os it reloads the loop's constants on every node. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("O2")))
+#endif
+static EMLC_NOINLINE uint32_t leaf_of(const emlc_trees_t *m, uint32_t t, const void *x) {
+    const emlc_node_t *n;
+    uint32_t fk;
+    int32_t r = m->roots[t];
+    if (r < 0) {
+        return (uint32_t)(-1 - r);
+    }
+    n = m->nodes + r;
+    if (m->input == EMLC_INPUT_I16) {
+        const int16_t *xi = (const int16_t *)x;
+        for (;;) {
+            fk = n->fk;
+            if (xi[fk >> EMLC_FK_FEATURE_SHIFT] <= n->key) {
+                if (fk & EMLC_FK_LEFT_LEAF) {
+                    return fk & EMLC_FK_RIGHT_LEAF ? n->c & 0xffu : n->c;
+                }
+                n += 1;
+            } else {
+                if (fk & EMLC_FK_RIGHT_LEAF) {
+                    return fk & EMLC_FK_LEFT_LEAF ? (uint32_t)n->c >> 8 : n->c;
+                }
+                n += fk & EMLC_FK_LEFT_LEAF ? 1 : n->c;
+            }
+        }
+    } else {
+        const float *xf = (const float *)x;
+        for (;;) {
+            int32_t k;
+            fk = n->fk;
+            k = key_f32(xf[fk >> EMLC_FK_FEATURE_SHIFT]);
+            if (k <= n->key) {
+                if (!(fk & EMLC_FK_MISSING_LEFT) && k < -0x7f800001) { /* a negative NaN */
+                    goto right;
+                }
+            left:
+                if (fk & EMLC_FK_LEFT_LEAF) {
+                    return fk & EMLC_FK_RIGHT_LEAF ? n->c & 0xffu : n->c;
+                }
+                n += 1;
+            } else {
+                if ((fk & EMLC_FK_MISSING_LEFT) && k > 0x7f800000) { /* a positive NaN */
+                    goto left;
+                }
+            right:
+                if (fk & EMLC_FK_RIGHT_LEAF) {
+                    return fk & EMLC_FK_LEFT_LEAF ? (uint32_t)n->c >> 8 : n->c;
+                }
+                n += fk & EMLC_FK_LEFT_LEAF ? 1 : n->c;
+            }
+        }
+    }
+}
+
+emlc_err_t emlc_trees_leaf(const emlc_trees_t *m, uint16_t tree, const void *x, uint32_t *out_ref) {
+    if (m == NULL || x == NULL || out_ref == NULL || m->roots == NULL) {
+        return EMLC_ERR_NULL;
     }
     if (tree >= m->n_trees) {
         return EMLC_ERR_SIZE;
     }
-    *out_leaf = leaf_of(m, tree, x);
+    *out_ref = leaf_of(m, tree, x);
     return EMLC_OK;
 }
 
-/* Class index for CLASS leaves: integer votes, then the first argmax. acc has n_outputs
- * entries and is initialised from tree 0 (n_trees >= 1; this also avoids a memset call). */
-static EMLC_NOINLINE int32_t classify_int(const emlc_trees_t *m, const void *x, uint32_t *acc) {
-    const uint8_t *leaves = (const uint8_t *)m->leaves;
-    uint32_t n_out = m->n_outputs, n_trees = m->n_trees, j, best, t, top;
-    uint32_t first = leaves[leaf_of(m, 0, x)];
-    for (j = 0; j < n_out; j++) {
-        acc[j] = (j == first);
-    }
-    for (t = 1; t < n_trees; t++) {
-        acc[leaves[leaf_of(m, t, x)]] += 1;
-    }
-    best = 0;
-    top = acc[0];
-    for (j = 1; j < n_out; j++) {
-        if (acc[j] > top) {
-            top = acc[j];
+/* ---------------------------------------------------------------- aggregation */
+
+static uint32_t argmax_u32(const uint32_t *a, uint32_t n) {
+    uint32_t j, best = 0;
+    for (j = 1; j < n; j++) {
+        if (a[j] > a[best]) {
             best = j;
         }
     }
-    return (int32_t)best;
+    return best;
 }
 
-/* Float sums of the PROBA / PROBA8 / VALUE leaves over all trees, exactly as
- * docs/model-format.md "Aggregation" defines them: acc[c] = 0.0f, then acc[c] += term in tree
- * order, where term is the float leaf value or (float)byte / 255.0f.
- * Terms equal to +-0.0 are skipped (an integer test, no soft-float call): this changes no
- * result, because acc starts at +0.0, can never become -0.0, and a + (+-0.0) == a otherwise.
- * Class proportions are mostly zeros, so this saves most adds on FPU-less chips. The first
- * tree stores instead of adding (0.0f + v == v), which also avoids a memset call. */
-static void sum_float(const emlc_trees_t *m, const void *x, float *acc) {
-    uint32_t n_out = m->n_outputs, n_trees = m->n_trees, j, t;
-    for (t = 0; t < n_trees; t++) {
-        uint32_t base = (uint32_t)leaf_of(m, t, x) * n_out;
-        if (m->leaf_kind == EMLC_LEAF_PROBA8) {
-            const uint8_t *p = (const uint8_t *)m->leaves + base;
-            for (j = 0; j < n_out; j++) {
-                if (p[j] != 0) {
-                    float v = (float)p[j] / 255.0f;
-                    acc[j] = t == 0 ? v : acc[j] + v;
-                } else if (t == 0) {
-                    acc[j] = 0.0f;
-                }
+/* CLASS: votes per class (integer). acc is set from tree 0 on (no memset). */
+static EMLC_NOINLINE void vote(const emlc_trees_t *m, const void *x, uint32_t *acc) {
+    uint32_t j, t, first = leaf_of(m, 0, x);
+    for (j = 0; j < m->n_outputs; j++) {
+        acc[j] = j == first;
+    }
+    for (t = 1; t < m->n_trees; t++) {
+        acc[leaf_of(m, t, x)] += 1;
+    }
+}
+
+/* One walk over the trees for PROBA / VALUE leaves (docs/model-format.md "Aggregation"):
+ *  S (if not NULL): S[c] = sum of 65536 for a pure leaf's class and of q for each payload term;
+ *  F (if not NULL): float32 sums in tree order, F[c] += 1.0f (pure) or (float)count / (float)w
+ *  (payload term), VALUE F[0] += values[r]; zero proportions are not added.
+ * Returns U, the number of trees that reached a payload. */
+static uint32_t sums(const emlc_trees_t *m, const void *x, uint32_t *S, float *F) {
+    uint32_t j, t, u = 0, n_out = m->n_outputs;
+    for (j = 0; j < n_out; j++) {
+        if (S != NULL) {
+            S[j] = 0;
+        }
+        if (F != NULL) {
+            F[j] = 0.0f;
+        }
+    }
+    for (t = 0; t < m->n_trees; t++) {
+        uint32_t r = leaf_of(m, t, x);
+        if (m->leaf_kind == EMLC_LEAF_VALUE) {
+            F[0] += m->values[r];
+        } else if (r < n_out) {
+            if (S != NULL) {
+                S[r] += 65536u;
+            }
+            if (F != NULL) {
+                F[r] += 1.0f;
             }
         } else {
-            const float *p = (const float *)m->leaves + base;
-            for (j = 0; j < n_out; j++) {
-                if ((bits_f32(p[j]) << 1) != 0) {
-                    acc[j] = t == 0 ? p[j] : acc[j] + p[j];
-                } else if (t == 0) {
-                    acc[j] = 0.0f;
+            const uint8_t *p = m->payload + m->offsets[r - n_out];
+            const uint8_t *term = p + 3, *end = term + 3 * (uint32_t)p[0];
+            uint32_t w = u16le(p + 1);
+            for (; term < end; term += 3) {
+                uint32_t q = u16le(term + 1);
+                if (S != NULL) {
+                    S[term[0]] += q;
+                }
+                if (F != NULL) {
+                    F[term[0]] += (float)(int32_t)((q * w + 32768u) >> 16) / (float)(int32_t)w;
                 }
             }
+            u++;
         }
     }
+    return u;
 }
 
-/* Class index for PROBA / PROBA8 leaves: first argmax of the float sums (before dividing). */
-static int32_t classify_float(const emlc_trees_t *m, const void *x, float *acc) {
-    uint32_t j, best = 0;
-    sum_float(m, x, acc);
-    for (j = 1; j < m->n_outputs; j++) {
-        if (acc[j] > acc[best]) {
+/* First argmax of non-negative float32 sums: their bits order like their values (no float
+ * comparison, so no soft-float routine). */
+static uint32_t argmax_f32(const float *a, uint32_t n) {
+    uint32_t j, best = 0, top = 0;
+    for (j = 0; j < n; j++) {
+        emlc_bits_t b;
+        b.f = a[j];
+        if (j == 0 || b.u > top) {
+            top = b.u;
             best = j;
         }
     }
-    return (int32_t)best;
+    return best;
+}
+
+/* The first argmax b of the fixed-point sums S when it is certain: S[b] beats every other class
+ * by more than u (each q is within 1/2 of count/w * 65536, and u trees added a q to a class at
+ * most once each). -1 for an exact or near tie. */
+static EMLC_NOINLINE int32_t certain_argmax(const uint32_t *S, uint32_t n_out, uint32_t u) {
+    uint32_t j, b = argmax_u32(S, n_out);
+    for (j = 0; j < n_out; j++) {
+        if (j != b && S[b] - S[j] <= u) {
+            return -1;
+        }
+    }
+    return (int32_t)b;
 }
 
 typedef union emlc_acc {
@@ -243,85 +404,41 @@ typedef union emlc_acc {
     float f[EMLC_TREES_MAX_OUTPUTS];
 } emlc_acc_t;
 
-emlc_err_t emlc_trees_predict_many(const emlc_trees_t *m, const void *x, size_t n, int32_t *out) {
+emlc_err_t emlc_trees_predict(const emlc_trees_t *m, const void *x, float *out, size_t n_out, int32_t *out_class) {
     emlc_acc_t acc;
-    const unsigned char *row = (const unsigned char *)x;
-    size_t i, step;
-    emlc_err_t err = check_head(m, x, out);
-    if (err != EMLC_OK) {
-        return err;
-    }
-    if (m->leaf_kind == EMLC_LEAF_VALUE) {
-        return EMLC_ERR_KIND;
-    }
-    step = row_bytes(m);
-    for (i = 0; i < n; i++, row += step) {
-        out[i] = m->leaf_kind == EMLC_LEAF_CLASS ? classify_int(m, row, acc.n)
-                                                 : classify_float(m, row, acc.f);
-    }
-    return EMLC_OK;
-}
-
-emlc_err_t emlc_trees_predict(const emlc_trees_t *m, const void *x, int32_t *out_class) {
-    return emlc_trees_predict_many(m, x, 1, out_class);
-}
-
-emlc_err_t emlc_trees_predict_proba(const emlc_trees_t *m, const void *x, float *out, size_t n_out,
-                                    int32_t *out_class) {
     uint32_t j, n_outputs;
-    int32_t cls;
-    emlc_err_t err = check_head(m, x, out);
-    if (err != EMLC_OK) {
-        return err;
+    int32_t cls = 0;
+    if (m == NULL || x == NULL || m->roots == NULL) {
+        return EMLC_ERR_NULL;
     }
     n_outputs = m->n_outputs;
-    if (n_out < n_outputs) {
+    if (m->n_trees == 0 || n_outputs == 0 || n_outputs > EMLC_TREES_MAX_OUTPUTS || (out != NULL && n_out < n_outputs)) {
         return EMLC_ERR_SIZE;
     }
-    if (m->leaf_kind == EMLC_LEAF_VALUE) {
-        return EMLC_ERR_KIND;
-    }
     if (m->leaf_kind == EMLC_LEAF_CLASS) {
-        emlc_acc_t acc;
-        cls = classify_int(m, x, acc.n);
-        for (j = 0; j < n_outputs; j++) {
-            out[j] = (float)acc.n[j] / (float)m->n_trees;
+        vote(m, x, acc.n);
+        cls = (int32_t)argmax_u32(acc.n, n_outputs);
+        for (j = 0; out != NULL && j < n_outputs; j++) {
+            out[j] = (float)(int32_t)acc.n[j];
         }
+    } else if (m->leaf_kind == EMLC_LEAF_PROBA) {
+        cls = certain_argmax(acc.n, n_outputs, sums(m, x, acc.n, out));
+        if (cls < 0) { /* an exact or near tie: the float32 sums decide (a second walk without out) */
+            if (out == NULL) {
+                sums(m, x, NULL, acc.f);
+            }
+            cls = (int32_t)argmax_f32(out != NULL ? out : acc.f, n_outputs);
+        }
+    } else if (out != NULL) {
+        sums(m, x, NULL, out);
     } else {
-        cls = classify_float(m, x, out); /* argmax of the sums, before dividing: as predict */
-        for (j = 0; j < n_outputs; j++) {
-            out[j] = out[j] / (float)m->n_trees;
-        }
+        return EMLC_ERR_SIZE; /* a regression value needs out */
+    }
+    for (j = 0; out != NULL && j < n_outputs; j++) {
+        out[j] = out[j] / (float)(int32_t)m->n_trees;
     }
     if (out_class != NULL) {
         *out_class = cls;
     }
     return EMLC_OK;
-}
-
-emlc_err_t emlc_trees_proba(const emlc_trees_t *m, const void *x, float *out, size_t n_out) {
-    return emlc_trees_predict_proba(m, x, out, n_out, NULL);
-}
-
-emlc_err_t emlc_trees_regress_many(const emlc_trees_t *m, const void *x, size_t n, float *out) {
-    const unsigned char *row = (const unsigned char *)x;
-    size_t i, step;
-    emlc_err_t err = check_head(m, x, out);
-    if (err != EMLC_OK) {
-        return err;
-    }
-    if (m->leaf_kind != EMLC_LEAF_VALUE || m->n_outputs != 1) {
-        return EMLC_ERR_KIND;
-    }
-    step = row_bytes(m);
-    for (i = 0; i < n; i++, row += step) {
-        float sum;
-        sum_float(m, row, &sum);
-        out[i] = sum / (float)m->n_trees;
-    }
-    return EMLC_OK;
-}
-
-emlc_err_t emlc_trees_regress(const emlc_trees_t *m, const void *x, float *out_value) {
-    return emlc_trees_regress_many(m, x, 1, out_value);
 }

@@ -1,8 +1,9 @@
 /* emlc_trees.h: inference for tree ensembles (decision tree, random forest, extra trees).
  *
- * The model lives in caller-owned arrays laid out as in docs/model-format.md §1 (struct of
- * arrays, 10 bytes per decision node). Nothing here allocates; the only stack buffer is the
- * per-class accumulator of the classify/regress functions (EMLC_TREES_MAX_OUTPUTS × 4 bytes).
+ * The model lives in caller-owned arrays laid out as in docs/model-format.md §1 (version 2):
+ * 8-byte decision nodes in pre-order, class leaves inside the nodes, proportions as exact
+ * count/w payloads. Nothing here allocates; the only stack buffer is the per-class accumulator
+ * (EMLC_TREES_MAX_OUTPUTS × 4 bytes).
  *
  * Contract:
  *  - Call emlc_trees_validate() once after filling the struct. Every prediction function assumes
@@ -10,9 +11,9 @@
  *    forever (each step goes to a strictly larger node index or ends at a leaf).
  *  - The sample `x` is `float[n_features]` when input == EMLC_INPUT_F32 and
  *    `int16_t[n_features]` when input == EMLC_INPUT_I16 (already quantized by the caller).
- *  - Per visited node the work is one integer compare (key(x[f]) <= thresholds[i]); no
- *    floating-point maths happens on the path from root to leaf, even for float input.
- *  - Class ties go to the lowest class index.
+ *  - Per visited node the work is one integer compare (key(x[f]) <= key); no floating-point maths
+ *    happens on the path from root to leaf, nor in predict() for CLASS leaves and, outside exact
+ *    and near ties, for PROBA leaves (docs/model-format.md "Aggregation").
  */
 #ifndef EMLC_TREES_H
 #define EMLC_TREES_H
@@ -22,77 +23,92 @@
 #define EMLC_INPUT_F32 0
 #define EMLC_INPUT_I16 1
 
-#define EMLC_LEAF_CLASS 0  /* uint8_t class index per leaf (hard vote) */
-#define EMLC_LEAF_PROBA 1  /* float32 x n_outputs per leaf (soft vote) */
-#define EMLC_LEAF_VALUE 2  /* float32 per leaf (regression, n_outputs == 1) */
-#define EMLC_LEAF_PROBA8 3 /* uint8_t x n_outputs per leaf, proportion * 255 (soft vote) */
+#define EMLC_LEAF_CLASS 0 /* the reference is the class (hard vote) */
+#define EMLC_LEAF_PROBA 1 /* pure class, or a count/w payload (soft vote) */
+#define EMLC_LEAF_VALUE 2 /* index into values (regression, n_outputs == 1) */
 
 #define EMLC_TREES_MAX_NODES 32767
-#define EMLC_TREES_MAX_LEAVES 32768
-/* Largest n_outputs the validator accepts: bounds the classify accumulator on the stack. */
-#ifndef EMLC_TREES_MAX_OUTPUTS
+#define EMLC_TREES_MAX_REFS 32768     /* leaf references 0..32767 (roots hold -1 - ref) */
+#define EMLC_TREES_MAX_FEATURES 8191  /* 13 bits of emlc_node_t.fk */
+#define EMLC_TREES_MAX_PAYLOAD 65535  /* payload bytes: offsets are uint16_t */
+/* Largest n_outputs the validator accepts: bounds the accumulator on the stack. */
 #define EMLC_TREES_MAX_OUTPUTS 256
-#endif
+
+/* fk: bit 0 the left child is a leaf, bit 1 the right child is a leaf (together: the shape),
+ * bit 2 missing_left, bits 3..15 the feature index (fk >> 3). The shape bits come first so that
+ * one shift moves each into the carry flag on Thumb. */
+#define EMLC_FK_LEFT_LEAF 1u
+#define EMLC_FK_RIGHT_LEAF 2u
+#define EMLC_FK_MISSING_LEFT 4u
+#define EMLC_FK_FEATURE_SHIFT 3
+
+/* A decision node (docs/model-format.md §1). Shape = fk & 3:
+ *   0: left node i+1, right node i+c     1: left leaf c, right node i+1
+ *   2: left node i+1, right leaf c        3: left leaf c & 0xff, right leaf c >> 8 */
+typedef struct emlc_node {
+    int32_t key;
+    uint16_t fk;
+    uint16_t c;
+} emlc_node_t;
 
 typedef struct emlc_trees {
-    uint16_t n_features, n_outputs, n_trees;
-    uint8_t input;     /* EMLC_INPUT_* */
-    uint8_t leaf_kind; /* EMLC_LEAF_* */
-    uint16_t n_nodes;  /* decision nodes, <= 32767 */
-    uint16_t n_leaves; /* 1 ..= 32768 */
-    const int32_t *thresholds; /* [n_nodes], key space */
-    const uint16_t *features;  /* [n_nodes] */
-    const int16_t *children;   /* [2 * n_nodes]: left, right child references */
-    const int16_t *roots;      /* [n_trees]: child references */
-    const void *leaves;        /* [n_leaves * leaf width], type per leaf_kind */
+    uint16_t n_features, n_outputs, n_trees, n_nodes;
+    uint16_t n_payloads;    /* PROBA: payloads; VALUE: values; CLASS: 0 */
+    uint8_t input;          /* EMLC_INPUT_* */
+    uint8_t leaf_kind;      /* EMLC_LEAF_* */
+    uint32_t payload_bytes; /* PROBA: bytes of payload */
+    const emlc_node_t *nodes;  /* [n_nodes] */
+    const int16_t *roots;      /* [n_trees]: node index, or -1 - ref */
+    const uint16_t *offsets;   /* PROBA [n_payloads]: byte offset of each payload */
+    const uint8_t *payload;    /* PROBA [payload_bytes] */
+    const float *values;       /* VALUE [n_payloads] */
+    const float *scale;        /* int16 input [n_features], then offset */
+    const float *offset;
 } emlc_trees_t;
 
-/* Check everything prediction relies on. Returns the first problem found:
- *  EMLC_ERR_NULL     model or a needed array is NULL (node arrays may be NULL iff n_nodes == 0)
- *  EMLC_ERR_KIND     input or leaf_kind unknown
- *  EMLC_ERR_SIZE     n_features/n_outputs/n_trees/n_leaves zero, n_nodes or n_outputs too large,
- *                    n_outputs != 1 for VALUE leaves
- *  EMLC_ERR_FEATURE  features[i] >= n_features
- *  EMLC_ERR_CHILD    a child reference names a node >= n_nodes or a leaf >= n_leaves
- *  EMLC_ERR_CYCLE    a child node index is <= its parent's index. Rule: nodes are numbered so
- *                    that every child node comes after its parent (pre-order, as scikit-learn
- *                    builds them). This makes every root-to-leaf walk strictly increasing, so it
- *                    ends within n_nodes steps; it is checked in O(n_nodes) with no memory.
- *  EMLC_ERR_ROOT     a root names a node >= n_nodes or a leaf >= n_leaves
- *  EMLC_ERR_CLASS    a CLASS leaf holds a class >= n_outputs
- * Node checks run in node order (feature, then left child, then right child), then roots,
- * then leaves. */
-emlc_err_t emlc_trees_validate(const emlc_trees_t *m);
+/* The arrays of a model in one block, in the order and alignment of docs/model-format.md §2
+ * (which is also the binary file's order after its header). */
+#define EMLC_TREES_SECTIONS 7
+enum { EMLC_SEC_NODES, EMLC_SEC_ROOTS, EMLC_SEC_OFFSETS, EMLC_SEC_PAYLOAD, EMLC_SEC_VALUES,
+       EMLC_SEC_SCALE, EMLC_SEC_OFFSET };
+
+/* Byte size of each section (unpadded) for the counts in m; returns the padded total (each
+ * section rounded up to 4 bytes). Counts are not checked here. */
+uint32_t emlc_trees_layout(const emlc_trees_t *m, uint32_t size[EMLC_TREES_SECTIONS]);
+
+/* Point m's arrays into `block` (4-byte aligned, at least emlc_trees_layout() bytes). */
+void emlc_trees_bind(emlc_trees_t *m, void *block);
+
+/* Where emlc_trees_validate() found its problem: section (EMLC_SEC_*) and element index
+ * (byte index within the payload for EMLC_SEC_PAYLOAD; 0 for header problems, EMLC_SEC_NODES). */
+typedef struct emlc_trees_where {
+    uint8_t section;
+    uint32_t index;
+} emlc_trees_where_t;
+
+/* The counts of a model in header order (binary header fields, CSV header lines). */
+enum { EMLC_FIELD_INPUT, EMLC_FIELD_LEAF_KIND, EMLC_FIELD_N_FEATURES, EMLC_FIELD_N_OUTPUTS,
+       EMLC_FIELD_N_TREES, EMLC_FIELD_N_NODES, EMLC_FIELD_N_PAYLOADS, EMLC_FIELD_PAYLOAD_BYTES };
+
+/* Check the counts of m against docs/model-format.md §1 limits and each other: EMLC_ERR_KIND
+ * (input or leaf_kind unknown) or EMLC_ERR_SIZE; *field (may be NULL) gets the first bad field. */
+emlc_err_t emlc_trees_check_counts(const emlc_trees_t *m, uint32_t *field);
+
+/* Everything prediction relies on: NULL arrays (EMLC_ERR_NULL), the counts, then every node,
+ * root, payload (or value) and quantization entry in that order; the first problem is returned
+ * and, if where is not NULL, located. */
+emlc_err_t emlc_trees_validate(const emlc_trees_t *m, emlc_trees_where_t *where);
 
 /* The key of a float32 (docs/model-format.md §1): its bits as int32, with the magnitude bits
  * flipped for negative numbers. Strictly increasing over all non-NaN floats. */
 int32_t emlc_trees_key_f32(float x);
 
-/* Leaf number (0 ..= n_leaves-1) that tree `tree` sends sample x to. */
-emlc_err_t emlc_trees_leaf(const emlc_trees_t *m, uint16_t tree, const void *x, int32_t *out_leaf);
+/* Leaf reference (docs/model-format.md §1) that tree `tree` sends sample x to. */
+emlc_err_t emlc_trees_leaf(const emlc_trees_t *m, uint16_t tree, const void *x, uint32_t *out_ref);
 
-/* Class index (0 ..= n_outputs-1) for one sample. Leaf kinds CLASS (majority of the trees'
- * classes, integer only), PROBA and PROBA8 (first argmax of the float32 sums);
- * VALUE gives EMLC_ERR_KIND. */
-emlc_err_t emlc_trees_predict(const emlc_trees_t *m, const void *x, int32_t *out_class);
-
-/* Class probabilities for one sample into out[0 .. n_outputs-1] (n_out >= n_outputs, else
- * EMLC_ERR_SIZE): CLASS: (float)votes / n_trees; PROBA: float32 sum of the leaf proportions in
- * tree order / n_trees; PROBA8: the same with (float)byte / 255.0f (docs/model-format.md
- * "Aggregation", bit for bit). VALUE gives EMLC_ERR_KIND. */
-emlc_err_t emlc_trees_proba(const emlc_trees_t *m, const void *x, float *out, size_t n_out);
-
-/* Both in one walk: the probabilities as emlc_trees_proba() and, if out_class is not NULL, the class
- * emlc_trees_predict() gives (the argmax is taken before dividing, so the two always agree). */
-emlc_err_t emlc_trees_predict_proba(const emlc_trees_t *m, const void *x, float *out, size_t n_out,
-                                    int32_t *out_class);
-
-/* Regression value for one sample: mean of the trees' VALUE leaves (other kinds: EMLC_ERR_KIND). */
-emlc_err_t emlc_trees_regress(const emlc_trees_t *m, const void *x, float *out_value);
-
-/* The same for n samples stored row-major in x (n * n_features elements of the input type).
- * n == 0 is allowed and writes nothing. */
-emlc_err_t emlc_trees_predict_many(const emlc_trees_t *m, const void *x, size_t n, int32_t *out);
-emlc_err_t emlc_trees_regress_many(const emlc_trees_t *m, const void *x, size_t n, float *out);
+/* One sample. out_class (may be NULL): the class index (CLASS, PROBA; 0 for VALUE). out (may be
+ * NULL; n_out >= n_outputs, else EMLC_ERR_SIZE): the class probabilities (CLASS, PROBA) or the
+ * regression value (VALUE, which needs out). One walk, except at PROBA near-ties without out. */
+emlc_err_t emlc_trees_predict(const emlc_trees_t *m, const void *x, float *out, size_t n_out, int32_t *out_class);
 
 #endif /* EMLC_TREES_H */

@@ -77,12 +77,13 @@ def test_trees_walk_is_integer_only(tmp_path: Path) -> None:
     res = compile_obj(CORES / "emlc_trees.c", obj, ["-ffunction-sections"])
     assert res.returncode == 0, res.stderr
     graph = call_graph(obj)
-    assert "classify_int" in graph, sorted(graph)
-    for entry in ("classify_int", "leaf_of", "emlc_trees_validate", "emlc_trees_leaf",
+    assert "vote" in graph and "leaf_of" in graph, sorted(graph)
+    # the walk, the hard vote and the PROBA fixed-point decision are integer maths
+    for entry in ("vote", "leaf_of", "certain_argmax", "emlc_trees_validate", "emlc_trees_leaf",
                   "emlc_trees_key_f32"):
         bad = sorted(f for f in reachable(graph, entry) if SOFT_FLOAT.search(f))
         assert bad == [], f"{entry} reaches soft-float routines {bad}"
-    # the soft-float routines that do appear are only the once-per-tree sums / divisions
+    # the soft-float routines that do appear: float32 sums, divisions by n_trees and by w, argmax
     nm = subprocess.run([toolreg.which("arm-none-eabi-nm"), "-u", str(obj)], capture_output=True, text=True,
                         check=True).stdout.split()
     used = {s for s in nm if SOFT_FLOAT.search(s)}
@@ -97,7 +98,6 @@ class M0:
     tools/m0emu.py (whose instruction counting is installed before any code runs)."""
 
     def __init__(self, tmp: Path):
-        sys.path.insert(0, str(ROOT / "tools"))
         import m0emu
         elf = m0emu.build([CORES / "emlc_trees.c"], tmp / "trees.elf", includes=[CORES],
                           extra=["-std=c99", "-ffp-contract=off"])
@@ -111,12 +111,25 @@ class M0:
         """Returns (r0 as int32, instructions executed if count else 0)."""
         return self._m.count(name, *args) if count else (self._m.call(name, *args), 0)
 
-    def model(self, m) -> int:
-        ptrs = [self.put(np.ascontiguousarray(a).tobytes()) for a in
-                (m.thresholds, m.features, m.children, m.roots, m.leaves)]
-        head = struct.pack("<3H2B2H5I", m.n_features, m.n_outputs, m.n_trees, m.input,
-                           m.leaf_kind, m.n_nodes, m.n_leaves, *ptrs)
-        return self.put(head)
+    def model(self, m: tc.TreeV2) -> int:
+        """The model's struct (counts) in emulated RAM, bound to its block by emlc_trees_bind."""
+        blob = m.blob()
+        block = self.put(blob[32:])
+        head = struct.pack("<5H2BI7I", m.n_features, m.n_outputs, m.n_trees, m.n_nodes,
+                           m.n_payloads if m.leaf_kind else 0, m.input, m.leaf_kind,
+                           len(m.payload) if m.leaf_kind == tc.LEAF_PROBA else 0, *[0] * 7)
+        pm = self.put(head)
+        self.call("emlc_trees_bind", pm, block)
+        return pm
+
+    def predict(self, pm: int, row: np.ndarray, n_out: int = 0, count: bool = False) -> tuple[int, np.ndarray, int]:
+        """(class, out, instructions) of emlc_trees_predict on the M0."""
+        pcls, pout = self.put(bytes(4)), self.put(bytes(4 * max(1, n_out)))
+        rc, n = self.call("emlc_trees_predict", pm, self.put(row.tobytes()), pout if n_out else 0, n_out, pcls,
+                          count=count)
+        assert rc == 0, rc
+        cls = int(np.frombuffer(self.uc.mem_read(pcls, 4), np.int32)[0])
+        return cls, np.frombuffer(self.uc.mem_read(pout, 4 * max(1, n_out)), np.float32)[:n_out], n
 
 
 def _digits_forest():
@@ -132,38 +145,36 @@ def test_armv6m_build_predicts_like_host_and_sklearn(tmp_path: Path) -> None:
     est, X = _digits_forest()
     m0 = M0(tmp_path)
     for kind, inp in [(tc.LEAF_CLASS, tc.INPUT_F32), (tc.LEAF_CLASS, tc.INPUT_I16),
-                      (tc.LEAF_PROBA, tc.INPUT_F32), (tc.LEAF_PROBA8, tc.INPUT_F32)]:
+                      (tc.LEAF_PROBA, tc.INPUT_F32)]:
         m = tc.convert(est, kind, input=inp)
-        host = Core(m)
+        host = Core(m.blob())
         pm = m0.model(m)
-        assert m0.call("emlc_trees_validate", pm)[0] == 0
+        assert m0.call("emlc_trees_validate", pm, 0)[0] == 0
         xs = tc.quantize(X) if inp == tc.INPUT_I16 else X
-        px = m0.put(xs.tobytes())
-        pout = m0.put(bytes(4 * len(X)))
-        assert m0.call("emlc_trees_predict_many", pm, px, len(X), pout)[0] == 0
-        got = np.frombuffer(m0.uc.mem_read(pout, 4 * len(X)), dtype=np.int32)
-        np.testing.assert_array_equal(got, host.predict_many(xs))
+        got = [m0.predict(pm, row)[0] for row in xs]
+        np.testing.assert_array_equal(got, host.classes(xs))
         if kind == tc.LEAF_PROBA:
             np.testing.assert_array_equal(est.classes_[got], est.predict(X))
-            pp = m0.put(bytes(4 * m.n_outputs))
             for row in xs[:10]:  # soft-float sums on the M0 equal the host's bit for bit
-                assert m0.call("emlc_trees_proba", pm, m0.put(row.tobytes()), pp, m.n_outputs)[0] == 0
-                p = np.frombuffer(m0.uc.mem_read(pp, 4 * m.n_outputs), dtype=np.float32)
-                np.testing.assert_array_equal(p, host.proba(row))
+                cls, p, _ = m0.predict(pm, row, m.n_outputs)
+                hcls, hp = host.predict(row, with_out=True)
+                assert cls == hcls
+                np.testing.assert_array_equal(p, hp)
 
 
 def test_armv6m_float_walk_cost(tmp_path: Path) -> None:
-    """Instructions per visited node for a float-input CLASS forest stay near the 15 of the loop
-    (a regression guard for the benchmark target: <= 0.5x emlearn's float trees)."""
+    """Instructions per visited node for a float-input CLASS forest, per-tree and per-sample work
+    included (a regression guard for the benchmark target: <= 0.5x emlearn's float trees). The
+    format-2 loop is 16-21 instructions per node: 8-byte nodes with the child shapes in the node
+    and scikit-learn's missing-value routing (it was 15 in format 1, without NaN routing)."""
     est, X = _digits_forest()
     m0 = M0(tmp_path)
-    m = tc.convert(est, tc.LEAF_CLASS)
-    pm, pout = m0.model(m), m0.put(bytes(4))
+    pm = m0.model(tc.convert(est, tc.LEAF_CLASS))
     total = visited = 0
     for row in X[:10]:
-        total += m0.call("emlc_trees_predict_many", pm, m0.put(row.tobytes()), 1, pout, count=True)[1]
+        total += m0.predict(pm, row, count=True)[2]
         visited += sum(int(e.decision_path(row[None].astype(np.float64)).sum()) - 1
                        for e in est.estimators_)
     per_node = total / visited
     print(f"armv6m: {per_node:.1f} instructions per visited node (float input, CLASS leaves)")
-    assert per_node < 24, per_node
+    assert per_node < 30, per_node
