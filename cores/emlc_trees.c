@@ -6,6 +6,7 @@
  * float32 only for probabilities, regression values and PROBA near-ties.
  */
 #include "emlc_trees.h"
+#include "emlc_f64.h"
 
 #if defined(__GNUC__)
 #define EMLC_NOINLINE __attribute__((noinline))
@@ -371,21 +372,6 @@ static uint32_t sums(const emlc_trees_t *m, const void *x, uint32_t *S, float *F
     return u;
 }
 
-/* First argmax of non-negative float32 sums: their bits order like their values (no float
- * comparison, so no soft-float routine). */
-static uint32_t argmax_f32(const float *a, uint32_t n) {
-    uint32_t j, best = 0, top = 0;
-    for (j = 0; j < n; j++) {
-        emlc_bits_t b;
-        b.f = a[j];
-        if (j == 0 || b.u > top) {
-            top = b.u;
-            best = j;
-        }
-    }
-    return best;
-}
-
 /* The first argmax b of the fixed-point sums S when it is certain: S[b] beats every other class
  * by more than u (each q is within 1/2 of count/w * 65536, and u trees added a q to a class at
  * most once each). -1 for an exact or near tie. */
@@ -399,9 +385,49 @@ static EMLC_NOINLINE int32_t certain_argmax(const uint32_t *S, uint32_t n_out, u
     return (int32_t)b;
 }
 
-typedef union emlc_acc {
+/* The proportion of class c in leaf r (PROBA) as a double: 1 or 0 for a pure leaf, count/w. */
+static uint64_t proportion(const emlc_trees_t *m, uint32_t r, uint32_t c) {
+    const uint8_t *p, *term, *end;
+    if (r < m->n_outputs) {
+        return r == c ? (uint64_t)1023 << 52 : 0;
+    }
+    p = m->payload + m->offsets[r - m->n_outputs];
+    for (term = p + 3, end = term + 3 * (uint32_t)p[0]; term < end; term += 3) {
+        if (term[0] == c) {
+            uint32_t w = u16le(p + 1);
+            return emlc_f64_ratio((u16le(term + 1) * w + 32768u) >> 16, 0, w);
+        }
+    }
+    return 0;
+}
+
+/* scikit-learn's forest vote, exactly, among the classes that can win (S within u of the best):
+ * the first argmax over classes of fl64(0 + p_1c + ... + p_Tc) / T, the float64 proportions
+ * added in tree order (docs/model-format.md "Aggregation"). One walk of the forest per such
+ * class; used only at exact and near ties. */
+static int32_t exact_argmax(const emlc_trees_t *m, const void *x, const uint32_t *S, uint32_t u) {
+    uint32_t c, t, b = argmax_u32(S, m->n_outputs);
+    uint64_t top = 0;
+    int32_t best = -1;
+    for (c = 0; c < m->n_outputs; c++) {
+        uint64_t s = 0;
+        if (S[b] - S[c] > u) {
+            continue;
+        }
+        for (t = 0; t < m->n_trees; t++) {
+            s = emlc_f64_add(s, proportion(m, leaf_of(m, t, x), c));
+        }
+        s = emlc_f64_div_int(s, m->n_trees);
+        if (best < 0 || s > top) {
+            top = s;
+            best = (int32_t)c;
+        }
+    }
+    return best;
+}
+
+typedef struct emlc_acc {
     uint32_t n[EMLC_TREES_MAX_OUTPUTS];
-    float f[EMLC_TREES_MAX_OUTPUTS];
 } emlc_acc_t;
 
 emlc_err_t emlc_trees_predict(const emlc_trees_t *m, const void *x, float *out, size_t n_out, int32_t *out_class) {
@@ -422,12 +448,10 @@ emlc_err_t emlc_trees_predict(const emlc_trees_t *m, const void *x, float *out, 
             out[j] = (float)(int32_t)acc.n[j];
         }
     } else if (m->leaf_kind == EMLC_LEAF_PROBA) {
-        cls = certain_argmax(acc.n, n_outputs, sums(m, x, acc.n, out));
-        if (cls < 0) { /* an exact or near tie: the float32 sums decide (a second walk without out) */
-            if (out == NULL) {
-                sums(m, x, NULL, acc.f);
-            }
-            cls = (int32_t)argmax_f32(out != NULL ? out : acc.f, n_outputs);
+        uint32_t u = sums(m, x, acc.n, out);
+        cls = certain_argmax(acc.n, n_outputs, u);
+        if (cls < 0) { /* an exact or near tie: scikit-learn's float64 sums decide */
+            cls = exact_argmax(m, x, acc.n, u);
         }
     } else if (out != NULL) {
         sums(m, x, NULL, out);

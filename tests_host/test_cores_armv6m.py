@@ -99,7 +99,7 @@ class M0:
 
     def __init__(self, tmp: Path):
         import m0emu
-        elf = m0emu.build([CORES / "emlc_trees.c"], tmp / "trees.elf", includes=[CORES],
+        elf = m0emu.build([CORES / "emlc_trees.c", CORES / "emlc_f64.c"], tmp / "trees.elf", includes=[CORES],
                           extra=["-std=c99", "-ffp-contract=off"])
         self._m = m0emu.M0(elf)
         self.uc = self._m.uc

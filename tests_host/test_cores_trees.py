@@ -553,3 +553,62 @@ def test_sklearn_models_under_sanitizers() -> None:
             "print('SANITIZED OK')\n")
     res = ccore.run_sanitized(["-c", code], timeout=300)
     assert res.returncode == 0 and "SANITIZED OK" in res.stdout, res.stderr[-6000:]
+
+
+# ---------------------------------------------------------------- exact ties (scikit-learn's float64 vote)
+
+def test_f64_arithmetic_is_exact() -> None:
+    """cores/emlc_f64.c against IEEE-754 doubles (numpy/CPython floats)."""
+    L = lib()
+    u64, i32, u32 = C.c_uint64, C.c_int32, C.c_uint32
+    L.emlc_f64_ratio.argtypes, L.emlc_f64_ratio.restype = [u64, i32, u32], u64
+    L.emlc_f64_add.argtypes, L.emlc_f64_add.restype = [u64, u64], u64
+    L.emlc_f64_div_int.argtypes, L.emlc_f64_div_int.restype = [u64, u32], u64
+    bits = lambda v: struct.unpack("<Q", struct.pack("<d", v))[0]  # noqa: E731
+    rng = np.random.default_rng(4)
+    for _ in range(20000):
+        w = int(rng.integers(1, 65536))
+        c = int(rng.integers(0, w + 1))
+        assert L.emlc_f64_ratio(c, 0, w) == bits(c / w), (c, w)
+        a = float(rng.random() * 10.0 ** rng.integers(-5, 5))
+        b = float(rng.random() * 10.0 ** rng.integers(-5, 5))
+        assert L.emlc_f64_add(bits(a), bits(b)) == bits(a + b), (a, b)
+        t = int(rng.integers(1, 32768))
+        assert L.emlc_f64_div_int(bits(a), t) == bits(a / t), (a, t)
+    for a, b in [(0.5, 0.5), (1 / 3, 2 / 3), (0.1, 0.2), (1.0, 2.0 ** -53), (1.0, 2.0 ** -52 + 2.0 ** -53)]:
+        assert L.emlc_f64_add(bits(a), bits(b)) == bits(a + b), (a, b)
+
+
+def test_exact_tie_of_the_issue() -> None:
+    """ExtraTrees on make_classification: row 429 has 7/15 and 7/15 for classes 1 and 2; the float64
+    sums decide (scikit-learn says 1; float32 sums said 2)."""
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import ExtraTreesClassifier
+    X, y = make_classification(n_samples=600, n_features=8, n_informative=5, n_classes=4, random_state=0)
+    X = X.astype(np.float32)
+    est = ExtraTreesClassifier(n_estimators=5, min_samples_leaf=2, random_state=0).fit(X[:400], y[:400])
+    core = Core(tc.convert(est).blob())
+    assert est.predict(X[429:430])[0] == 1 and core.classes(X[429:430])[0] == 1
+    np.testing.assert_array_equal(est.classes_[core.classes(X)], est.predict(X))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_small_leaf_forests_equal_sklearn_ties_included(seed: int) -> None:
+    """Forests with small leaves (ties are common): 100% equal to scikit-learn's predict."""
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+    rng = np.random.default_rng(seed)
+    ties = 0
+    for _ in range(6):
+        n_classes = int(rng.integers(3, 11))
+        X, y = make_classification(n_samples=500, n_features=8, n_informative=6, n_classes=n_classes,
+                                   n_clusters_per_class=1, random_state=int(rng.integers(1 << 30)))
+        X = X.astype(np.float32)
+        cls = RandomForestClassifier if rng.random() < 0.5 else ExtraTreesClassifier
+        est = cls(n_estimators=int(rng.integers(3, 21)), min_samples_leaf=int(rng.integers(1, 4)),
+                  random_state=int(rng.integers(1 << 30))).fit(X[:300], y[:300])
+        np.testing.assert_array_equal(est.classes_[Core(tc.convert(est).blob()).classes(X)], est.predict(X))
+        p = est.predict_proba(X)
+        top2 = np.sort(p, axis=1)[:, -2:]
+        ties += int(np.sum(np.abs(top2[:, 1] - top2[:, 0]) < 1e-12))
+    assert ties > 0  # the zoo does exercise exact ties

@@ -263,6 +263,14 @@ def reference(est, m: TreeV2, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cls = np.argmax(S, axis=1)
     for s in range(n):
         others = np.delete(S[s], cls[s])
-        if others.size and (S[s, cls[s]] - others.max()) <= U[s]:
-            cls[s] = np.argmax(F[s])
+        if others.size and (S[s, cls[s]] - others.max()) <= U[s]:  # scikit-learn's float64 rule
+            D = np.zeros(m.n_outputs, np.float64)
+            for r in refs[:, s]:
+                if r < m.n_outputs:
+                    D[r] += 1.0
+                else:
+                    terms, w = m.payload_terms[r - m.n_outputs]
+                    for c, k in terms:
+                        D[c] += k / w
+            cls[s] = np.argmax(D / T)
     return cls, (F / np.float32(T)).astype(np.float32)
