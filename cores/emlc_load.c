@@ -16,7 +16,7 @@ static emlc_err_t fail(emlc_load_error_t *e, emlc_err_t err, uint32_t where, con
 }
 
 /* Header field offsets, indexed by EMLC_FIELD_* (emlc_trees_check_counts). */
-static const uint8_t field_at[] = {6, 7, 8, 10, 12, 14, 16, 20};
+static const uint8_t field_at[] = {6, 7, 8, 10, 12, 14, 16, 18, 20};
 
 emlc_err_t emlc_load_header(const uint8_t hdr[EMLC_LOAD_HEADER], emlc_trees_t *m, uint32_t *file_bytes,
                             emlc_load_error_t *e) {
@@ -33,8 +33,8 @@ emlc_err_t emlc_load_header(const uint8_t hdr[EMLC_LOAD_HEADER], emlc_trees_t *m
     if (version != 2) {
         return fail(e, EMLC_ERR_VERSION, 4, version == 1 ? "format version 1: re-save it with emlmpy" : "version");
     }
-    if (rd16(hdr + 18) != 0 || rd32(hdr + 28) != 0) {
-        return fail(e, EMLC_ERR_FORMAT, rd16(hdr + 18) ? 18 : 28, "reserved field not 0");
+    if (rd32(hdr + 28) != 0) {
+        return fail(e, EMLC_ERR_FORMAT, 28, "reserved field not 0");
     }
     m->input = hdr[6];
     m->leaf_kind = hdr[7];
@@ -43,6 +43,7 @@ emlc_err_t emlc_load_header(const uint8_t hdr[EMLC_LOAD_HEADER], emlc_trees_t *m
     m->n_trees = (uint16_t)rd16(hdr + 12);
     m->n_nodes = (uint16_t)rd16(hdr + 14);
     m->n_payloads = (uint16_t)rd16(hdr + 16);
+    m->has_labels = rd16(hdr + 18) > 255 ? 255 : (uint8_t)rd16(hdr + 18);
     m->payload_bytes = rd32(hdr + 20);
     err = emlc_trees_check_counts(m, &field);
     if (err != EMLC_OK) {
@@ -56,7 +57,7 @@ emlc_err_t emlc_load_header(const uint8_t hdr[EMLC_LOAD_HEADER], emlc_trees_t *m
 }
 
 emlc_err_t emlc_load_check(const emlc_trees_t *m, const uint8_t *block, emlc_load_error_t *e) {
-    static const uint8_t elem[EMLC_TREES_SECTIONS] = {8, 2, 2, 1, 4, 4, 4};
+    static const uint8_t elem[EMLC_TREES_SECTIONS] = {8, 2, 2, 1, 4, 4, 4, 4};
     uint32_t size[EMLC_TREES_SECTIONS], start[EMLC_TREES_SECTIONS], s, i, at = 0;
     emlc_trees_where_t w;
     emlc_err_t err;

@@ -48,6 +48,7 @@ uint32_t emlc_trees_layout(const emlc_trees_t *m, uint32_t size[EMLC_TREES_SECTI
     size[EMLC_SEC_PAYLOAD] = proba ? m->payload_bytes : 0;
     size[EMLC_SEC_VALUES] = m->leaf_kind == EMLC_LEAF_VALUE ? (uint32_t)m->n_payloads * 4u : 0;
     size[EMLC_SEC_SCALE] = size[EMLC_SEC_OFFSET] = quant ? (uint32_t)m->n_features * 4u : 0;
+    size[EMLC_SEC_LABELS] = m->has_labels ? (uint32_t)m->n_outputs * 4u : 0;
     for (s = 0; s < EMLC_TREES_SECTIONS; s++) {
         total += pad4(size[s]);
     }
@@ -70,6 +71,7 @@ void emlc_trees_bind(emlc_trees_t *m, void *block) {
     m->values = (const float *)(const void *)at[EMLC_SEC_VALUES];
     m->scale = (const float *)(const void *)at[EMLC_SEC_SCALE];
     m->offset = (const float *)(const void *)at[EMLC_SEC_OFFSET];
+    m->labels = (const int32_t *)(const void *)at[EMLC_SEC_LABELS];
 }
 
 /* ---------------------------------------------------------------- validation */
@@ -107,6 +109,7 @@ emlc_err_t emlc_trees_check_counts(const emlc_trees_t *m, uint32_t *field) {
         m->n_trees == 0 || m->n_trees > EMLC_TREES_MAX_NODES,
         m->n_nodes > EMLC_TREES_MAX_NODES,
         (kind == EMLC_LEAF_CLASS && m->n_payloads != 0) || refs == 0 || refs > EMLC_TREES_MAX_REFS,
+        m->has_labels > 1 || (m->has_labels && kind == EMLC_LEAF_VALUE),
         kind == EMLC_LEAF_PROBA ? m->payload_bytes > EMLC_TREES_MAX_PAYLOAD : m->payload_bytes != 0,
     };
     for (f = 0; f < sizeof(bad) / sizeof(bad[0]); f++) {
@@ -114,7 +117,7 @@ emlc_err_t emlc_trees_check_counts(const emlc_trees_t *m, uint32_t *field) {
             if (field != NULL) {
                 *field = f;
             }
-            return f <= EMLC_FIELD_LEAF_KIND ? EMLC_ERR_KIND : EMLC_ERR_SIZE;
+            return f <= EMLC_FIELD_LEAF_KIND || f == EMLC_FIELD_FLAGS ? EMLC_ERR_KIND : EMLC_ERR_SIZE;
         }
     }
     return EMLC_OK;
@@ -185,7 +188,7 @@ emlc_err_t emlc_trees_validate(const emlc_trees_t *m, emlc_trees_where_t *where)
     if (err == EMLC_OK && (m->roots == NULL || (m->n_nodes && m->nodes == NULL)
         || (proba && m->n_payloads && (m->offsets == NULL || m->payload == NULL))
         || (m->leaf_kind == EMLC_LEAF_VALUE && m->values == NULL)
-        || (quant && (m->scale == NULL || m->offset == NULL)))) {
+        || (quant && (m->scale == NULL || m->offset == NULL)) || (m->has_labels && m->labels == NULL))) {
         err = EMLC_ERR_NULL;
     }
     for (i = 0; err == EMLC_OK && i < m->n_nodes; i++) {

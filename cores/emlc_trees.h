@@ -56,6 +56,7 @@ typedef struct emlc_trees {
     uint16_t n_payloads;    /* PROBA: payloads; VALUE: values; CLASS: 0 */
     uint8_t input;          /* EMLC_INPUT_* */
     uint8_t leaf_kind;      /* EMLC_LEAF_* */
+    uint8_t has_labels;     /* classifiers: labels[] present */
     uint32_t payload_bytes; /* PROBA: bytes of payload */
     const emlc_node_t *nodes;  /* [n_nodes] */
     const int16_t *roots;      /* [n_trees]: node index, or -1 - ref */
@@ -64,13 +65,14 @@ typedef struct emlc_trees {
     const float *values;       /* VALUE [n_payloads] */
     const float *scale;        /* int16 input [n_features], then offset */
     const float *offset;
+    const int32_t *labels;     /* has_labels: the class labels [n_outputs] (predict gives an index) */
 } emlc_trees_t;
 
 /* The arrays of a model in one block, in the order and alignment of docs/model-format.md §2
  * (which is also the binary file's order after its header). */
-#define EMLC_TREES_SECTIONS 7
+#define EMLC_TREES_SECTIONS 8
 enum { EMLC_SEC_NODES, EMLC_SEC_ROOTS, EMLC_SEC_OFFSETS, EMLC_SEC_PAYLOAD, EMLC_SEC_VALUES,
-       EMLC_SEC_SCALE, EMLC_SEC_OFFSET };
+       EMLC_SEC_SCALE, EMLC_SEC_OFFSET, EMLC_SEC_LABELS };
 
 /* Byte size of each section (unpadded) for the counts in m; returns the padded total (each
  * section rounded up to 4 bytes). Counts are not checked here. */
@@ -88,10 +90,12 @@ typedef struct emlc_trees_where {
 
 /* The counts of a model in header order (binary header fields, CSV header lines). */
 enum { EMLC_FIELD_INPUT, EMLC_FIELD_LEAF_KIND, EMLC_FIELD_N_FEATURES, EMLC_FIELD_N_OUTPUTS,
-       EMLC_FIELD_N_TREES, EMLC_FIELD_N_NODES, EMLC_FIELD_N_PAYLOADS, EMLC_FIELD_PAYLOAD_BYTES };
+       EMLC_FIELD_N_TREES, EMLC_FIELD_N_NODES, EMLC_FIELD_N_PAYLOADS, EMLC_FIELD_FLAGS,
+       EMLC_FIELD_PAYLOAD_BYTES };
 
 /* Check the counts of m against docs/model-format.md §1 limits and each other: EMLC_ERR_KIND
- * (input or leaf_kind unknown) or EMLC_ERR_SIZE; *field (may be NULL) gets the first bad field. */
+ * (input, leaf_kind or flags unknown: labels on a regressor) or EMLC_ERR_SIZE; *field (may be
+ * NULL) gets the first bad field. */
 emlc_err_t emlc_trees_check_counts(const emlc_trees_t *m, uint32_t *field);
 
 /* Everything prediction relies on: NULL arrays (EMLC_ERR_NULL), the counts, then every node,

@@ -115,9 +115,9 @@ class M0:
         """The model's struct (counts) in emulated RAM, bound to its block by emlc_trees_bind."""
         blob = m.blob()
         block = self.put(blob[32:])
-        head = struct.pack("<5H2BI7I", m.n_features, m.n_outputs, m.n_trees, m.n_nodes,
-                           m.n_payloads if m.leaf_kind else 0, m.input, m.leaf_kind,
-                           len(m.payload) if m.leaf_kind == tc.LEAF_PROBA else 0, *[0] * 7)
+        head = struct.pack("<5H3B3xI8I", m.n_features, m.n_outputs, m.n_trees, m.n_nodes,
+                           m.n_payloads if m.leaf_kind else 0, m.input, m.leaf_kind, int(m.labels is not None),
+                           len(m.payload) if m.leaf_kind == tc.LEAF_PROBA else 0, *[0] * 8)
         pm = self.put(head)
         self.call("emlc_trees_bind", pm, block)
         return pm

@@ -29,9 +29,9 @@ ERR_ROOT, ERR_KIND, ERR_FORMAT, ERR_VALUE, ERR_VERSION = -8, -9, -10, -11, -12
 class CTrees(C.Structure):
     _fields_ = [("n_features", C.c_uint16), ("n_outputs", C.c_uint16), ("n_trees", C.c_uint16),
                 ("n_nodes", C.c_uint16), ("n_payloads", C.c_uint16), ("input", C.c_uint8),
-                ("leaf_kind", C.c_uint8), ("payload_bytes", C.c_uint32), ("nodes", C.c_void_p),
-                ("roots", C.c_void_p), ("offsets", C.c_void_p), ("payload", C.c_void_p),
-                ("values", C.c_void_p), ("scale", C.c_void_p), ("offset", C.c_void_p)]
+                ("leaf_kind", C.c_uint8), ("has_labels", C.c_uint8), ("payload_bytes", C.c_uint32),
+                ("nodes", C.c_void_p), ("roots", C.c_void_p), ("offsets", C.c_void_p), ("payload", C.c_void_p),
+                ("values", C.c_void_p), ("scale", C.c_void_p), ("offset", C.c_void_p), ("labels", C.c_void_p)]
 
 
 class CError(C.Structure):
@@ -412,7 +412,7 @@ def test_each_rule_is_checked_and_located(what: str, index: int, value, code: in
     ("n_trees", 0, ERR_SIZE, 12),
     ("n_nodes", 32768, ERR_SIZE, 14),
     ("n_payloads", 32766, ERR_SIZE, 16),  # 3 + 32766 references > 32768
-    ("reserved1", 1, ERR_FORMAT, 18),
+    ("flags", 2, ERR_KIND, 18),
     ("payload_bytes", 65536, ERR_SIZE, 20),
     ("total", 0, ERR_SIZE, 24),
     ("reserved2", 1, ERR_FORMAT, 28),
@@ -431,6 +431,9 @@ def test_header_counts_fit_the_leaf_kind() -> None:
             Core(small(kind).blob(**header))
         assert (exc.value.code, exc.value.where) == (ERR_SIZE, field)
     reg = tc.convert(fitted("diabetes", "dt"))
+    with pytest.raises(LoadError) as exc:
+        Core(reg.blob(flags=1))  # labels on a regressor
+    assert (exc.value.code, exc.value.where) == (ERR_KIND, 18)
     with pytest.raises(LoadError) as exc:
         Core(reg.blob(n_outputs=2))
     assert (exc.value.code, exc.value.where) == (ERR_SIZE, 10)
@@ -612,3 +615,16 @@ def test_small_leaf_forests_equal_sklearn_ties_included(seed: int) -> None:
         top2 = np.sort(p, axis=1)[:, -2:]
         ties += int(np.sum(np.abs(top2[:, 1] - top2[:, 0]) < 1e-12))
     assert ties > 0  # the zoo does exercise exact ties
+
+
+def test_class_labels_are_loaded() -> None:
+    """The optional labels section (scikit-learn's integer classes_) lands in m->labels."""
+    from sklearn.tree import DecisionTreeClassifier
+    X, _, _, _ = dataset("iris")
+    y = np.array([3, 7, 42])[np.arange(len(X)) % 3]
+    est = DecisionTreeClassifier(random_state=0).fit(X, y)
+    core = Core(tc.convert(est, labels=True).blob())
+    assert core.s.has_labels == 1
+    labels = np.ctypeslib.as_array(C.cast(core.s.labels, C.POINTER(C.c_int32)), shape=(3,))
+    np.testing.assert_array_equal(labels, [3, 7, 42])
+    np.testing.assert_array_equal(labels[core.classes(X.astype(np.float32))], est.predict(X))

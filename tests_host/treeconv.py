@@ -37,6 +37,7 @@ class TreeV2:
     values: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     scale: np.ndarray | None = None
     offset: np.ndarray | None = None
+    labels: np.ndarray | None = None  # int32 [n_outputs]: class labels (header flag bit 0)
     refs: list = field(default_factory=list)  # per tree: {sklearn leaf node id: reference}
     payload_terms: list = field(default_factory=list)  # PROBA: per payload [(class, count)], w
     n_pass_through: int = 0
@@ -60,7 +61,8 @@ class TreeV2:
                 self.offsets.astype("<u2").tobytes() if proba else b"", self.payload if proba else b"",
                 self.values.astype("<f4").tobytes() if value else b"",
                 np.asarray(self.scale, "<f4").tobytes() if quant else b"",
-                np.asarray(self.offset, "<f4").tobytes() if quant else b""]
+                np.asarray(self.offset, "<f4").tobytes() if quant else b"",
+                b"" if self.labels is None else np.asarray(self.labels, "<i4").tobytes()]
 
     def blob(self, **header: int) -> bytes:
         """The binary file; header fields (names as below) may be overridden for tests."""
@@ -68,12 +70,12 @@ class TreeV2:
         h = dict(magic=b"EMLT", version=2, input=self.input, leaf_kind=self.leaf_kind,
                  n_features=self.n_features, n_outputs=self.n_outputs, n_trees=self.n_trees,
                  n_nodes=self.n_nodes, n_payloads=self.n_payloads if self.leaf_kind else 0,
-                 reserved1=0, payload_bytes=len(self.payload) if self.leaf_kind == LEAF_PROBA else 0,
+                 flags=0 if self.labels is None else 1, payload_bytes=len(self.payload) if self.leaf_kind == LEAF_PROBA else 0,
                  total=32 + len(body), reserved2=0)
         h.update(header)
         return struct.pack("<4sHBBHHHHHHIII", h["magic"], h["version"], h["input"], h["leaf_kind"],
                            h["n_features"], h["n_outputs"], h["n_trees"], h["n_nodes"], h["n_payloads"],
-                           h["reserved1"], h["payload_bytes"], h["total"], h["reserved2"]) + body
+                           h["flags"], h["payload_bytes"], h["total"], h["reserved2"]) + body
 
 
 def key_f32(x: np.ndarray) -> np.ndarray:
@@ -116,9 +118,10 @@ def _trees(est) -> list:
 
 
 def convert(est, leaf_kind: int | None = None, input: int = INPUT_F32,
-            scale: np.ndarray | None = None, offset: np.ndarray | None = None) -> TreeV2:
+            scale: np.ndarray | None = None, offset: np.ndarray | None = None, labels: bool = False) -> TreeV2:
     """Convert a fitted estimator. leaf_kind defaults to PROBA (classifier) / VALUE (regressor).
-    For INPUT_I16 the caller quantizes inputs with quantize() (default scale 1, offset 0)."""
+    For INPUT_I16 the caller quantizes inputs with quantize() (default scale 1, offset 0).
+    labels: store the classifier's classes_ (integers) so predict returns them."""
     is_clf = hasattr(est, "classes_")
     leaf_kind = (LEAF_PROBA if is_clf else LEAF_VALUE) if leaf_kind is None else leaf_kind
     if is_clf == (leaf_kind == LEAF_VALUE):
@@ -208,6 +211,7 @@ def convert(est, leaf_kind: int | None = None, input: int = INPUT_F32,
                   else np.asarray(scale, np.float32),
                   offset=None if input == INPUT_F32 else np.zeros(est.n_features_in_, np.float32) if offset is None
                   else np.asarray(offset, np.float32),
+                  labels=np.asarray(est.classes_, np.int32) if labels else None,
                   refs=refs, payload_terms=terms_list, n_pass_through=n_pass)
 
 

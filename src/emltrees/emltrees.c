@@ -280,7 +280,10 @@ static mp_obj_t trees_predict(size_t n_args, const mp_obj_t *args) {
     if (tmp != NULL) {
         m_free(tmp);
     }
-    return m->leaf_kind == EMLC_LEAF_VALUE ? mp_obj_new_float(value) : mp_obj_new_int(cls);
+    if (m->leaf_kind == EMLC_LEAF_VALUE) {
+        return mp_obj_new_float(value);
+    }
+    return mp_obj_new_int(m->has_labels ? m->labels[cls] : cls);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(trees_predict_obj, 2, 3, trees_predict);
 
@@ -310,6 +313,7 @@ static mp_obj_t trees_predict_many(mp_obj_t self_in, mp_obj_t x_in, mp_obj_t out
         int32_t cls;
         emlg_check(emlc_trees_predict(m, trees_sample(self, data, tc, i, tmp), regress ? &v : NULL, 1, &cls),
                    "predict_many");
+        cls = m->has_labels ? m->labels[cls] : cls;
         if (bo.typecode == 'f') {
             ((float *)bo.buf)[i] = regress ? v : (float)cls;
         } else if (bo.typecode == 'i') {
