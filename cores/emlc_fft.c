@@ -141,8 +141,8 @@ static void emlc_fft_run(const emlc_fft_t *f, float *re, float *im, size_t n, un
     }
 }
 
-/* Checks shared by forward/inverse; returns log2(n) or a negative error. */
-static int emlc_fft_check(const emlc_fft_t *f, const float *re, const float *im, size_t n) {
+/* Forward or (inverse != 0) inverse transform after the checks both share. */
+static emlc_err_t emlc_fft_complex(const emlc_fft_t *f, float *re, float *im, size_t n, int inverse) {
     if (!f || !re || !im || !f->sin_t) {
         return EMLC_ERR_NULL;
     }
@@ -150,22 +150,9 @@ static int emlc_fft_check(const emlc_fft_t *f, const float *re, const float *im,
     if (l < 0 || n > f->n) {
         return EMLC_ERR_SIZE;
     }
-    return l;
-}
-
-emlc_err_t emlc_fft_forward(const emlc_fft_t *f, float *re, float *im, size_t n) {
-    const int l = emlc_fft_check(f, re, im, n);
-    if (l < 0) {
-        return (emlc_err_t)l;
-    }
-    emlc_fft_run(f, re, im, n, (unsigned)l);
-    return EMLC_OK;
-}
-
-emlc_err_t emlc_fft_inverse(const emlc_fft_t *f, float *re, float *im, size_t n) {
-    const int l = emlc_fft_check(f, re, im, n);
-    if (l < 0) {
-        return (emlc_err_t)l;
+    if (!inverse) {
+        emlc_fft_run(f, re, im, n, (unsigned)l);
+        return EMLC_OK;
     }
     /* ifft(x) = swap(fft(swap(x))) / n with swap(a + ib) = b + ia: run with re/im exchanged. */
     emlc_fft_run(f, im, re, n, (unsigned)l);
@@ -178,6 +165,14 @@ emlc_err_t emlc_fft_inverse(const emlc_fft_t *f, float *re, float *im, size_t n)
         im[i] *= inv;
     }
     return EMLC_OK;
+}
+
+emlc_err_t emlc_fft_forward(const emlc_fft_t *f, float *re, float *im, size_t n) {
+    return emlc_fft_complex(f, re, im, n, 0);
+}
+
+emlc_err_t emlc_fft_inverse(const emlc_fft_t *f, float *re, float *im, size_t n) {
+    return emlc_fft_complex(f, re, im, n, 1);
 }
 
 emlc_err_t emlc_fft_rfft(const emlc_fft_t *f, const float *x, size_t n, float *re, float *im, size_t out_len) {

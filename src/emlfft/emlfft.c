@@ -17,9 +17,7 @@ mp_obj_full_type_t fft_type;
 
 static mp_obj_t fft_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
     (void)type;
-    if (n_args != 1 || n_kw != 0) {
-        emlg_fail(MP_QSTR_TypeError, "FFT(n) takes one argument");
-    }
+    mp_arg_check_num(n_args, n_kw, 1, 1, false); /* TypeError unless exactly one positional argument */
     mp_int_t n = mp_obj_get_int(args[0]);
     if (n < 2 || n > (mp_int_t)EMLC_FFT_MAX_N || (n & (n - 1)) != 0) {
         emlg_fail(MP_QSTR_ValueError, "n must be a power of two >= 2");
@@ -30,7 +28,7 @@ static mp_obj_t fft_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_
     self->n = (size_t)n;
     size_t len = EMLC_FFT_TABLE_LEN(n_max);
     float *table = m_malloc(len * sizeof(float));
-    emlg_ok(emlc_fft_init(&self->fft, table, len, n_max), "FFT: table set-up failed");
+    emlg_ok(emlc_fft_init(&self->fft, table, len, n_max), "internal error");
     return MP_OBJ_FROM_PTR(self);
 }
 
@@ -53,7 +51,7 @@ static mp_obj_t fft_complex(mp_obj_t self_in, mp_obj_t re_in, mp_obj_t im_in, bo
     fft_obj_t *self = MP_OBJ_TO_PTR(self_in);
     float *re, *im;
     fft_pair(re_in, im_in, &re, &im, self->n, "real and imag must have n elements");
-    emlg_ok((inverse ? emlc_fft_inverse : emlc_fft_forward)(&self->fft, re, im, self->n), "FFT failed");
+    emlg_ok((inverse ? emlc_fft_inverse : emlc_fft_forward)(&self->fft, re, im, self->n), "internal error");
     return mp_const_none;
 }
 
@@ -76,11 +74,11 @@ static mp_obj_t fft_rfft(size_t n_args, const mp_obj_t *args) {
         emlg_fail(MP_QSTR_ValueError, "x must have n elements");
     }
     size_t half = self->n / 2 + 1;
-    fft_pair(args[2], args[3], &re, &im, half, "real_out and imag_out must have n/2+1 elements");
+    fft_pair(args[2], args[3], &re, &im, half, "outputs must have n/2+1 elements");
     if ((x < re + half && re < x + nx) || (x < im + half && im < x + nx)) {
         emlg_fail(MP_QSTR_ValueError, "x must not share memory with the outputs");
     }
-    emlg_ok(emlc_fft_rfft(&self->fft, x, self->n, re, im, half), "rfft failed");
+    emlg_ok(emlc_fft_rfft(&self->fft, x, self->n, re, im, half), "internal error");
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(fft_rfft_obj, 4, 4, fft_rfft);

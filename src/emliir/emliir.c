@@ -40,7 +40,7 @@ static mp_obj_t iir_run(mp_obj_t self_in, mp_obj_t values) {
     float *x;
     size_t n = emlg_buf(values, 'f', true, "values must be array('f')", (void **)&x);
     if (n) { /* an empty array may have no buffer at all; filtering it does nothing */
-        emlg_ok(emlc_iir_process(&self->iir, x, x, n), "run failed");
+        emlg_ok(emlc_iir_process(&self->iir, x, x, n), "internal error");
     }
     return mp_const_none;
 }
