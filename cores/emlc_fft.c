@@ -141,8 +141,8 @@ static void emlc_fft_run(const emlc_fft_t *f, float *re, float *im, size_t n, un
     }
 }
 
-/* Forward or (inverse != 0) inverse transform after the checks both share. */
-static emlc_err_t emlc_fft_complex(const emlc_fft_t *f, float *re, float *im, size_t n, int inverse) {
+/* Checks shared by forward/inverse; returns log2(n) or a negative error. */
+static int emlc_fft_check(const emlc_fft_t *f, const float *re, const float *im, size_t n) {
     if (!f || !re || !im || !f->sin_t) {
         return EMLC_ERR_NULL;
     }
@@ -150,9 +150,22 @@ static emlc_err_t emlc_fft_complex(const emlc_fft_t *f, float *re, float *im, si
     if (l < 0 || n > f->n) {
         return EMLC_ERR_SIZE;
     }
-    if (!inverse) {
-        emlc_fft_run(f, re, im, n, (unsigned)l);
-        return EMLC_OK;
+    return l;
+}
+
+emlc_err_t emlc_fft_forward(const emlc_fft_t *f, float *re, float *im, size_t n) {
+    const int l = emlc_fft_check(f, re, im, n);
+    if (l < 0) {
+        return (emlc_err_t)l;
+    }
+    emlc_fft_run(f, re, im, n, (unsigned)l);
+    return EMLC_OK;
+}
+
+emlc_err_t emlc_fft_inverse(const emlc_fft_t *f, float *re, float *im, size_t n) {
+    const int l = emlc_fft_check(f, re, im, n);
+    if (l < 0) {
+        return (emlc_err_t)l;
     }
     /* ifft(x) = swap(fft(swap(x))) / n with swap(a + ib) = b + ia: run with re/im exchanged. */
     emlc_fft_run(f, im, re, n, (unsigned)l);
@@ -165,14 +178,6 @@ static emlc_err_t emlc_fft_complex(const emlc_fft_t *f, float *re, float *im, si
         im[i] *= inv;
     }
     return EMLC_OK;
-}
-
-emlc_err_t emlc_fft_forward(const emlc_fft_t *f, float *re, float *im, size_t n) {
-    return emlc_fft_complex(f, re, im, n, 0);
-}
-
-emlc_err_t emlc_fft_inverse(const emlc_fft_t *f, float *re, float *im, size_t n) {
-    return emlc_fft_complex(f, re, im, n, 1);
 }
 
 emlc_err_t emlc_fft_rfft(const emlc_fft_t *f, const float *x, size_t n, float *re, float *im, size_t out_len) {
