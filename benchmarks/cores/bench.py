@@ -463,7 +463,7 @@ def write_results(rows: list[Row], meta: dict) -> None:
         f"Instructions executed per call on an emulated Cortex-M0 (unicorn), both sides built with "
         f"`{' '.join(m0.GCC + m0.OPT + EXTRA_FLAGS)}` ({meta['gcc']}), soft float from libgcc's thumb/v6-m/nofp multilib "
         f"(emlearn, our trees) or `cores/emlc_common_sf.c` (our k-NN, IIR and FFT, as their modules link it) for add, "
-        f"subtract, multiply and unsigned-to-float; "
+        f"subtract and multiply; "
         f"emlearn {meta['emlearn']}; cores/ at commit {meta['cores_rev']}. Trees: RandomForestClassifier(n_estimators=10, max_leaf_nodes=100) on "
         f"digits ×2 ({meta['n_nodes']} nodes), mean over the first {N_SAMPLES} test samples on which no visited "
         f"threshold equals the input ({meta['n_tied']} of {meta['n_test']} test samples have such a tie and are "
