@@ -42,18 +42,23 @@ emlc_err_t emlc_fft_init(emlc_fft_t *f, float *table, size_t table_len, size_t n
     if (table_len < len) {
         return EMLC_ERR_CAPACITY;
     }
-    /* inv = 1/n_max exactly (power of two), built by halving: no division. */
-    float inv = 1.0f;
+    /* step = 8/n_max exactly (a power of two), built by halving: no division. */
+    float step = 8.0f;
     for (int i = 0; i < l; i++) {
-        inv *= 0.5f;
+        step *= 0.5f;
     }
+    float u = 0.0f;
     for (size_t k = 0; k < len; k++) {
         /* angle = 2*pi*k/n_max = (pi/4) * (8k/n_max) = (pi/4) * (oct + u), u = rem/n_max in [0, 1). */
         const size_t p = k << 3; /* < 6 * n_max <= 6 * 2^24: no overflow */
         const size_t oct = p >> l;
         const size_t rem = p & (n_max - 1);
-        const float u = (float)rem * inv;           /* exact: rem < 2^24 */
-        const float g = (float)(n_max - rem) * inv; /* 1 - u, exact */
+        /* u = rem/n_max, kept by adding step (no int-to-float conversion): every partial sum is a
+         * multiple of 1/n_max below 1, exactly representable (n_max <= 2^24), so each add is exact. */
+        if (rem == 0) {
+            u = 0.0f;
+        }
+        const float g = 1.0f - u; /* exact for the same reason */
         /* Octants 0..5 of [0, 3pi/2): with a = (pi/4)(oct + u),
          *   0: sin(pi/4 u)   1: cos(pi/4 (1-u))   2: cos(pi/4 u)   3: sin(pi/4 (1-u)),
          *   4, 5: minus octants 0, 1 (sin(a + pi) = -sin a).
@@ -64,6 +69,7 @@ emlc_err_t emlc_fft_init(emlc_fft_t *f, float *table, size_t table_len, size_t n
             v = 0.0f - v;
         }
         table[k] = v;
+        u += step;
     }
     f->sin_t = table;
     f->n = n_max;

@@ -61,36 +61,36 @@ static emlc_err_t emlc_knn_check(const emlc_knn_t *m, const void *x, size_t n_fe
     return EMLC_OK;
 }
 
-emlc_err_t emlc_knn_add_i16(emlc_knn_t *m, const int16_t *x, size_t n_features, int16_t label) {
-    emlc_err_t err = emlc_knn_check(m, x, n_features, EMLC_KNN_I16);
+/* Append: the store's own dtype decides the element size (2 or 4 bytes). */
+static emlc_err_t emlc_knn_add_as(emlc_knn_t *m, const void *x, size_t n_features, int16_t label, uint8_t dtype) {
+    emlc_err_t err = emlc_knn_check(m, x, n_features, dtype);
     if (err != EMLC_OK) {
         return err;
     }
     if (m->n_items >= m->max_items) {
         return EMLC_ERR_CAPACITY;
     }
-    int16_t *dst = (int16_t *)m->data + (size_t)m->n_items * n_features;
-    for (size_t f = 0; f < n_features; f++) {
-        dst[f] = x[f];
+    /* copied as 16-bit halves (float items are 4-byte aligned, so 2-byte aligned too) */
+    const size_t n16 = dtype == EMLC_KNN_I16 ? n_features : 2 * n_features;
+    const uint16_t *src = (const uint16_t *)x;
+    uint16_t *dst = (uint16_t *)m->data + (size_t)m->n_items * n16;
+    for (size_t i = 0; i < n16; i++) {
+        dst[i] = src[i];
     }
     m->labels[m->n_items++] = label;
     return EMLC_OK;
 }
 
+emlc_err_t emlc_knn_add(emlc_knn_t *m, const void *x, size_t n_features, int16_t label) {
+    return emlc_knn_add_as(m, x, n_features, label, m ? m->dtype : 0);
+}
+
+emlc_err_t emlc_knn_add_i16(emlc_knn_t *m, const int16_t *x, size_t n_features, int16_t label) {
+    return emlc_knn_add_as(m, x, n_features, label, EMLC_KNN_I16);
+}
+
 emlc_err_t emlc_knn_add_f32(emlc_knn_t *m, const float *x, size_t n_features, int16_t label) {
-    emlc_err_t err = emlc_knn_check(m, x, n_features, EMLC_KNN_F32);
-    if (err != EMLC_OK) {
-        return err;
-    }
-    if (m->n_items >= m->max_items) {
-        return EMLC_ERR_CAPACITY;
-    }
-    float *dst = (float *)m->data + (size_t)m->n_items * n_features;
-    for (size_t f = 0; f < n_features; f++) {
-        dst[f] = x[f];
-    }
-    m->labels[m->n_items++] = label;
-    return EMLC_OK;
+    return emlc_knn_add_as(m, x, n_features, label, EMLC_KNN_F32);
 }
 
 /* Offer item (dist, index) to results[0..*count-1], kept sorted by (dist, index). Items arrive in
@@ -128,51 +128,52 @@ static emlc_err_t emlc_knn_check_query(const emlc_knn_t *m, size_t k, const emlc
     return EMLC_OK;
 }
 
-emlc_err_t emlc_knn_kneighbors_i16(const emlc_knn_t *m, const int16_t *x, size_t n_features, size_t k,
-                                   emlc_knn_result_t *results) {
-    emlc_err_t err = emlc_knn_check(m, x, n_features, EMLC_KNN_I16);
+/* The k nearest items, for a query of the given dtype (checked against the store's). */
+static emlc_err_t emlc_knn_kneighbors_as(const emlc_knn_t *m, const void *x, size_t n_features, size_t k,
+                                         emlc_knn_result_t *results, uint8_t dtype) {
+    emlc_err_t err = emlc_knn_check(m, x, n_features, dtype);
     if (err == EMLC_OK) {
         err = emlc_knn_check_query(m, k, results);
     }
     if (err != EMLC_OK) {
         return err;
     }
-    const int16_t *item = (const int16_t *)m->data;
     size_t count = 0;
-    for (uint32_t i = 0; i < m->n_items; i++, item += n_features) {
-        uint64_t dist = 0;
-        for (size_t f = 0; f < n_features; f++) {
-            /* |d| <= 65535, so d*d < 2^32 fits uint32 (computed mod 2^32, exact); sum < 2^48. */
-            uint32_t d = (uint32_t)((int32_t)x[f] - (int32_t)item[f]);
-            dist += d * d;
+    if (dtype == EMLC_KNN_I16) {
+        const int16_t *xi = (const int16_t *)x, *item = (const int16_t *)m->data;
+        for (uint32_t i = 0; i < m->n_items; i++, item += n_features) {
+            uint64_t dist = 0;
+            for (size_t f = 0; f < n_features; f++) {
+                /* |d| <= 65535, so d*d < 2^32 fits uint32 (computed mod 2^32, exact); sum < 2^48. */
+                uint32_t d = (uint32_t)((int32_t)xi[f] - (int32_t)item[f]);
+                dist += d * d;
+            }
+            emlc_knn_offer(results, k, &count, dist, i, m->labels[i]);
         }
-        emlc_knn_offer(results, k, &count, dist, i, m->labels[i]);
+    } else {
+        const float *xf = (const float *)x, *item = (const float *)m->data;
+        for (uint32_t i = 0; i < m->n_items; i++, item += n_features) {
+            emlc_knn_fbits_t s;
+            s.f = 0.0f;
+            for (size_t f = 0; f < n_features; f++) {
+                float d = xf[f] - item[f];
+                s.f += d * d;
+            }
+            /* s.f >= 0 or NaN; a sum of squares cannot be -0.0, so the pattern orders like the value. */
+            emlc_knn_offer(results, k, &count, s.u, i, m->labels[i]);
+        }
     }
     return EMLC_OK;
 }
 
+emlc_err_t emlc_knn_kneighbors_i16(const emlc_knn_t *m, const int16_t *x, size_t n_features, size_t k,
+                                   emlc_knn_result_t *results) {
+    return emlc_knn_kneighbors_as(m, x, n_features, k, results, EMLC_KNN_I16);
+}
+
 emlc_err_t emlc_knn_kneighbors_f32(const emlc_knn_t *m, const float *x, size_t n_features, size_t k,
                                    emlc_knn_result_t *results) {
-    emlc_err_t err = emlc_knn_check(m, x, n_features, EMLC_KNN_F32);
-    if (err == EMLC_OK) {
-        err = emlc_knn_check_query(m, k, results);
-    }
-    if (err != EMLC_OK) {
-        return err;
-    }
-    const float *item = (const float *)m->data;
-    size_t count = 0;
-    for (uint32_t i = 0; i < m->n_items; i++, item += n_features) {
-        emlc_knn_fbits_t s;
-        s.f = 0.0f;
-        for (size_t f = 0; f < n_features; f++) {
-            float d = x[f] - item[f];
-            s.f += d * d;
-        }
-        /* s.f >= 0 or NaN; a sum of squares cannot be -0.0, so the pattern orders like the value. */
-        emlc_knn_offer(results, k, &count, s.u, i, m->labels[i]);
-    }
-    return EMLC_OK;
+    return emlc_knn_kneighbors_as(m, x, n_features, k, results, EMLC_KNN_F32);
 }
 
 emlc_err_t emlc_knn_vote(const emlc_knn_result_t *results, size_t n, int16_t *label) {
@@ -200,22 +201,28 @@ emlc_err_t emlc_knn_vote(const emlc_knn_result_t *results, size_t n, int16_t *la
     return EMLC_OK;
 }
 
-emlc_err_t emlc_knn_predict_i16(const emlc_knn_t *m, const int16_t *x, size_t n_features, size_t k,
-                                emlc_knn_result_t *results, int16_t *label) {
+static emlc_err_t emlc_knn_predict_as(const emlc_knn_t *m, const void *x, size_t n_features, size_t k,
+                                      emlc_knn_result_t *results, int16_t *label, uint8_t dtype) {
     if (!label) {
         return EMLC_ERR_NULL;
     }
-    emlc_err_t err = emlc_knn_kneighbors_i16(m, x, n_features, k, results);
+    emlc_err_t err = emlc_knn_kneighbors_as(m, x, n_features, k, results, dtype);
     return err != EMLC_OK ? err : emlc_knn_vote(results, k, label);
+}
+
+emlc_err_t emlc_knn_predict(const emlc_knn_t *m, const void *x, size_t n_features, size_t k,
+                            emlc_knn_result_t *results, int16_t *label) {
+    return emlc_knn_predict_as(m, x, n_features, k, results, label, m ? m->dtype : 0);
+}
+
+emlc_err_t emlc_knn_predict_i16(const emlc_knn_t *m, const int16_t *x, size_t n_features, size_t k,
+                                emlc_knn_result_t *results, int16_t *label) {
+    return emlc_knn_predict_as(m, x, n_features, k, results, label, EMLC_KNN_I16);
 }
 
 emlc_err_t emlc_knn_predict_f32(const emlc_knn_t *m, const float *x, size_t n_features, size_t k,
                                 emlc_knn_result_t *results, int16_t *label) {
-    if (!label) {
-        return EMLC_ERR_NULL;
-    }
-    emlc_err_t err = emlc_knn_kneighbors_f32(m, x, n_features, k, results);
-    return err != EMLC_OK ? err : emlc_knn_vote(results, k, label);
+    return emlc_knn_predict_as(m, x, n_features, k, results, label, EMLC_KNN_F32);
 }
 
 float emlc_knn_dist_f32(const emlc_knn_result_t *r) {

@@ -76,6 +76,10 @@ emlc_err_t emlc_knn_clear(emlc_knn_t *m);
 emlc_err_t emlc_knn_add_i16(emlc_knn_t *m, const int16_t *x, size_t n_features, int16_t label);
 emlc_err_t emlc_knn_add_f32(emlc_knn_t *m, const float *x, size_t n_features, int16_t label);
 
+/* The same for an x of the store's own dtype (int16_t or float, as set at init): what a caller
+ * holding untyped buffers (the MicroPython glue) uses. Errors as above (m == NULL: NULL). */
+emlc_err_t emlc_knn_add(emlc_knn_t *m, const void *x, size_t n_features, int16_t label);
+
 /* The k nearest items to x, written to results[0..k-1] sorted by (dist, index) ascending.
  * Errors: NULL, KIND, SIZE (n_features mismatch, k == 0, k > n_items), STATE (store empty). */
 emlc_err_t emlc_knn_kneighbors_i16(const emlc_knn_t *m, const int16_t *x, size_t n_features, size_t k,
@@ -89,6 +93,10 @@ emlc_err_t emlc_knn_predict_i16(const emlc_knn_t *m, const int16_t *x, size_t n_
                                 emlc_knn_result_t *results, int16_t *label);
 emlc_err_t emlc_knn_predict_f32(const emlc_knn_t *m, const float *x, size_t n_features, size_t k,
                                 emlc_knn_result_t *results, int16_t *label);
+
+/* predict for an x of the store's own dtype (see emlc_knn_add). */
+emlc_err_t emlc_knn_predict(const emlc_knn_t *m, const void *x, size_t n_features, size_t k,
+                            emlc_knn_result_t *results, int16_t *label);
 
 /* Majority label of n results (vote ties: lowest label). Errors: NULL, SIZE (n == 0). */
 emlc_err_t emlc_knn_vote(const emlc_knn_result_t *results, size_t n, int16_t *label);

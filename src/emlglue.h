@@ -2,14 +2,26 @@
  *
  * Every public function checks its arguments with these before touching the cores, so a wrong
  * typecode is a TypeError and a wrong length a ValueError, each naming the argument.
- * Messages are built in a small stack buffer and copied into a new str object before raising
- * (an exception must never point at stack memory).
+ *
+ * Two families:
+ *  - emlg_fail / emlg_buf / emlg_int_in / emlg_ok (emlneighbors, emliir, emlfft): each message is
+ *    one complete static string written at the call site (it names the argument and what it must
+ *    be); nothing is formatted at run time, so no number printing and no division is linked. They
+ *    are out of line (noinline; "unused" keeps emltrees, which does not call them, warning-free),
+ *    so each module holds one copy however often it checks.
+ *  - emlg_msg_t / emlg_str / emlg_int / emlg_raise / emlg_check / emlg_array / emlg_size
+ *    (emltrees): messages built in a small stack buffer, with numbers, and copied into a new str
+ *    object before raising (an exception must never point at stack memory).
+ * A static string may be the message itself: it lives in the module's code, which lives as long
+ * as the module.
  */
 #ifndef EMLGLUE_H
 #define EMLGLUE_H
 
 #include "py/dynruntime.h"
 #include "emlc_common.h"
+
+/* ---- The formatting family (emltrees) ------------------------------------------------------ */
 
 #define EMLG_MSG_MAX 96
 
@@ -105,6 +117,46 @@ static inline size_t emlg_size(mp_obj_t obj, size_t min, size_t max, const char 
     }
     return (size_t)v;
 }
+
+/* ---- The lean family ---------------------------------------------------------------------- */
+
+/* Raise exception class `exc` (MP_QSTR_ValueError, MP_QSTR_TypeError, ...) with the static
+ * message `msg`. */
+static __attribute__((noinline, noreturn, unused)) void emlg_fail(qstr exc, const char *msg) {
+    mp_raise_msg((const mp_obj_type_t *)MP_OBJ_TO_PTR(mp_load_global(exc)), msg);
+}
+
+/* ValueError(msg) when a core call failed. The glue checks arguments first, so this is a
+ * safety net: the message names the call. */
+static inline void emlg_ok(int err, const char *msg) {
+    if (err != EMLC_OK) {
+        emlg_fail(MP_QSTR_ValueError, msg);
+    }
+}
+
+/* `obj` as an array of typecode tc ('f' or 'h'), writable if asked; returns the element count.
+ * TypeError(msg) for a non-buffer or another typecode. */
+static __attribute__((noinline, unused)) size_t emlg_buf(mp_obj_t obj, char tc, bool writable, const char *msg,
+                                                       void **data) {
+    mp_buffer_info_t bi;
+    if (!mp_get_buffer(obj, &bi, writable ? MP_BUFFER_RW : MP_BUFFER_READ) || bi.typecode != tc) {
+        emlg_fail(MP_QSTR_TypeError, msg);
+    }
+    *data = bi.buf;
+    return bi.len >> (tc == 'h' ? 1 : 2);
+}
+
+/* An int argument in min..max, else ValueError(msg). */
+static __attribute__((noinline, unused)) mp_int_t emlg_int_in(mp_obj_t obj, mp_int_t min, mp_int_t max,
+                                                            const char *msg) {
+    mp_int_t v = mp_obj_get_int(obj);
+    if (v < min || v > max) {
+        emlg_fail(MP_QSTR_ValueError, msg);
+    }
+    return v;
+}
+
+/* ---- Both families ------------------------------------------------------------------------ */
 
 /* Start a class made at run time (natmods cannot have initialised type objects): its base type,
  * flags and name; the caller then sets slots and methods. */

@@ -174,8 +174,8 @@ def fptr(a) -> int:
 
 
 class Armv6m:
-    """cores/<sources> (+ emlc_common.c) built for Cortex-M0 (arm-none-eabi-gcc -Os, soft float from
-    libgcc) and run in unicorn through tools/m0emu.py; lets a test call core functions (alloc, read,
+    """cores/<sources> (+ emlc_common.c, and emlc_common_sf.c: float + - * as the armv6m modules do them;
+    other float operations from libgcc) built for Cortex-M0 (arm-none-eabi-gcc -Os) and run in unicorn through tools/m0emu.py; lets a test call core functions (alloc, read,
     write, call with 32-bit arguments, AAPCS) and compare results with the host build."""
 
     def __init__(self, sources: list[str]) -> None:
@@ -184,7 +184,7 @@ class Armv6m:
         import m0emu
 
         with tempfile.TemporaryDirectory() as d:
-            elf = m0emu.build([CORES / s for s in ["emlc_common.c", *sources]], Path(d) / "core.elf",
+            elf = m0emu.build([CORES / s for s in ["emlc_common.c", "emlc_common_sf.c", *sources]], Path(d) / "core.elf",
                               includes=[CORES], extra=["-std=c99"])
             self._m = m0emu.M0(elf)
         self.uc = self._m.uc

@@ -15,10 +15,12 @@ typedef struct fft_obj {
 
 mp_obj_full_type_t fft_type;
 
-static mp_obj_t fft_make(mp_obj_t n_in) {
-    mp_int_t n = mp_obj_get_int(n_in);
+static mp_obj_t fft_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
+    (void)type;
+    mp_arg_check_num(n_args, n_kw, 1, 1, false); /* TypeError unless exactly one positional argument */
+    mp_int_t n = mp_obj_get_int(args[0]);
     if (n < 2 || n > (mp_int_t)EMLC_FFT_MAX_N || (n & (n - 1)) != 0) {
-        mp_raise_ValueError(MP_ERROR_TEXT("n must be a power of two >= 2"));
+        emlg_fail(MP_QSTR_ValueError, "n must be a power of two >= 2");
     }
     size_t n_max = n < 4 ? 4 : (size_t)n;
     fft_obj_t *self = mp_obj_malloc(fft_obj_t, (mp_obj_type_t *)&fft_type);
@@ -26,52 +28,40 @@ static mp_obj_t fft_make(mp_obj_t n_in) {
     self->n = (size_t)n;
     size_t len = EMLC_FFT_TABLE_LEN(n_max);
     float *table = m_malloc(len * sizeof(float));
-    emlg_check(emlc_fft_init(&self->fft, table, len, n_max), "FFT");
+    emlg_ok(emlc_fft_init(&self->fft, table, len, n_max), "internal error");
     return MP_OBJ_FROM_PTR(self);
 }
 
 static mp_obj_t fft_new(mp_obj_t n_in) {
-    return fft_make(n_in);
+    return fft_make_new(NULL, 1, 0, &n_in);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(fft_new_obj, fft_new);
 
-static mp_obj_t fft_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
-    (void)type;
-    if (n_args != 1 || n_kw != 0) {
-        mp_raise_TypeError(MP_ERROR_TEXT("FFT(n) takes one argument"));
+/* real/imag arrays of exactly `n` floats each (message: what n is). */
+static void fft_pair(mp_obj_t re_in, mp_obj_t im_in, float **re, float **im, size_t n, const char *msg) {
+    size_t nr = emlg_buf(re_in, 'f', true, "real must be array('f')", (void **)re);
+    size_t ni = emlg_buf(im_in, 'f', true, "imag must be array('f')", (void **)im);
+    if (nr != n || ni != n) {
+        emlg_fail(MP_QSTR_ValueError, msg);
     }
-    return fft_make(args[0]);
 }
 
-/* real/imag arrays of exactly `n` floats each. */
-static void fft_pair(const fft_obj_t *self, mp_obj_t re_in, mp_obj_t im_in, float **re, float **im, size_t n) {
-    size_t nr = emlg_array(re_in, 'f', true, "real", (void **)re);
-    size_t ni = emlg_array(im_in, 'f', true, "imag", (void **)im);
-    (void)self;
-    if (nr != n || ni != n) {
-        emlg_msg_t m = {{0}, 0};
-        emlg_str(&m, "real and imag must have ");
-        emlg_int(&m, (long)n);
-        emlg_str(&m, " elements");
-        emlg_raise(&mp_type_ValueError, &m);
-    }
+/* run and inverse: in-place complex transforms of length n. */
+static mp_obj_t fft_complex(mp_obj_t self_in, mp_obj_t re_in, mp_obj_t im_in, bool inverse) {
+    fft_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    float *re, *im;
+    fft_pair(re_in, im_in, &re, &im, self->n, "real and imag must have n elements");
+    emlg_ok((inverse ? emlc_fft_inverse : emlc_fft_forward)(&self->fft, re, im, self->n), "internal error");
+    return mp_const_none;
 }
 
 static mp_obj_t fft_run(mp_obj_t self_in, mp_obj_t re_in, mp_obj_t im_in) {
-    fft_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    float *re, *im;
-    fft_pair(self, re_in, im_in, &re, &im, self->n);
-    emlg_check(emlc_fft_forward(&self->fft, re, im, self->n), "run");
-    return mp_const_none;
+    return fft_complex(self_in, re_in, im_in, false);
 }
 static MP_DEFINE_CONST_FUN_OBJ_3(fft_run_obj, fft_run);
 
 static mp_obj_t fft_inverse(mp_obj_t self_in, mp_obj_t re_in, mp_obj_t im_in) {
-    fft_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    float *re, *im;
-    fft_pair(self, re_in, im_in, &re, &im, self->n);
-    emlg_check(emlc_fft_inverse(&self->fft, re, im, self->n), "inverse");
-    return mp_const_none;
+    return fft_complex(self_in, re_in, im_in, true);
 }
 static MP_DEFINE_CONST_FUN_OBJ_3(fft_inverse_obj, fft_inverse);
 
@@ -79,16 +69,16 @@ static mp_obj_t fft_rfft(size_t n_args, const mp_obj_t *args) {
     (void)n_args;
     fft_obj_t *self = MP_OBJ_TO_PTR(args[0]);
     float *x, *re, *im;
-    size_t nx = emlg_array(args[1], 'f', false, "x", (void **)&x);
+    size_t nx = emlg_buf(args[1], 'f', false, "x must be array('f')", (void **)&x);
     if (nx != self->n) {
-        mp_raise_ValueError(MP_ERROR_TEXT("x must have n elements"));
+        emlg_fail(MP_QSTR_ValueError, "x must have n elements");
     }
     size_t half = self->n / 2 + 1;
-    fft_pair(self, args[2], args[3], &re, &im, half);
+    fft_pair(args[2], args[3], &re, &im, half, "outputs must have n/2+1 elements");
     if ((x < re + half && re < x + nx) || (x < im + half && im < x + nx)) {
-        mp_raise_ValueError(MP_ERROR_TEXT("x must not share memory with the outputs"));
+        emlg_fail(MP_QSTR_ValueError, "x must not share memory with the outputs");
     }
-    emlg_check(emlc_fft_rfft(&self->fft, x, self->n, re, im, half), "rfft");
+    emlg_ok(emlc_fft_rfft(&self->fft, x, self->n, re, im, half), "internal error");
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(fft_rfft_obj, 4, 4, fft_rfft);

@@ -16,20 +16,21 @@ mp_obj_full_type_t iir_type;
 
 static mp_obj_t iir_new(mp_obj_t coeff_in) {
     float *coeff;
-    size_t n = emlg_array(coeff_in, 'f', false, "coefficients", (void **)&coeff);
-    if (n == 0 || n % 6 != 0) {
-        mp_raise_ValueError(MP_ERROR_TEXT("coefficients must hold 6 values (b0 b1 b2 a0 a1 a2) per section"));
+    size_t n = emlg_buf(coeff_in, 'f', false, "coefficients must be array('f')", (void **)&coeff);
+    size_t n_sections = 0;
+    for (size_t rest = n; rest >= 6; rest -= 6) { /* n / 6 without a division helper */
+        n_sections++;
     }
-    size_t n_sections = n / 6;
+    if (n == 0 || n != 6 * n_sections) {
+        emlg_fail(MP_QSTR_ValueError, "coefficients must hold 6 values (b0 b1 b2 a0 a1 a2) per section");
+    }
     iir_obj_t *self = mp_obj_malloc(iir_obj_t, (mp_obj_type_t *)&iir_type);
     self->iir.sos = NULL;
     float *mem = m_malloc(sizeof(float) * 8 * n_sections); /* 6 coefficients + 2 state per section */
     memcpy(mem, coeff, sizeof(float) * n);
-    int err = emlc_iir_init(&self->iir, mem, n, n_sections, mem + n, 2 * n_sections);
-    if (err == EMLC_ERR_VALUE) {
-        mp_raise_ValueError(MP_ERROR_TEXT("every a0 must be 1 and all coefficients finite"));
-    }
-    emlg_check(err, "new");
+    /* the only error left after the checks above: EMLC_ERR_VALUE */
+    emlg_ok(emlc_iir_init(&self->iir, mem, n, n_sections, mem + n, 2 * n_sections),
+            "every a0 must be 1 and all coefficients finite");
     return MP_OBJ_FROM_PTR(self);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(iir_new_obj, iir_new);
@@ -37,15 +38,17 @@ static MP_DEFINE_CONST_FUN_OBJ_1(iir_new_obj, iir_new);
 static mp_obj_t iir_run(mp_obj_t self_in, mp_obj_t values) {
     iir_obj_t *self = MP_OBJ_TO_PTR(self_in);
     float *x;
-    size_t n = emlg_array(values, 'f', true, "values", (void **)&x);
-    emlg_check(emlc_iir_process(&self->iir, x, x, n), "run");
+    size_t n = emlg_buf(values, 'f', true, "values must be array('f')", (void **)&x);
+    if (n) { /* an empty array may have no buffer at all; filtering it does nothing */
+        emlg_ok(emlc_iir_process(&self->iir, x, x, n), "internal error");
+    }
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(iir_run_obj, iir_run);
 
 static mp_obj_t iir_reset(mp_obj_t self_in) {
     iir_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    emlg_check(emlc_iir_reset(&self->iir), "reset");
+    emlc_iir_reset(&self->iir); /* cannot fail on a made object (state is set) */
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(iir_reset_obj, iir_reset);

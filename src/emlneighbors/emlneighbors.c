@@ -2,72 +2,77 @@
  *
  * new(max_items, n_features, k, dtype='h') -> Model; Model.additem(values, label),
  * .predict(values), .getresult(i), .getitem(i, out), .n_items(). See stubs/emlneighbors.pyi.
- * Item storage, labels and the k results live in GC-heap blocks whose head pointers are held by
- * the model object (so they live exactly as long as the model).
+ * The k results, the item storage and the labels live in one GC-heap block, in that order: its
+ * head is `results`, held by the model object (so it lives exactly as long as the model).
  */
 #include "emlglue.h"
 #include "emlc_knn.h"
 
 typedef struct knn_obj {
     mp_obj_base_t base;
-    emlc_knn_t knn;             /* knn.data and knn.labels are GC block heads */
-    emlc_knn_result_t *results; /* k entries, GC block head */
+    emlc_knn_t knn;             /* knn.data and knn.labels point into the block of `results` */
+    emlc_knn_result_t *results; /* k entries at the head of the GC block */
     size_t k;
     size_t n_results;           /* valid results of the last predict (0 before any) */
 } knn_obj_t;
 
 mp_obj_full_type_t knn_type;
 
-static char knn_typecode(const knn_obj_t *self) {
-    return self->knn.dtype == EMLC_KNN_I16 ? 'h' : 'f';
-}
-
 /* The values argument as a pointer to exactly n_features elements of the store's type. */
-static const void *knn_values(const knn_obj_t *self, mp_obj_t values, bool writable) {
+static void *knn_values(const knn_obj_t *self, mp_obj_t values, bool writable) {
     void *data;
-    size_t n = emlg_array(values, knn_typecode(self), writable, "values", &data);
+    const bool f32 = self->knn.dtype == EMLC_KNN_F32;
+    size_t n = emlg_buf(values, f32 ? 'f' : 'h', writable,
+                        f32 ? "values must be array('f')" : "values must be array('h')",
+                        &data);
     if (n != self->knn.n_features) {
-        emlg_msg_t m = {{0}, 0};
-        emlg_str(&m, "values must have n_features=");
-        emlg_int(&m, self->knn.n_features);
-        emlg_str(&m, " elements, not ");
-        emlg_int(&m, (long)n);
-        emlg_raise(&mp_type_ValueError, &m);
+        emlg_fail(MP_QSTR_ValueError, "values must have n_features elements");
     }
     return data;
 }
 
+/* Number of significant bits of v (0 for 0). */
+static unsigned knn_bits(size_t v) {
+    unsigned n = 0;
+    while (v) {
+        v >>= 1;
+        n++;
+    }
+    return n;
+}
+
 static mp_obj_t knn_new(size_t n_args, const mp_obj_t *args) {
-    size_t max_items = emlg_size(args[0], 1, 0x7fffffff, "max_items");
-    size_t n_features = emlg_size(args[1], 1, 65535, "n_features");
-    size_t k = emlg_size(args[2], 1, 0xffff, "k");
+    size_t max_items = emlg_int_in(args[0], 1, 0x7fffffff, "max_items must be >= 1");
+    size_t n_features = emlg_int_in(args[1], 1, 65535, "n_features must be 1..65535");
+    size_t k = emlg_int_in(args[2], 1, 0xffff, "k must be 1..65535");
     emlc_knn_dtype_t dtype = EMLC_KNN_I16;
     if (n_args > 3) {
-        mp_buffer_info_t bi;
-        mp_get_buffer_raise(args[3], &bi, MP_BUFFER_READ);
-        const char *s = bi.buf;
-        if (bi.len == 1 && s[0] == 'f') {
-            dtype = EMLC_KNN_F32;
-        } else if (!(bi.len == 1 && s[0] == 'h')) {
-            mp_raise_ValueError(MP_ERROR_TEXT("dtype must be 'h' (int16) or 'f' (float32)"));
+        size_t len;
+        const char *s = mp_obj_str_get_data(args[3], &len);
+        if (len != 1 || (s[0] != 'h' && s[0] != 'f')) {
+            emlg_fail(MP_QSTR_ValueError, "dtype must be 'h' or 'f'");
         }
+        dtype = s[0] == 'f' ? EMLC_KNN_F32 : EMLC_KNN_I16;
     }
     if (k > max_items) {
-        mp_raise_ValueError(MP_ERROR_TEXT("k must be <= max_items"));
+        emlg_fail(MP_QSTR_ValueError, "k must be <= max_items");
     }
-    if (max_items > ((size_t)-1) / 4 / n_features) {
-        mp_raise_msg(&mp_type_MemoryError, MP_ERROR_TEXT("max_items * n_features too large"));
+    /* Below 2^28 elements (checked by bit length, no division; no board has that much memory), the
+     * block size k*16 + elements*4 + max_items*2 < 2^31 cannot overflow. */
+    if (knn_bits(max_items) + knn_bits(n_features) > 28) {
+        emlg_fail(MP_QSTR_MemoryError, "max_items * n_features too large");
     }
-    size_t elem = dtype == EMLC_KNN_I16 ? 2 : 4;
+    const size_t n_elem = max_items * n_features;
+    const size_t data_bytes = n_elem << (dtype == EMLC_KNN_I16 ? 1 : 2);
     knn_obj_t *self = mp_obj_malloc(knn_obj_t, (mp_obj_type_t *)&knn_type);
-    self->results = NULL;
     self->n_results = 0;
     self->k = k;
-    void *data = m_malloc(max_items * n_features * elem);
-    int16_t *labels = m_malloc(max_items * sizeof(int16_t));
-    self->results = m_malloc(k * sizeof(emlc_knn_result_t));
-    emlg_check(emlc_knn_init(&self->knn, dtype, n_features, max_items, data, max_items * n_features,
-                             labels, max_items), "new");
+    /* results (8-byte entries first: aligned), then data (4-byte aligned), then labels */
+    uint8_t *block = m_malloc(k * sizeof(emlc_knn_result_t) + data_bytes + max_items * sizeof(int16_t));
+    self->results = (emlc_knn_result_t *)block;
+    block += k * sizeof(emlc_knn_result_t);
+    emlg_ok(emlc_knn_init(&self->knn, dtype, n_features, max_items, block, n_elem, (int16_t *)(block + data_bytes),
+                          max_items), "internal error");
     return MP_OBJ_FROM_PTR(self);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(knn_new_obj, 3, 4, knn_new);
@@ -75,17 +80,11 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(knn_new_obj, 3, 4, knn_new);
 static mp_obj_t knn_additem(mp_obj_t self_in, mp_obj_t values, mp_obj_t label_in) {
     knn_obj_t *self = MP_OBJ_TO_PTR(self_in);
     const void *x = knn_values(self, values, false);
-    mp_int_t label = mp_obj_get_int(label_in);
-    if (label < -32768 || label > 32767) {
-        mp_raise_ValueError(MP_ERROR_TEXT("label must fit in int16"));
-    }
+    mp_int_t label = emlg_int_in(label_in, -32768, 32767, "label must fit in int16");
     if (self->knn.n_items >= self->knn.max_items) {
-        mp_raise_ValueError(MP_ERROR_TEXT("capacity exceeded: the store holds max_items items"));
+        emlg_fail(MP_QSTR_ValueError, "capacity exceeded (max_items)");
     }
-    int err = self->knn.dtype == EMLC_KNN_I16
-        ? emlc_knn_add_i16(&self->knn, x, self->knn.n_features, (int16_t)label)
-        : emlc_knn_add_f32(&self->knn, x, self->knn.n_features, (int16_t)label);
-    emlg_check(err, "additem");
+    emlg_ok(emlc_knn_add(&self->knn, x, self->knn.n_features, (int16_t)label), "internal error");
     return mp_obj_new_int(self->knn.n_items - 1);
 }
 static MP_DEFINE_CONST_FUN_OBJ_3(knn_additem_obj, knn_additem);
@@ -94,15 +93,12 @@ static mp_obj_t knn_predict(mp_obj_t self_in, mp_obj_t values) {
     knn_obj_t *self = MP_OBJ_TO_PTR(self_in);
     const void *x = knn_values(self, values, false);
     if (self->knn.n_items == 0) {
-        mp_raise_ValueError(MP_ERROR_TEXT("no items: call additem first"));
+        emlg_fail(MP_QSTR_ValueError, "no items: call additem first");
     }
     size_t k = self->k < self->knn.n_items ? self->k : self->knn.n_items;
     int16_t label = 0;
-    int err = self->knn.dtype == EMLC_KNN_I16
-        ? emlc_knn_predict_i16(&self->knn, x, self->knn.n_features, k, self->results, &label)
-        : emlc_knn_predict_f32(&self->knn, x, self->knn.n_features, k, self->results, &label);
     self->n_results = 0;
-    emlg_check(err, "predict");
+    emlg_ok(emlc_knn_predict(&self->knn, x, self->knn.n_features, k, self->results, &label), "internal error");
     self->n_results = k;
     return mp_obj_new_int(label);
 }
@@ -119,13 +115,19 @@ static mp_obj_t knn_u64(uint64_t v) {
     return o;
 }
 
+/* An index argument in 0..n-1, else IndexError(msg). */
+static size_t knn_index(mp_obj_t i_in, size_t n, const char *msg) {
+    mp_int_t i = mp_obj_get_int(i_in);
+    if (i < 0 || (size_t)i >= n) {
+        emlg_fail(MP_QSTR_IndexError, msg);
+    }
+    return (size_t)i;
+}
+
 static mp_obj_t knn_getresult(mp_obj_t self_in, mp_obj_t i_in) {
     knn_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    mp_int_t i = mp_obj_get_int(i_in);
-    if (i < 0 || (size_t)i >= self->n_results) {
-        mp_raise_msg(&mp_type_IndexError, MP_ERROR_TEXT("result index out of range (k results after predict)"));
-    }
-    const emlc_knn_result_t *r = &self->results[i];
+    const emlc_knn_result_t *r =
+        &self->results[knn_index(i_in, self->n_results, "result index out of range")];
     mp_obj_t t[3];
     t[0] = mp_obj_new_int_from_uint(r->index);
     t[1] = self->knn.dtype == EMLC_KNN_I16 ? knn_u64(r->dist) : mp_obj_new_float(emlc_knn_dist_f32(r));
@@ -136,14 +138,10 @@ static MP_DEFINE_CONST_FUN_OBJ_2(knn_getresult_obj, knn_getresult);
 
 static mp_obj_t knn_getitem(mp_obj_t self_in, mp_obj_t i_in, mp_obj_t out) {
     knn_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    mp_int_t i = mp_obj_get_int(i_in);
-    if (i < 0 || (uint32_t)i >= self->knn.n_items) {
-        mp_raise_msg(&mp_type_IndexError, MP_ERROR_TEXT("item index out of range"));
-    }
-    void *dst = (void *)knn_values(self, out, true);
-    size_t elem = self->knn.dtype == EMLC_KNN_I16 ? 2 : 4;
-    const uint8_t *src = (const uint8_t *)self->knn.data + (size_t)i * self->knn.n_features * elem;
-    memcpy(dst, src, self->knn.n_features * elem);
+    size_t i = knn_index(i_in, self->knn.n_items, "item index out of range");
+    void *dst = knn_values(self, out, true);
+    size_t bytes = (size_t)self->knn.n_features << (self->knn.dtype == EMLC_KNN_I16 ? 1 : 2);
+    memcpy(dst, (const uint8_t *)self->knn.data + i * bytes, bytes);
     return mp_obj_new_int(self->knn.labels[i]);
 }
 static MP_DEFINE_CONST_FUN_OBJ_3(knn_getitem_obj, knn_getitem);
