@@ -72,8 +72,12 @@ emlc_err_t emlc_load_check(const emlc_trees_t *m, const uint8_t *block, emlc_loa
         at += (size[s] + 3u) & ~3u;
     }
     err = emlc_trees_validate(m, &w);
-    if (err != EMLC_OK) {
-        return fail(e, err, EMLC_LOAD_HEADER + start[w.section] + w.index * elem[w.section], emlc_strerror(err));
+    if (err != EMLC_OK) { /* the header passed: only element errors are left */
+        return fail(e, err, EMLC_LOAD_HEADER + start[w.section] + w.index * elem[w.section],
+                    err == EMLC_ERR_FEATURE ? "feature index out of range"
+                    : err == EMLC_ERR_CHILD ? "node child out of range"
+                    : err == EMLC_ERR_CLASS ? "leaf reference out of range"
+                    : err == EMLC_ERR_ROOT ? "root out of range" : "bad payload, value or scale");
     }
     return EMLC_OK;
 }

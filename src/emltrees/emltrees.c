@@ -27,7 +27,7 @@ typedef struct trees_obj {
 
 mp_obj_full_type_t trees_type;
 
-static trees_obj_t *trees_make(size_t max_trees, size_t max_nodes, size_t max_payloads) {
+static mp_obj_t trees_make(mp_int_t max_trees, mp_int_t max_nodes, mp_int_t max_payloads) {
     trees_obj_t *self = mp_obj_malloc(trees_obj_t, (mp_obj_type_t *)&trees_type);
     self->block = NULL;
     self->block_bytes = 0;
@@ -35,40 +35,36 @@ static trees_obj_t *trees_make(size_t max_trees, size_t max_nodes, size_t max_pa
     self->max_nodes = (uint16_t)max_nodes;
     self->max_payloads = (uint16_t)max_payloads;
     self->state = EMPTY;
-    return self;
+    return MP_OBJ_FROM_PTR(self);
 }
 
 static mp_obj_t trees_new(size_t n_args, const mp_obj_t *args) {
-    size_t max_trees = emlg_size(args[0], 1, EMLC_TREES_MAX_NODES, "max_trees");
-    size_t max_nodes = emlg_size(args[1], 0, EMLC_TREES_MAX_NODES, "max_nodes");
-    size_t max_leaves = EMLC_TREES_MAX_REFS;
-    if (n_args > 2 && args[2] != mp_const_none) {
-        max_leaves = emlg_size(args[2], 1, EMLC_TREES_MAX_REFS, "max_leaves");
-    }
-    return MP_OBJ_FROM_PTR(trees_make(max_trees, max_nodes, max_leaves));
+    return trees_make(emlg_int_in(args[0], 1, EMLC_TREES_MAX_NODES, "max_trees must be 1..32767"),
+                      emlg_int_in(args[1], 0, EMLC_TREES_MAX_NODES, "max_nodes must be 0..32767"),
+                      n_args > 2 && args[2] != mp_const_none
+                          ? emlg_int_in(args[2], 1, EMLC_TREES_MAX_REFS, "max_leaves must be 1..32768")
+                          : EMLC_TREES_MAX_REFS);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(trees_new_obj, 2, 3, trees_new);
 
 /* Read exactly n bytes into buf (readinto preferred, else read); returns the bytes read, fewer
- * only at the end of the stream. A read() that returns more than asked is an error. */
+ * only at the end of the stream. A stream that returns more than asked is an error. */
 static size_t trees_read(mp_obj_t stream, uint8_t *buf, size_t n) {
     mp_obj_t call[3];
     size_t got = 0;
-    mp_load_method_maybe(stream, MP_QSTR_readinto, call);
     while (got < n) {
+        mp_buffer_info_t bi;
+        mp_obj_t r;
         size_t k;
+        mp_load_method_maybe(stream, MP_QSTR_readinto, call);
         if (call[0] != MP_OBJ_NULL) {
-            mp_obj_t r;
             call[2] = mp_obj_new_bytearray_by_ref(n - got, buf + got);
             r = mp_call_method_n_kw(1, 0, call);
-            mp_load_method_maybe(stream, MP_QSTR_readinto, call); /* the call consumed call[] */
             k = r == mp_const_none ? 0 : (size_t)mp_obj_get_int(r);
         } else {
-            mp_obj_t read[3];
-            mp_buffer_info_t bi;
-            mp_load_method(stream, MP_QSTR_read, read);
-            read[2] = MP_OBJ_NEW_SMALL_INT(n - got);
-            mp_get_buffer_raise(mp_call_method_n_kw(1, 0, read), &bi, MP_BUFFER_READ);
+            mp_load_method(stream, MP_QSTR_read, call);
+            call[2] = MP_OBJ_NEW_SMALL_INT(n - got);
+            mp_get_buffer_raise(mp_call_method_n_kw(1, 0, call), &bi, MP_BUFFER_READ);
             k = bi.len;
             if (k <= n - got) {
                 memcpy(buf + got, bi.buf, k);
@@ -78,23 +74,25 @@ static size_t trees_read(mp_obj_t stream, uint8_t *buf, size_t n) {
             break;
         }
         if (k > n - got) {
-            mp_raise_ValueError(MP_ERROR_TEXT("stream returned more bytes than asked"));
+            emlg_fail(MP_QSTR_ValueError, "the stream returned more bytes than asked");
         }
         got += k;
     }
     return got;
 }
 
-static void trees_load_error(int err, uint32_t where, const char *reason) {
-    emlg_msg_t m = {{0}, 0};
-    emlg_str(&m, "offset ");
-    emlg_int(&m, (long)where);
-    emlg_str(&m, ": ");
-    emlg_str(&m, reason);
-    emlg_str(&m, " (");
-    emlg_str(&m, emlc_strerror(err));
-    emlg_str(&m, ")");
-    emlg_raise(&mp_type_ValueError, &m);
+/* ValueError("offset <where>: <reason>"); the firmware's own % formats the number. */
+static NORETURN void trees_load_error(uint32_t where, const char *reason) {
+    static const char fmt[] = "offset %d: %s";
+    size_t len = 0;
+    mp_obj_t items[2];
+    while (reason[len] != '\0') {
+        len++;
+    }
+    items[0] = mp_obj_new_int_from_uint(where);
+    items[1] = mp_obj_new_str(reason, len);
+    mp_obj_t msg = mp_binary_op(MP_BINARY_OP_MODULO, mp_obj_new_str(fmt, sizeof(fmt) - 1), mp_obj_new_tuple(2, items));
+    nlr_raise(mp_call_function_n_kw(mp_load_global(MP_QSTR_ValueError), 1, 0, &msg));
 }
 
 /* The load itself; raises on any problem (the caller empties the model). */
@@ -103,51 +101,51 @@ static void trees_load_body(trees_obj_t *self, mp_obj_t stream) {
     emlc_trees_t model;
     emlc_load_error_t e;
     uint32_t file_bytes, got = trees_read(stream, hdr, sizeof(hdr));
-    int err;
     if (got < sizeof(hdr)) {
-        trees_load_error(EMLC_ERR_FORMAT, got, got && hdr[0] != 'E' ? "not a binary model (CSV? convert it with emlmpy)"
-                                                                   : "truncated file");
+        trees_load_error(got, got && hdr[0] != 'E' ? "not a binary model (CSV? convert it with emlmpy)" : "truncated file");
     }
-    err = emlc_load_header(hdr, &model, &file_bytes, &e);
-    if (err != EMLC_OK) {
-        trees_load_error(err, e.where, e.reason);
+    if (emlc_load_header(hdr, &model, &file_bytes, &e) != EMLC_OK) {
+        trees_load_error(e.where, e.reason);
     }
     if (model.n_trees > self->max_trees || model.n_nodes > self->max_nodes
         || (model.leaf_kind != EMLC_LEAF_CLASS && model.n_payloads > self->max_payloads)) {
-        trees_load_error(EMLC_ERR_CAPACITY, model.n_trees > self->max_trees ? 12 : model.n_nodes > self->max_nodes ? 14 : 16,
+        trees_load_error(model.n_trees > self->max_trees ? 12 : model.n_nodes > self->max_nodes ? 14 : 16,
                          "model larger than the capacity given to new()");
     }
     self->block_bytes = file_bytes - EMLC_LOAD_HEADER;
     self->block = m_malloc(self->block_bytes);
     got = trees_read(stream, self->block, self->block_bytes);
     if (got < self->block_bytes) {
-        trees_load_error(EMLC_ERR_FORMAT, EMLC_LOAD_HEADER + got, "truncated file");
+        trees_load_error(EMLC_LOAD_HEADER + got, "truncated file");
     }
     if (trees_read(stream, hdr, 1) != 0) {
-        trees_load_error(EMLC_ERR_FORMAT, file_bytes, "data after the end of the model");
+        trees_load_error(file_bytes, "data after the end of the model");
     }
     emlc_trees_bind(&model, self->block);
-    err = emlc_load_check(&model, self->block, &e);
-    if (err != EMLC_OK) {
-        trees_load_error(err, e.where, e.reason);
+    if (emlc_load_check(&model, self->block, &e) != EMLC_OK) {
+        trees_load_error(e.where, e.reason);
     }
     self->model = model;
+}
+
+static void trees_empty(trees_obj_t *self) {
+    if (self->block != NULL) {
+        m_free(self->block);
+    }
+    self->block = NULL;
+    self->block_bytes = 0;
 }
 
 static mp_obj_t trees_load_model(mp_obj_t self_in, mp_obj_t stream) {
     trees_obj_t *self = MP_OBJ_TO_PTR(self_in);
     nlr_buf_t nlr;
     if (mp_obj_get_type(self_in) != (const mp_obj_type_t *)&trees_type) {
-        mp_raise_TypeError(MP_ERROR_TEXT("load_model needs an emltrees model"));
+        emlg_fail(MP_QSTR_TypeError, "load_model needs an emltrees model");
     }
     if (self->state == LOADING) { /* called again from the stream's own readinto */
-        mp_raise_ValueError(MP_ERROR_TEXT("load_model: this model is already loading"));
+        emlg_fail(MP_QSTR_ValueError, "this model is already loading");
     }
-    if (self->block != NULL) { /* the old model goes first: a failed load leaves the model empty */
-        m_free(self->block);
-    }
-    self->block = NULL;
-    self->block_bytes = 0;
+    trees_empty(self); /* the old model goes first: a failed load leaves the model empty */
     self->state = LOADING;
     if (nlr_push(&nlr) == 0) {
         trees_load_body(self, stream);
@@ -155,11 +153,7 @@ static mp_obj_t trees_load_model(mp_obj_t self_in, mp_obj_t stream) {
         self->state = LOADED;
         return mp_const_none;
     }
-    if (self->block != NULL) {
-        m_free(self->block);
-    }
-    self->block = NULL;
-    self->block_bytes = 0;
+    trees_empty(self);
     self->state = EMPTY;
     nlr_raise(MP_OBJ_FROM_PTR(nlr.ret_val));
 }
@@ -167,7 +161,7 @@ static MP_DEFINE_CONST_FUN_OBJ_2(trees_load_model_obj, trees_load_model);
 
 /* load(stream) -> Model: a model of exactly the size of the file. */
 static mp_obj_t trees_load(mp_obj_t stream) {
-    mp_obj_t self = MP_OBJ_FROM_PTR(trees_make(EMLC_TREES_MAX_NODES, EMLC_TREES_MAX_NODES, EMLC_TREES_MAX_REFS));
+    mp_obj_t self = trees_make(EMLC_TREES_MAX_NODES, EMLC_TREES_MAX_NODES, EMLC_TREES_MAX_REFS);
     trees_load_model(self, stream);
     return self;
 }
@@ -176,7 +170,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(trees_load_obj, trees_load);
 static trees_obj_t *trees_ready(mp_obj_t self_in) {
     trees_obj_t *self = MP_OBJ_TO_PTR(self_in);
     if (self->state != LOADED) {
-        mp_raise_ValueError(MP_ERROR_TEXT("no model loaded: call emltrees.load_model first"));
+        emlg_fail(MP_QSTR_ValueError, "no model loaded: call emltrees.load_model first");
     }
     return self;
 }
@@ -212,73 +206,67 @@ static int16_t trees_quantize(float x, float scale, float offset) {
     return (int16_t)i;
 }
 
-/* Sample i of `data` (typecode tc, n_features per sample) as the model's input type; conversions
- * go through tmp (n_features x 4 bytes). */
-static const void *trees_sample(const trees_obj_t *self, const void *data, char tc, size_t i, void *tmp) {
-    const emlc_trees_t *m = &self->model;
-    size_t j, nf = m->n_features;
-    if (m->input == EMLC_INPUT_F32) {
-        const int16_t *src = (const int16_t *)data + i * nf;
-        if (tc == 'f') {
-            return (const float *)data + i * nf;
-        }
-        for (j = 0; j < nf; j++) {
-            ((float *)tmp)[j] = (float)src[j];
-        }
-    } else {
-        const float *src = (const float *)data + i * nf;
-        if (tc == 'h') {
-            return (const int16_t *)data + i * nf;
-        }
-        for (j = 0; j < nf; j++) {
-            ((int16_t *)tmp)[j] = trees_quantize(src[j], m->scale[j], m->offset[j]);
-        }
-    }
-    return tmp;
-}
+/* X: samples of n_features values, array('f') or array('h'), converted to the model's input type
+ * when the typecode differs (float -> int16 by the model's quantization, int16 -> float). */
+typedef struct trees_x {
+    const uint8_t *data;
+    size_t n;       /* elements */
+    size_t step;    /* bytes per sample */
+    void *tmp;      /* one converted sample (GC block) or NULL */
+    bool f32;       /* data is float */
+} trees_x_t;
 
-/* Input samples: array('f') or array('h'); returns the element count, *tmp a conversion buffer
- * when the typecode is not the model's input type (else NULL). */
-static size_t trees_input(const trees_obj_t *self, mp_obj_t obj, const void **data, char *tc, void **tmp) {
+static void trees_input(const trees_obj_t *self, mp_obj_t obj, trees_x_t *x) {
     mp_buffer_info_t bi;
     if (!mp_get_buffer(obj, &bi, MP_BUFFER_READ) || (bi.typecode != 'f' && bi.typecode != 'h')) {
-        mp_raise_TypeError(MP_ERROR_TEXT("input must be array('f') or array('h')"));
+        emlg_fail(MP_QSTR_TypeError, "x must be array('f') or array('h')");
     }
-    *data = bi.buf;
-    *tc = (char)bi.typecode;
-    *tmp = (bi.typecode == 'f') == (self->model.input == EMLC_INPUT_F32) ? NULL
-         : m_malloc((size_t)self->model.n_features * 4);
-    return bi.len / (bi.typecode == 'f' ? 4 : 2);
+    x->data = bi.buf;
+    x->f32 = bi.typecode == 'f';
+    x->n = bi.len >> (x->f32 ? 2 : 1);
+    x->step = (size_t)self->model.n_features << (x->f32 ? 2 : 1);
+    x->tmp = x->f32 == (self->model.input == EMLC_INPUT_F32) ? NULL : m_malloc((size_t)self->model.n_features * 4);
+}
+
+static const void *trees_sample(const trees_obj_t *self, const trees_x_t *x, size_t i) {
+    const emlc_trees_t *m = &self->model;
+    const uint8_t *row = x->data + i * x->step;
+    size_t j;
+    if (x->tmp == NULL) {
+        return row;
+    }
+    for (j = 0; j < m->n_features; j++) {
+        if (x->f32) {
+            ((int16_t *)x->tmp)[j] = trees_quantize(((const float *)row)[j], m->scale[j], m->offset[j]);
+        } else {
+            ((float *)x->tmp)[j] = (float)((const int16_t *)row)[j];
+        }
+    }
+    return x->tmp;
 }
 
 static mp_obj_t trees_predict(size_t n_args, const mp_obj_t *args) {
     trees_obj_t *self = trees_ready(args[0]);
     const emlc_trees_t *m = &self->model;
-    const void *data;
-    void *tmp;
-    char tc;
+    trees_x_t x;
     float *out = NULL, value;
-    size_t n_out = 1, n = trees_input(self, args[1], &data, &tc, &tmp);
+    size_t n_out = 1;
     int32_t cls;
-    if (n != m->n_features) {
-        emlg_msg_t msg = {{0}, 0};
-        emlg_str(&msg, "input must have n_features=");
-        emlg_int(&msg, m->n_features);
-        emlg_str(&msg, " elements, not ");
-        emlg_int(&msg, (long)n);
-        emlg_raise(&mp_type_ValueError, &msg);
+    trees_input(self, args[1], &x);
+    if (x.n != m->n_features) {
+        emlg_fail(MP_QSTR_ValueError, "x must have n_features() elements");
     }
     if (m->leaf_kind == EMLC_LEAF_VALUE) {
         out = &value;
     } else if (n_args > 2 && args[2] != mp_const_none) {
-        n_out = emlg_array(args[2], 'f', true, "out", (void **)&out);
+        n_out = emlg_buf(args[2], 'f', true, "out must be array('f')", (void **)&out);
         if (n_out < m->n_outputs) {
-            mp_raise_ValueError(MP_ERROR_TEXT("out must have at least outputs() elements"));
+            emlg_fail(MP_QSTR_ValueError, "out must have at least outputs() elements");
         }
     }
-    emlg_check(emlc_trees_predict(m, trees_sample(self, data, tc, 0, tmp), out, n_out, &cls), "predict");
-    if (tmp != NULL) {
-        m_free(tmp);
+    emlg_ok(emlc_trees_predict(m, trees_sample(self, &x, 0), out, n_out, &cls), "internal error");
+    if (x.tmp != NULL) {
+        m_free(x.tmp);
     }
     if (m->leaf_kind == EMLC_LEAF_VALUE) {
         return mp_obj_new_float(value);
@@ -290,29 +278,29 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(trees_predict_obj, 2, 3, trees_predic
 static mp_obj_t trees_predict_many(mp_obj_t self_in, mp_obj_t x_in, mp_obj_t out_in) {
     trees_obj_t *self = trees_ready(self_in);
     const emlc_trees_t *m = &self->model;
-    const void *data;
-    void *tmp;
-    char tc;
-    size_t i, n = trees_input(self, x_in, &data, &tc, &tmp), nf = m->n_features, n_samples;
     bool regress = m->leaf_kind == EMLC_LEAF_VALUE;
     mp_buffer_info_t bo;
-    if (n % nf != 0) {
-        mp_raise_ValueError(MP_ERROR_TEXT("X length must be a multiple of n_features"));
+    trees_x_t x;
+    size_t i, n_samples = 0, nf = m->n_features;
+    trees_input(self, x_in, &x);
+    for (i = x.n; i >= nf; i -= nf) { /* x.n / nf without a division helper */
+        n_samples++;
     }
-    n_samples = n / nf;
+    if (i != 0) {
+        emlg_fail(MP_QSTR_ValueError, "X length must be a multiple of n_features()");
+    }
     if (!mp_get_buffer(out_in, &bo, MP_BUFFER_WRITE)
         || (bo.typecode != 'f' && (regress || (bo.typecode != 'i' && bo.typecode != 'h')))) {
-        mp_raise_TypeError(regress ? MP_ERROR_TEXT("out must be array('f') for a regressor")
-                                   : MP_ERROR_TEXT("out must be array('f'), array('i') or array('h')"));
+        emlg_fail(MP_QSTR_TypeError, regress ? "out must be array('f') for a regressor"
+                                             : "out must be array('f'), array('i') or array('h')");
     }
-    if (bo.len / emlg_itemsize(bo.typecode) != n_samples) {
-        mp_raise_ValueError(MP_ERROR_TEXT("out must have one element per sample"));
+    if (bo.len >> (bo.typecode == 'h' ? 1 : 2) != n_samples) {
+        emlg_fail(MP_QSTR_ValueError, "out must have one element per sample");
     }
     for (i = 0; i < n_samples; i++) {
         float v;
         int32_t cls;
-        emlg_check(emlc_trees_predict(m, trees_sample(self, data, tc, i, tmp), regress ? &v : NULL, 1, &cls),
-                   "predict_many");
+        emlg_ok(emlc_trees_predict(m, trees_sample(self, &x, i), regress ? &v : NULL, 1, &cls), "internal error");
         cls = m->has_labels ? m->labels[cls] : cls;
         if (bo.typecode == 'f') {
             ((float *)bo.buf)[i] = regress ? v : (float)cls;
@@ -322,28 +310,28 @@ static mp_obj_t trees_predict_many(mp_obj_t self_in, mp_obj_t x_in, mp_obj_t out
             ((int16_t *)bo.buf)[i] = (int16_t)cls;
         }
     }
-    if (tmp != NULL) {
-        m_free(tmp);
+    if (x.tmp != NULL) {
+        m_free(x.tmp);
     }
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_3(trees_predict_many_obj, trees_predict_many);
 
 static mp_obj_t trees_outputs(mp_obj_t self_in) {
-    return mp_obj_new_int(trees_ready(self_in)->model.n_outputs);
+    return MP_OBJ_NEW_SMALL_INT(trees_ready(self_in)->model.n_outputs);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(trees_outputs_obj, trees_outputs);
 
 static mp_obj_t trees_n_features(mp_obj_t self_in) {
-    return mp_obj_new_int(trees_ready(self_in)->model.n_features);
+    return MP_OBJ_NEW_SMALL_INT(trees_ready(self_in)->model.n_features);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(trees_n_features_obj, trees_n_features);
 
-static mp_obj_t trees_memory_fn(mp_obj_t self_in) {
+static mp_obj_t trees_memory(mp_obj_t self_in) {
     trees_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    return mp_obj_new_int_from_uint(sizeof(trees_obj_t) + self->block_bytes);
+    return MP_OBJ_NEW_SMALL_INT(sizeof(trees_obj_t) + self->block_bytes);
 }
-static MP_DEFINE_CONST_FUN_OBJ_1(trees_memory_obj, trees_memory_fn);
+static MP_DEFINE_CONST_FUN_OBJ_1(trees_memory_obj, trees_memory);
 
 mp_map_elem_t trees_locals_table[5];
 static MP_DEFINE_CONST_DICT(trees_locals, trees_locals_table);
