@@ -1,124 +1,18 @@
 /* emlglue.h: argument helpers and error messages shared by the module glue.
  *
  * Every public function checks its arguments with these before touching the cores, so a wrong
- * typecode is a TypeError and a wrong length a ValueError, each naming the argument.
- *
- * Two families:
- *  - emlg_fail / emlg_buf / emlg_int_in / emlg_ok (emlneighbors, emliir, emlfft): each message is
- *    one complete static string written at the call site (it names the argument and what it must
- *    be); nothing is formatted at run time, so no number printing and no division is linked. They
- *    are out of line (noinline; "unused" keeps emltrees, which does not call them, warning-free),
- *    so each module holds one copy however often it checks.
- *  - emlg_msg_t / emlg_str / emlg_int / emlg_raise / emlg_check / emlg_array / emlg_size
- *    (emltrees): messages built in a small stack buffer, with numbers, and copied into a new str
- *    object before raising (an exception must never point at stack memory).
- * A static string may be the message itself: it lives in the module's code, which lives as long
- * as the module.
+ * typecode is a TypeError and a wrong length or range a ValueError, each naming the argument.
+ * Each message is one complete static string written at the call site (it names the argument and
+ * what it must be; a static string lives in the module's code, as long as the module): nothing is
+ * formatted at run time, so no number printing and no division is linked. The helpers are out of
+ * line (noinline; "unused" keeps a module that does not call one warning-free), so each module
+ * holds one copy however often it checks.
  */
 #ifndef EMLGLUE_H
 #define EMLGLUE_H
 
 #include "py/dynruntime.h"
 #include "emlc_common.h"
-
-/* ---- The formatting family (emltrees) ------------------------------------------------------ */
-
-#define EMLG_MSG_MAX 96
-
-typedef struct emlg_msg {
-    char buf[EMLG_MSG_MAX];
-    size_t len;
-} emlg_msg_t;
-
-static inline void emlg_str(emlg_msg_t *m, const char *s) {
-    while (*s && m->len < EMLG_MSG_MAX) {
-        m->buf[m->len++] = *s++;
-    }
-}
-
-static inline void emlg_int(emlg_msg_t *m, long v) {
-    char tmp[12];
-    int n = 0;
-    unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u && n < 11);
-    if (v < 0 && m->len < EMLG_MSG_MAX) {
-        m->buf[m->len++] = '-';
-    }
-    while (n && m->len < EMLG_MSG_MAX) {
-        m->buf[m->len++] = tmp[--n];
-    }
-}
-
-/* Raise exc_type(message). */
-static inline void emlg_raise(const mp_obj_type_t *exc_type, const emlg_msg_t *m) {
-    mp_obj_t arg = mp_obj_new_str(m->buf, m->len);
-    nlr_raise(mp_call_function_n_kw(MP_OBJ_FROM_PTR(exc_type), 1, 0, &arg));
-}
-
-/* Raise exc_type("<a><b>") for two static strings. */
-static inline void emlg_raise2(const mp_obj_type_t *exc_type, const char *a, const char *b) {
-    emlg_msg_t m = {{0}, 0};
-    emlg_str(&m, a);
-    emlg_str(&m, b);
-    emlg_raise(exc_type, &m);
-}
-
-/* Element size of an array typecode we accept, 0 for others. */
-static inline size_t emlg_itemsize(int tc) {
-    switch (tc) {
-        case 'f': case 'i': case 'I': return 4;
-        case 'h': case 'H': return 2;
-        case 'b': case 'B': return 1;
-        default: return 0;
-    }
-}
-
-/* Buffer of `obj`, which must be an array of typecode `tc`; returns the element count.
- * TypeError naming `what` for a non-buffer or another typecode. */
-static inline size_t emlg_array(mp_obj_t obj, char tc, bool writable, const char *what, void **data) {
-    mp_buffer_info_t bi;
-    if (!mp_get_buffer(obj, &bi, writable ? MP_BUFFER_RW : MP_BUFFER_READ) || bi.typecode != tc) {
-        emlg_msg_t m = {{0}, 0};
-        emlg_str(&m, what);
-        emlg_str(&m, " must be array('");
-        m.buf[m.len++] = tc;
-        emlg_str(&m, "')");
-        emlg_raise(&mp_type_TypeError, &m);
-    }
-    *data = bi.buf;
-    return bi.len / emlg_itemsize(tc);
-}
-
-/* Raise ValueError "<what>: <core error name>" for a failed core call. */
-static inline void emlg_check(int err, const char *what) {
-    if (err != EMLC_OK) {
-        emlg_msg_t m = {{0}, 0};
-        emlg_str(&m, what);
-        emlg_str(&m, ": ");
-        emlg_str(&m, emlc_strerror(err));
-        emlg_raise(&mp_type_ValueError, &m);
-    }
-}
-
-/* An int argument in min..max, else ValueError naming it. */
-static inline size_t emlg_size(mp_obj_t obj, size_t min, size_t max, const char *what) {
-    mp_int_t v = mp_obj_get_int(obj);
-    if (v < (mp_int_t)min || (size_t)v > max) {
-        emlg_msg_t m = {{0}, 0};
-        emlg_str(&m, what);
-        emlg_str(&m, " must be ");
-        emlg_int(&m, (long)min);
-        emlg_str(&m, "..");
-        emlg_int(&m, (long)max);
-        emlg_raise(&mp_type_ValueError, &m);
-    }
-    return (size_t)v;
-}
-
-/* ---- The lean family ---------------------------------------------------------------------- */
 
 /* Raise exception class `exc` (MP_QSTR_ValueError, MP_QSTR_TypeError, ...) with the static
  * message `msg`. */
@@ -146,17 +40,23 @@ static __attribute__((noinline, unused)) size_t emlg_buf(mp_obj_t obj, char tc, 
     return bi.len >> (tc == 'h' ? 1 : 2);
 }
 
-/* An int argument in min..max, else ValueError(msg). */
-static __attribute__((noinline, unused)) mp_int_t emlg_int_in(mp_obj_t obj, mp_int_t min, mp_int_t max,
-                                                            const char *msg) {
+/* An int argument in min..max, else exception `exc` (ValueError, IndexError) with msg; a non-int
+ * is a TypeError. The kit's mp_obj_get_int truncates a big int to a machine word (2**64 + 7 would
+ * read as 7), so only small ints (and bools) are taken: every range the modules accept is far
+ * inside the small-int range, and a big int is out of range. */
+static __attribute__((noinline, unused)) mp_int_t emlg_int_range(mp_obj_t obj, mp_int_t min, mp_int_t max,
+                                                               qstr exc, const char *msg) {
     mp_int_t v = mp_obj_get_int(obj);
-    if (v < min || v > max) {
-        emlg_fail(MP_QSTR_ValueError, msg);
+    if ((!mp_obj_is_small_int(obj) && obj != mp_const_true && obj != mp_const_false) || v < min || v > max) {
+        emlg_fail(exc, msg);
     }
     return v;
 }
 
-/* ---- Both families ------------------------------------------------------------------------ */
+/* An int argument in min..max, else ValueError(msg) (see emlg_int_range). */
+static inline mp_int_t emlg_int_in(mp_obj_t obj, mp_int_t min, mp_int_t max, const char *msg) {
+    return emlg_int_range(obj, min, max, MP_QSTR_ValueError, msg);
+}
 
 /* Start a class made at run time (natmods cannot have initialised type objects): its base type,
  * flags and name; the caller then sets slots and methods. */

@@ -117,11 +117,7 @@ static mp_obj_t knn_u64(uint64_t v) {
 
 /* An index argument in 0..n-1, else IndexError(msg). */
 static size_t knn_index(mp_obj_t i_in, size_t n, const char *msg) {
-    mp_int_t i = mp_obj_get_int(i_in);
-    if (i < 0 || (size_t)i >= n) {
-        emlg_fail(MP_QSTR_IndexError, msg);
-    }
-    return (size_t)i;
+    return (size_t)emlg_int_range(i_in, 0, (mp_int_t)n - 1, MP_QSTR_IndexError, msg);
 }
 
 static mp_obj_t knn_getresult(mp_obj_t self_in, mp_obj_t i_in) {
