@@ -1,6 +1,7 @@
 """emlmpy command line and IIR helper."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -11,6 +12,8 @@ from scipy import signal
 from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 import emlmpy
 from emlmpy.cli import main
@@ -22,9 +25,16 @@ def iris_forest():
     return RandomForestClassifier(n_estimators=4, max_depth=4, random_state=0).fit(X, y), X
 
 
-def run(*args):
+def run(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "emlmpy", *args], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, cwd=cwd)
+
+
+def one_error_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("emlmpy: error: "), stderr
+    assert "Traceback" not in stderr
+    return lines[0]
 
 
 def test_cli_convert_and_info_subprocess(tmp_path, iris_forest):
@@ -34,12 +44,16 @@ def test_cli_convert_and_info_subprocess(tmp_path, iris_forest):
     assert r.returncode == 0, r.stderr
     m = emlmpy.load(tmp_path / "model.csv")
     np.testing.assert_array_equal(m.predict(X), est.predict(X))
+    device = f"device: emltrees.load(f)  or  emltrees.new({m.n_trees}, {m.n_nodes}, {m.n_payloads})"
+    assert device in r.stdout.splitlines()
     r = run("info", str(tmp_path / "model.csv"))
     assert r.returncode == 0 and f"n_nodes: {m.n_nodes}" in r.stdout
     assert f"device_bytes: {m.device_bytes}" in r.stdout and "kind: trees" in r.stdout
-    (tmp_path / "bad.csv").write_text("v,1\nk,1\nf,4\no,3\ns,1,1,1\nn,0,1,2\n")
+    assert f"n_pass_through: {m.n_pass_through}" in r.stdout and device in r.stdout.splitlines()
+    (tmp_path / "bad.csv").write_text("v,2\nk,1\nf,4\no,3\ns,1,1,0,0\nr,0\nn,0,1,2\n")
     r = run("info", str(tmp_path / "bad.csv"))
-    assert r.returncode == 1 and "line 6" in r.stderr and "needs 4 field" in r.stderr
+    assert r.returncode == 1 and "line 7" in r.stderr and "needs 5 field" in r.stderr
+    one_error_line(r.stderr)
 
 
 def test_cli_options_in_process(tmp_path, iris_forest, capsys):
@@ -57,7 +71,7 @@ def test_cli_options_in_process(tmp_path, iris_forest, capsys):
     # bad inputs: exit 1 and a message naming the problem
     assert main(["convert", str(tmp_path / "missing.joblib"), "-o", str(out)]) == 1
     assert "no such file" in capsys.readouterr().err
-    (tmp_path / "junk.joblib").write_bytes(b"not a pickle")
+    (tmp_path / "junk.joblib").write_bytes(b"\x80not a pickle")
     assert main(["convert", str(tmp_path / "junk.joblib"), "-o", str(out)]) == 1
     assert "cannot read" in capsys.readouterr().err
     joblib.dump(LogisticRegression().fit(X, est.predict(X)), tmp_path / "lr.joblib")
@@ -69,6 +83,103 @@ def test_cli_options_in_process(tmp_path, iris_forest, capsys):
     with pytest.raises(SystemExit) as e:
         main(["convert"])
     assert e.value.code == 2
+
+
+@pytest.mark.parametrize("name", ["m.BIN", "m.Bin", "m.bin"])
+def test_cli_output_extension_is_case_insensitive(tmp_path, iris_forest, name):
+    est, _ = iris_forest
+    joblib.dump(est, tmp_path / "m.joblib")
+    assert main(["convert", str(tmp_path / "m.joblib"), "-o", str(tmp_path / name)]) == 0
+    assert (tmp_path / name).read_bytes()[:4] == b"EMLT"
+    # the same rule for model.save(file=...)
+    emlmpy.convert(est).save(file=str(tmp_path / ("s" + name)))
+    assert (tmp_path / ("s" + name)).read_bytes()[:4] == b"EMLT"
+
+
+def test_cli_refuses_to_overwrite_its_input(tmp_path, iris_forest, capsys):
+    est, _ = iris_forest
+    src = tmp_path / "m.joblib"
+    joblib.dump(est, src)
+    before = src.read_bytes()
+    (tmp_path / "link.joblib").symlink_to(src)
+    os.link(src, tmp_path / "hard.joblib")
+    for out in (src, tmp_path / "link.joblib", tmp_path / "hard.joblib", tmp_path / "." / "m.joblib"):
+        assert main(["convert", str(src), "-o", str(out)]) == 1
+        err = capsys.readouterr().err
+        assert "is the input file" in err, err
+        assert src.read_bytes() == before
+    # a model file as input, too
+    assert main(["convert", str(src), "-o", str(tmp_path / "m.csv")]) == 0
+    assert main(["convert", str(tmp_path / "m.csv"), "-o", str(tmp_path / "m.csv")]) == 1
+    assert joblib.load(src).get_params() == est.get_params()
+
+
+def test_cli_failed_conversion_leaves_no_file(tmp_path, capsys):
+    """The output is written through a temporary file and os.replace: a refused conversion leaves
+    an existing output as it was and creates no file."""
+    X, y = load_iris(return_X_y=True)
+    w = np.random.default_rng(0).random(len(y))
+    joblib.dump(DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y, sample_weight=w), tmp_path / "w.joblib")
+    (tmp_path / "keep.bin").write_bytes(b"previous")
+    assert main(["convert", str(tmp_path / "w.joblib"), "-o", str(tmp_path / "keep.bin")]) == 1
+    assert "leaf_bits=8" in capsys.readouterr().err
+    assert (tmp_path / "keep.bin").read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.bin", "w.joblib"]
+    assert main(["convert", str(tmp_path / "w.joblib"), "-o", str(tmp_path / "keep.bin"), "--leaf-bits", "8"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.bin", "w.joblib"]
+    assert emlmpy.load(tmp_path / "keep.bin").leaf_kind == 1
+
+
+def test_cli_info_on_an_estimator_says_not_a_model(tmp_path, iris_forest):
+    est, _ = iris_forest
+    joblib.dump(est, tmp_path / "m.joblib")
+    joblib.dump(est, tmp_path / "z.joblib", compress=3)
+    for name in ("m.joblib", "z.joblib"):
+        r = run("info", str(tmp_path / name))
+        assert r.returncode == 1
+        assert "not a model file" in one_error_line(r.stderr)
+
+
+def test_cli_converts_older_model_files(tmp_path, iris_forest):
+    """emlearn's CSV and emlmpy version 1 files convert to version 2 (binary or CSV)."""
+    import emlearn
+    est, X = iris_forest
+    with np.errstate(all="ignore"):
+        (tmp_path / "eml.csv").write_text(emlearn.convert(est, method="inline", leaf_bits=8).save(name="m", format="csv"))
+    r = run("convert", str(tmp_path / "eml.csv"), "-o", str(tmp_path / "eml.bin"))
+    assert r.returncode == 0, r.stderr
+    m = emlmpy.load(tmp_path / "eml.bin")
+    assert (tmp_path / "eml.bin").read_bytes()[:6] == b"EMLT\x02\x00"
+    assert m.same_as(emlmpy.load(tmp_path / "eml.csv"))
+    v1 = "v,1\nk,2\nf,1\ns,1,1,2\nl,1.5\nl,-2.25\nr,0\nn,0,1065353216,-1,-2\n"  # x <= 1.0 ? 1.5 : -2.25
+    (tmp_path / "v1.csv").write_text(v1)
+    r = run("convert", str(tmp_path / "v1.csv"), "-o", str(tmp_path / "v2.csv"))
+    assert r.returncode == 0, r.stderr
+    m = emlmpy.load(tmp_path / "v2.csv")
+    assert (tmp_path / "v2.csv").read_text().startswith("v,2\n")
+    np.testing.assert_array_equal(m.predict(np.array([[0.5], [1.0], [1.5]])), np.float32([1.5, 1.5, -2.25]))
+    r = run("convert", str(tmp_path / "v1.csv"), "-o", str(tmp_path / "x.csv"), "--leaf-bits", "8")
+    assert r.returncode == 1 and "model file" in one_error_line(r.stderr)
+
+
+def test_cli_refusals_are_one_line(tmp_path, capsys):
+    """What the format cannot hold ends with exit 1 and one `emlmpy: error:` line, no traceback."""
+    Xw = np.zeros((40, 9000), np.float32)
+    yw = np.arange(40) % 2
+    Xw[:, 8999] = yw
+    joblib.dump(DecisionTreeClassifier().fit(Xw, yw), tmp_path / "wide.joblib")
+    joblib.dump(DecisionTreeRegressor().fit(np.arange(4.0).reshape(-1, 1), [1e39, 1e39, 0, 0]), tmp_path / "big.joblib")
+    joblib.dump(KNeighborsClassifier(n_neighbors=1).fit(np.arange(70000.0).reshape(-1, 1), np.arange(70000)),
+                tmp_path / "knn.joblib")
+    joblib.dump({"not": "an estimator"}, tmp_path / "dict.joblib")
+    (tmp_path / "dir.bin").mkdir()
+    for name, msg in (("wide.joblib", "8191"), ("big.joblib", "float32"), ("knn.joblib", "70000 classes"),
+                      ("dict.joblib", "unsupported estimator dict")):
+        r = run("convert", str(tmp_path / name), "-o", str(tmp_path / "out.bin"))
+        assert r.returncode == 1 and msg in one_error_line(r.stderr), r.stderr
+    r = run("convert", str(tmp_path / "big.joblib"), "-o", str(tmp_path / "dir.bin"))
+    assert r.returncode == 1
+    one_error_line(r.stderr)
 
 
 def test_iir_coefficients():

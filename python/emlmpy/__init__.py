@@ -7,6 +7,6 @@ from .io import dumps, load, loads
 from .neighbors import KnnModel
 from .trees import TreeModel
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["convert", "load", "loads", "dumps", "iir_coefficients", "TreeModel", "KnnModel",
            "ConversionError", "ModelFormatError", "SUPPORTED", "__version__"]

@@ -1,190 +1,193 @@
-"""Binary model files (docs/model-format.md sections 2 and 4): a 32-byte header, then arrays
-in the exact little-endian layout the C core uses, each padded with zeros to 4 bytes."""
+"""Binary files: tree models in format version 2 (docs/model-format.md §2) and k-NN files (§4,
+version 1 header). A 32-byte header, then the arrays in the device's little-endian layout, each
+padded with zeros to 4 bytes. Readers return layout.TreeArrays / layout.KnnArrays, accept exactly
+what the device loader accepts, and locate every rejection by byte offset.
+
+Imports: struct, numpy, errors, layout.
+"""
 from __future__ import annotations
 
 import struct
-from typing import List, Optional, Tuple, Union
+from typing import Dict, List, Optional
 
 import numpy as np
 
-from .errors import ModelFormatError
-from .neighbors import KnnModel, KnnProblem
-from .trees import (LEAF_KIND_NAMES, LEAF_VALUE, MAX_LEAVES, MAX_NODES, MAX_OUTPUTS, ModelProblem,
-                    TreeModel, leaf_numpy_dtype, leaf_width)
+from .errors import ModelFormatError, ModelProblem, in_file
+from .layout import (DTYPE_CODES, DTYPES, FORMAT_VERSION, HEADER_SIZE, KNN_MAGIC, LEAF_KIND_NAMES,
+                     LEGACY_VERSION, TREES_MAGIC, KnnArrays, Section, TreeArrays, count_problem,
+                     pad4, section_starts, tree_sections)
 
-TREES_MAGIC = b"EMLT"
-KNN_MAGIC = b"EMLK"
-VERSION = 1
-HEADER = struct.Struct("<4sHBBHHHHIIII")
-HEADER_SIZE = HEADER.size  # 32
-DTYPE_CODES = {"float": 0, "int16": 1}
-DTYPE_NAMES = {v: k for k, v in DTYPE_CODES.items()}
-
-
-def _pad4(n: int) -> int:
-    return (n + 3) & ~3
-
-
-def _layout(arrays: List[Tuple[str, np.dtype, int]]) -> Tuple[dict, int]:
-    """Offsets of each (name, dtype, count) array after the header; returns (offsets, total)."""
-    off = HEADER_SIZE
-    offsets = {}
-    for name, dt, count in arrays:
-        offsets[name] = off
-        off += _pad4(np.dtype(dt).itemsize * count)
-    return offsets, off
+# §2: magic, version u16, dtype u8, leaf_kind u8, n_features, n_outputs, n_trees, n_nodes,
+# n_payloads, reserved (u16 each), payload_bytes, total size, reserved (u32 each)
+HEADER = struct.Struct("<4sHBBHHHHHHIII")
+# k-NN files keep the version 1 header: ..., n_classes u16 @10, k u16 @12, reserved u16 @14,
+# n_items u32 @16, reserved u32 @20, total u32 @24, reserved u32 @28
+KNN_HEADER = struct.Struct("<4sHBBHHHHIIII")
+assert HEADER.size == KNN_HEADER.size == HEADER_SIZE
+KNN_VERSION = LEGACY_VERSION
+FIELD_OFFSETS = {"n_features": 8, "n_outputs": 10, "n_trees": 12, "n_nodes": 14, "n_payloads": 16,
+                 "payload_bytes": 20}
 
 
-def _tree_arrays(dtype: str, leaf_kind: int, n_features: int, n_outputs: int, n_trees: int,
-                 n_nodes: int, n_leaves: int) -> List[Tuple[str, np.dtype, int]]:
-    arrays = [("thresholds", np.dtype("<i4"), n_nodes), ("features", np.dtype("<u2"), n_nodes),
-              ("children", np.dtype("<i2"), 2 * n_nodes), ("roots", np.dtype("<i2"), n_trees),
-              ("leaves", np.dtype(leaf_numpy_dtype(leaf_kind)).newbyteorder("<"),
-               n_leaves * leaf_width(leaf_kind, n_outputs))]
-    if dtype == "int16":
-        arrays += [("scale", np.dtype("<f4"), n_features), ("offset", np.dtype("<f4"), n_features)]
-    return arrays
-
-
-def _knn_arrays(dtype: str, n_features: int, n_items: int) -> List[Tuple[str, np.dtype, int]]:
-    item_dt = np.dtype("<f4") if dtype == "float" else np.dtype("<i2")
-    arrays = [("items", item_dt, n_items * n_features), ("labels", np.dtype("<u2"), n_items)]
-    if dtype == "int16":
-        arrays += [("scale", np.dtype("<f4"), n_features), ("offset", np.dtype("<f4"), n_features)]
-    return arrays
-
-
-def _pack(header_fields: tuple, arrays: List[Tuple[str, np.dtype, int]], values: dict) -> bytes:
-    offsets, total = _layout(arrays)
+def _pack(header: bytes, sections: List[Section], values: Dict[str, Optional[np.ndarray]]) -> bytes:
+    starts, total = section_starts(sections)
     out = bytearray(total)
-    fields = list(header_fields)
-    fields[10] = total
-    out[:HEADER_SIZE] = HEADER.pack(*fields)
-    for name, dt, count in arrays:
-        raw = np.ascontiguousarray(values[name]).astype(dt).reshape(-1)
+    out[:HEADER_SIZE] = header
+    for name, dt, count in sections:
+        arr = values[name]
+        assert arr is not None, name
+        raw = np.ascontiguousarray(arr).astype(dt).reshape(-1)
         assert raw.size == count, (name, raw.size, count)
         b = raw.tobytes()
-        out[offsets[name]:offsets[name] + len(b)] = b
+        out[starts[name]:starts[name] + len(b)] = b
     return bytes(out)
 
 
-def write(model: Union[TreeModel, KnnModel]) -> bytes:
-    if isinstance(model, TreeModel):
-        arrays = _tree_arrays(model.dtype, model.leaf_kind, model.n_features, model.n_outputs,
-                              model.n_trees, model.n_nodes, model.n_leaves)
-        header = (TREES_MAGIC, VERSION, DTYPE_CODES[model.dtype], model.leaf_kind, model.n_features,
-                  model.n_outputs, model.n_trees, 0, model.n_nodes, model.n_leaves, 0, 0)
-        values = {"thresholds": model.thresholds, "features": model.features, "children": model.children,
-                  "roots": model.roots, "leaves": model.leaves, "scale": model.scale, "offset": model.offset}
-        return _pack(header, arrays, values)
-    arrays = _knn_arrays(model.dtype, model.n_features, model.n_items)
-    header = (KNN_MAGIC, VERSION, DTYPE_CODES[model.dtype], 0, model.n_features, model.n_classes,
-              model.k, 0, model.n_items, 0, 0, 0)
-    values = {"items": model.items, "labels": model.labels, "scale": model.scale, "offset": model.offset}
-    return _pack(header, arrays, values)
+def write_trees(m: TreeArrays) -> bytes:
+    secs = m.sections()
+    total = section_starts(secs)[1]
+    header = HEADER.pack(TREES_MAGIC, FORMAT_VERSION, DTYPE_CODES[m.dtype], m.leaf_kind, m.n_features,
+                         m.n_outputs, m.n_trees, m.n_nodes, m.n_payloads, 0, m.payload_bytes, total, 0)
+    values: Dict[str, Optional[np.ndarray]] = {"nodes": m.nodes, "roots": m.roots, "offsets": m.offsets, "payload": m.payload,
+              "values": m.values, "scale": m.scale, "offset": m.offset}
+    return _pack(header, secs, values)
 
 
-def read(data: bytes, path: Optional[str] = None) -> Union[TreeModel, KnnModel]:
+def write_knn(m: KnnArrays) -> bytes:
+    secs = _knn_sections(m.dtype, m.n_features, m.n_items)
+    total = section_starts(secs)[1]
+    header = KNN_HEADER.pack(KNN_MAGIC, KNN_VERSION, DTYPE_CODES[m.dtype], 0, m.n_features, m.n_classes,
+                             m.k, 0, m.n_items, 0, total, 0)
+    values: Dict[str, Optional[np.ndarray]] = {"items": m.items, "labels": m.labels, "scale": m.scale, "offset": m.offset}
+    return _pack(header, secs, values)
+
+
+def _knn_sections(dtype: str, n_features: int, n_items: int) -> List[Section]:
+    item_dt = np.dtype("<f4") if dtype == "float" else np.dtype("<i2")
+    secs: List[Section] = [("items", item_dt, n_items * n_features), ("labels", np.dtype("<u2"), n_items)]
+    if dtype == "int16":
+        secs += [("scale", np.dtype("<f4"), n_features), ("offset", np.dtype("<f4"), n_features)]
+    return secs
+
+
+def _read_sections(data: bytes, sections: List[Section], total: int, path: Optional[str]) -> Dict[str, np.ndarray]:
+    """The arrays, after checking (in file order, as a streaming reader) the padding of the bytes
+    present, then that the file has exactly `total` bytes."""
+    def fail(msg: str, offset: int) -> ModelFormatError:
+        return ModelFormatError(msg, offset=offset, path=path)
+
+    starts, _ = section_starts(sections)
+    for name, dt, count in sections:
+        end = starts[name] + dt.itemsize * count
+        pad = data[end:starts[name] + pad4(dt.itemsize * count)]
+        if any(pad):
+            raise fail(f"non-zero padding after {name}", end + next(i for i, b in enumerate(pad) if b))
+    if len(data) < total:
+        raise fail(f"truncated: file has {len(data)} bytes, header says {total}", len(data))
+    if len(data) > total:
+        raise fail(f"{len(data) - total} extra bytes after the end the header declares", total)
+    return {name: np.frombuffer(data, dtype=dt, count=count, offset=starts[name]).astype(dt.newbyteorder("="))
+            for name, dt, count in sections}
+
+
+def _locator(sections: List[Section], header_field_offsets: Dict[str, int]):
+    starts, _ = section_starts(sections)
+    sizes = {name: dt.itemsize for name, dt, _ in sections}
+
+    def locate(p: ModelProblem) -> Dict[str, Optional[int]]:
+        if p.where == "payload" and p.byte is not None:
+            return {"offset": starts["payload"] + p.byte}
+        if p.where in starts:
+            return {"offset": starts[p.where] + p.index * sizes[p.where]}
+        return {"offset": header_field_offsets.get(p.field or "", 0)}
+    return locate
+
+
+def read_trees(data: bytes, path: Optional[str] = None) -> TreeArrays:
+    """A version 2 tree file (§2). Checks, in order: header length, magic (offset 0), version (4),
+    dtype (6), leaf kind (7), reserved fields (18, 28), counts (their header offsets), total size
+    (24); then the padding of the sections present, the file length (truncated: offset = file size;
+    too long: offset = declared size); then check() (offset of the offending array element)."""
     def fail(msg: str, offset: int) -> ModelFormatError:
         return ModelFormatError(msg, offset=offset, path=path)
 
     if len(data) < HEADER_SIZE:
-        raise fail(f"truncated header: file has {len(data)} bytes, the header needs {HEADER_SIZE}",
-                   len(data))
-    (magic, version, dtype_code, kind_byte, n_features, n_b, n_c, reserved16, n_d, n_e, total,
-     reserved32) = HEADER.unpack_from(data, 0)
-    if magic not in (TREES_MAGIC, KNN_MAGIC):
-        raise fail(f"bad magic {magic!r}: expected {TREES_MAGIC!r} or {KNN_MAGIC!r}", 0)
-    if version != VERSION:
-        raise fail(f"unsupported format version {version} (this reader knows {VERSION})", 4)
-    if dtype_code not in DTYPE_NAMES:
+        raise fail(f"truncated header: file has {len(data)} bytes, the header needs {HEADER_SIZE}", len(data))
+    (magic, version, dtype_code, leaf_kind, n_features, n_outputs, n_trees, n_nodes, n_payloads,
+     reserved16, payload_bytes, total, reserved32) = HEADER.unpack_from(data, 0)
+    if magic != TREES_MAGIC:
+        raise fail(f"bad magic {magic!r}: expected {TREES_MAGIC!r}", 0)
+    if version != FORMAT_VERSION:
+        if version == LEGACY_VERSION:
+            raise fail("format version 1: read it with emlmpy and save it again (version 2)", 4)
+        raise fail(f"unsupported format version {version} (this reader knows {FORMAT_VERSION})", 4)
+    if dtype_code >= len(DTYPES):
         raise fail(f"unknown input dtype code {dtype_code} (0 float32, 1 int16)", 6)
-    dtype = DTYPE_NAMES[dtype_code]
+    if leaf_kind not in LEAF_KIND_NAMES:
+        raise fail(f"unknown leaf kind {leaf_kind} (0 class, 1 proba, 2 value)", 7)
     if reserved16 != 0:
-        raise fail("reserved header field is not 0", 14)
+        raise fail("reserved header field is not 0", 18)
     if reserved32 != 0:
         raise fail("reserved header field is not 0", 28)
-    if n_features == 0:
-        raise fail("n_features is 0", 8)
-
-    if magic == TREES_MAGIC:
-        leaf_kind, n_outputs, n_trees, n_nodes, n_leaves = kind_byte, n_b, n_c, n_d, n_e
-        if leaf_kind not in LEAF_KIND_NAMES:
-            raise fail(f"unknown leaf kind {leaf_kind} (0..3)", 7)
-        if not 1 <= n_outputs <= MAX_OUTPUTS:
-            raise fail(f"n_outputs {n_outputs} outside 1..{MAX_OUTPUTS}", 10)
-        if leaf_kind == LEAF_VALUE and n_outputs != 1:
-            raise fail("regression (value leaves) needs n_outputs 1", 10)
-        if n_trees == 0:
-            raise fail("n_trees is 0", 12)
-        if n_nodes > MAX_NODES:
-            raise fail(f"n_nodes {n_nodes} > {MAX_NODES}", 16)
-        if n_leaves == 0 or n_leaves > MAX_LEAVES:
-            raise fail(f"n_leaves {n_leaves} outside 1..{MAX_LEAVES}", 20)
-        arrays = _tree_arrays(dtype, leaf_kind, n_features, n_outputs, n_trees, n_nodes, n_leaves)
-    else:
-        if kind_byte != 0:
-            raise fail("reserved header field is not 0", 7)
-        n_classes, k, n_items = n_b, n_c, n_d
-        if n_classes == 0:
-            raise fail("n_classes is 0", 10)
-        if k == 0:
-            raise fail("k is 0", 12)
-        if n_items == 0:
-            raise fail("n_items is 0", 16)
-        if n_e != 0:
-            raise fail("reserved header field is not 0", 20)
-        if n_items * n_features > 1 << 28:
-            raise fail(f"n_items {n_items} x n_features {n_features} is implausibly large", 16)
-        arrays = _knn_arrays(dtype, n_features, n_items)
-
-    offsets, expected = _layout(arrays)
+    bad = count_problem(leaf_kind, n_features, n_outputs, n_trees, n_nodes, n_payloads, payload_bytes)
+    if bad:
+        raise fail(bad[1], FIELD_OFFSETS[bad[0]])
+    dtype = DTYPES[dtype_code]
+    secs = tree_sections(dtype, leaf_kind, n_features, n_trees, n_nodes, n_payloads, payload_bytes)
+    expected = section_starts(secs)[1]
     if total != expected:
         raise fail(f"header says the file has {total} bytes but its counts need {expected}", 24)
-    if len(data) < expected:
-        raise fail(f"truncated: file has {len(data)} bytes, header says {expected}", len(data))
-    if len(data) > expected:
-        raise fail(f"{len(data) - expected} extra bytes after the end the header declares", expected)
-    values = {}
-    for name, dt, count in arrays:
-        start = offsets[name]
-        nbytes = dt.itemsize * count
-        values[name] = np.frombuffer(data, dtype=dt, count=count, offset=start).astype(dt.newbyteorder("="))
-        pad = data[start + nbytes:start + _pad4(nbytes)]
-        if any(pad):
-            raise fail(f"non-zero padding after {name}", start + nbytes)
-
-    if magic == TREES_MAGIC:
-        n_classes = 0 if leaf_kind == LEAF_VALUE else n_outputs
-        model = TreeModel(dtype=dtype, leaf_kind=leaf_kind, n_features=n_features, n_classes=n_classes,
-                          thresholds=values["thresholds"], features=values["features"],
-                          children=values["children"], roots=values["roots"],
-                          leaves=values["leaves"].reshape(n_leaves, leaf_width(leaf_kind, n_outputs)),
-                          scale=values.get("scale"), offset=values.get("offset"),
-                          classes=np.arange(n_classes) if n_classes else None)
-        item_sizes = {"children": 4, "leaves": leaf_width(leaf_kind, n_outputs) * np.dtype(
-            leaf_numpy_dtype(leaf_kind)).itemsize}
-        try:
-            model.check()
-        except ModelProblem as p:
-            raise fail(p.message, _problem_offset(p.where, p.index, offsets, arrays, item_sizes)) from None
-        return model
-    model = KnnModel(dtype=dtype, k=k, n_features=n_features, n_classes=n_classes,
-                     items=values["items"].reshape(n_items, n_features), labels=values["labels"],
-                     scale=values.get("scale"), offset=values.get("offset"),
-                     classes=np.arange(n_classes))
-    try:
-        model.check()
-    except KnnProblem as p:
-        item_sizes = {"items": n_features * arrays[0][1].itemsize}
-        raise fail(p.message, _problem_offset(p.where, p.index, offsets, arrays, item_sizes)) from None
-    return model
+    v = _read_sections(data, secs, total, path)
+    m = TreeArrays(dtype=dtype, leaf_kind=leaf_kind, n_features=n_features, n_outputs=n_outputs,
+                   nodes=v["nodes"], roots=v["roots"], scale=v.get("scale"), offset=v.get("offset"))
+    if "offsets" in v:
+        m.offsets, m.payload = v["offsets"], v["payload"]
+    if "values" in v:
+        m.values = v["values"]
+    in_file(m.check, _locator(secs, FIELD_OFFSETS), path)
+    return m
 
 
-def _problem_offset(where: str, index: int, offsets: dict, arrays: list, item_sizes: dict) -> int:
-    if where not in offsets:
-        return 0
-    size = item_sizes.get(where)
-    if size is None:
-        size = next(dt.itemsize for name, dt, _ in arrays if name == where)
-    return offsets[where] + index * size
+def read_knn(data: bytes, path: Optional[str] = None) -> KnnArrays:
+    """A k-NN file (§4, version 1 header)."""
+    def fail(msg: str, offset: int) -> ModelFormatError:
+        return ModelFormatError(msg, offset=offset, path=path)
+
+    if len(data) < HEADER_SIZE:
+        raise fail(f"truncated header: file has {len(data)} bytes, the header needs {HEADER_SIZE}", len(data))
+    (magic, version, dtype_code, kind_byte, n_features, n_classes, k, reserved14, n_items, reserved20,
+     total, reserved28) = KNN_HEADER.unpack_from(data, 0)
+    if magic != KNN_MAGIC:
+        raise fail(f"bad magic {magic!r}: expected {KNN_MAGIC!r}", 0)
+    if version != KNN_VERSION:
+        raise fail(f"unsupported k-NN format version {version} (this reader knows {KNN_VERSION})", 4)
+    if dtype_code >= len(DTYPES):
+        raise fail(f"unknown input dtype code {dtype_code} (0 float32, 1 int16)", 6)
+    for value, off in ((kind_byte, 7), (reserved14, 14), (reserved20, 20), (reserved28, 28)):
+        if value != 0:
+            raise fail("reserved header field is not 0", off)
+    for value, off, name in ((n_features, 8, "n_features"), (n_classes, 10, "n_classes"), (k, 12, "k"),
+                             (n_items, 16, "n_items")):
+        if value == 0:
+            raise fail(f"{name} is 0", off)
+    if n_items * n_features > 1 << 28:
+        raise fail(f"n_items {n_items} x n_features {n_features} is implausibly large", 16)
+    dtype = DTYPES[dtype_code]
+    secs = _knn_sections(dtype, n_features, n_items)
+    expected = section_starts(secs)[1]
+    if total != expected:
+        raise fail(f"header says the file has {total} bytes but its counts need {expected}", 24)
+    v = _read_sections(data, secs, total, path)
+    m = KnnArrays(dtype=dtype, k=k, n_features=n_features, n_classes=n_classes,
+                  items=v["items"].reshape(n_items, n_features), labels=v["labels"],
+                  scale=v.get("scale"), offset=v.get("offset"))
+    starts, _ = section_starts(secs)
+    row = n_features * secs[0][1].itemsize
+
+    def locate(p: ModelProblem) -> Dict[str, Optional[int]]:
+        size = {"items": row, "labels": 2, "scale": 4, "offset": 4}.get(p.where)
+        return {"offset": starts[p.where] + p.index * size if size else 0}
+
+    in_file(m.check, locate, path)
+    return m
+

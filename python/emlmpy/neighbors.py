@@ -1,28 +1,22 @@
-"""k-nearest-neighbours classifier store with an exact host predictor (docs/model-format.md 4)."""
+"""KnnModel: k-nearest-neighbours items (layout.KnnArrays) with the exact host predictor of
+docs/model-format.md §4, info() and save(). Imports: numpy, keys, layout, files."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Optional, Tuple
+from typing import Optional, Tuple, Union
 
 import numpy as np
 
+from . import files
 from . import keys as K
 from .keys import quiet
-
-
-class KnnProblem(Exception):
-    """Internal: a structural problem at (array name, index): items, labels, scale, offset, model."""
-
-    def __init__(self, where: str, index: int, message: str) -> None:
-        super().__init__(message)
-        self.where = where
-        self.index = index
-        self.message = message
+from .layout import KnnArrays
 
 
 @dataclass
-class KnnModel:
-    """Training items (float32 or int16) with class-index labels and k.
+class KnnModel(KnnArrays):
+    """Training items (float32 or int16) with class-index labels and k (layout.KnnArrays).
 
     Distances: squared euclidean. float32: per item, `d = 0.0f; for f in order: e = x[f] - v[f];
     d += e * e` (float32, no FMA). int16: exact integer sum of (int32)(x - v)^2 (uint64 on device).
@@ -30,23 +24,16 @@ class KnnModel:
     k votes, ties to the lowest label (what scikit-learn's mode does).
     """
 
-    dtype: str
-    k: int
-    n_features: int
-    n_classes: int
-    items: np.ndarray  # (n_items, n_features) float32 or int16
-    labels: np.ndarray  # (n_items,) uint16, class indices
-    scale: Optional[np.ndarray] = None
-    offset: Optional[np.ndarray] = None
     classes: Optional[np.ndarray] = field(default=None, compare=False)
+
+    @classmethod
+    def from_arrays(cls, a: KnnArrays, classes: Optional[np.ndarray] = None) -> "KnnModel":
+        fields = {f.name: getattr(a, f.name) for f in dataclasses.fields(KnnArrays)}
+        return cls(**fields, classes=np.arange(a.n_classes) if classes is None else classes)
 
     @property
     def kind(self) -> str:
         return "knn"
-
-    @property
-    def n_items(self) -> int:
-        return int(self.items.shape[0])
 
     @property
     def is_classifier(self) -> bool:
@@ -65,38 +52,6 @@ class KnnModel:
                 "n_classes": self.n_classes, "n_items": self.n_items, "device_bytes": self.device_bytes}
 
     @quiet
-    def check(self) -> None:
-        if self.dtype not in ("float", "int16"):
-            raise KnnProblem("model", 0, f"unknown dtype {self.dtype!r}")
-        if not 1 <= self.n_features <= 65535:
-            raise KnnProblem("model", 0, f"n_features {self.n_features} outside 1..65535")
-        if not 1 <= self.n_classes <= 65535:
-            raise KnnProblem("model", 0, f"n_classes {self.n_classes} outside 1..65535")
-        if not 1 <= self.k <= 65535:
-            raise KnnProblem("model", 0, f"k {self.k} outside 1..65535")
-        if self.items.shape != (self.n_items, self.n_features) or self.labels.shape != (self.n_items,):
-            raise KnnProblem("model", 0, "items/labels have inconsistent shapes")
-        if self.n_items < 1:
-            raise KnnProblem("model", 0, "no items")
-        bad = np.nonzero(self.labels.astype(np.int64) >= self.n_classes)[0]
-        if bad.size:
-            raise KnnProblem("labels", int(bad[0]), f"label {int(self.labels[bad[0]])} >= n_classes")
-        if self.dtype == "float":
-            bad = np.nonzero(~np.isfinite(self.items).all(axis=1))[0]
-            if bad.size:
-                raise KnnProblem("items", int(bad[0]), "item value is NaN or infinite")
-        else:
-            for name, arr in (("scale", self.scale), ("offset", self.offset)):
-                if arr is None or arr.shape != (self.n_features,):
-                    raise KnnProblem("model", 0, f"int16 model needs {self.n_features} {name} values")
-                bad = np.nonzero(~np.isfinite(arr))[0]
-                if bad.size:
-                    raise KnnProblem(name, int(bad[0]), f"{name} is not finite")
-            bad = np.nonzero(~(self.scale > 0))[0]
-            if bad.size:
-                raise KnnProblem("scale", int(bad[0]), "scale must be > 0")
-
-    @quiet
     def _inputs(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X)
         if X.ndim == 1:
@@ -104,13 +59,13 @@ class KnnModel:
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(f"expected X with {self.n_features} features, got shape {X.shape}")
         if self.dtype == "int16":
-            return X if X.dtype == np.int16 else K.quantize(X, self.scale, self.offset)
+            return X if X.dtype == np.int16 else K.quantize(X, *self.quantization())
         return X.astype(np.float32)
 
     def quantize(self, X: np.ndarray) -> np.ndarray:
         if self.dtype != "int16":
             raise ValueError("quantize() applies to dtype='int16' models only")
-        return K.quantize(np.asarray(X), self.scale, self.offset)
+        return K.quantize(np.asarray(X), *self.quantization())
 
     @quiet
     def distances(self, X: np.ndarray) -> np.ndarray:
@@ -159,7 +114,7 @@ class KnnModel:
         return v.astype(np.float32) / np.float32(min(self.k, self.n_items))
 
     def same_as(self, other: object) -> bool:
-        if not isinstance(other, KnnModel):
+        if not isinstance(other, KnnArrays):
             return False
         if (self.dtype, self.k, self.n_features, self.n_classes) != (
                 other.dtype, other.k, other.n_features, other.n_classes):
@@ -168,10 +123,12 @@ class KnnModel:
                      (self.scale, other.scale), (self.offset, other.offset)):
             if (a is None) != (b is None):
                 return False
-            if a is not None and (a.dtype != b.dtype or a.shape != b.shape or a.tobytes() != b.tobytes()):
+            if a is not None and b is not None and (a.dtype != b.dtype or a.shape != b.shape
+                                                    or a.tobytes() != b.tobytes()):
                 return False
         return True
 
-    def save(self, file: Optional[str] = None, name: Optional[str] = None, format: str = "csv"):
-        from .io import save_model
-        return save_model(self, file=file, name=name, format=format)
+    def save(self, file: Optional[files.PathLike] = None, name: Optional[str] = None,
+             format: Optional[str] = None) -> Union[str, bytes]:
+        """As TreeModel.save: returns the content, writes `file` if given."""
+        return files.save(self, file=file, name=name, format=format)
