@@ -161,11 +161,14 @@ static emlc_err_t check_payload(const emlc_trees_t *m, uint32_t p, uint32_t *byt
     }
     for (j = 0; j < n; j++) {
         uint32_t cls = b[at + 3], q = u16le(b + at + 4), count = (q * w + 32768u) >> 16;
-        at += 3;
-        /* classes increase; count in 1..w-1; q canonical: 0 <= count * 65536 + w/2 - q * w < w
-         * (a negative difference wraps to a huge unsigned value) */
-        if (cls >= m->n_outputs || (j > 0 && cls <= b[at - 3]) || count == 0 || count >= w
-            || count * 65536u + (w >> 1) - q * w >= w) {
+        at += 3; /* the term's class byte */
+        if (cls >= m->n_outputs || (j > 0 && cls <= b[at - 3])) { /* classes increase */
+            goto bad;
+        }
+        /* count in 1..w-1; q canonical: 0 <= count * 65536 + w/2 - q * w < w (a negative
+         * difference wraps to a huge unsigned value); located at q */
+        if (count == 0 || count >= w || count * 65536u + (w >> 1) - q * w >= w) {
+            at += 1;
             goto bad;
         }
     }

@@ -68,6 +68,8 @@ class Core:
     def __init__(self, blob: bytes) -> None:
         L = lib()
         self.s, e, size = CTrees(), CError(), C.c_uint32()
+        if len(blob) < 32:  # as the device glue reports a short stream
+            raise LoadError(ERR_FORMAT, len(blob), "truncated file")
         hdr = (C.c_uint8 * 32).from_buffer_copy(blob[:32].ljust(32, b"\0"))
         rc = L.emlc_load_header(hdr, C.byref(self.s), C.byref(size), C.byref(e))
         if rc != OK:
@@ -389,8 +391,8 @@ NODE_AT = [32 + 8 * i for i in range(3)]
     ("payload", 1, 1, ERR_VALUE, 32 + 24 + 4 + 4 + 0),                       # w = 1
     ("payload", 3, 3, ERR_VALUE, 32 + 24 + 4 + 4 + 3),                       # class 3 >= 3
     ("payload", 6, 1, ERR_VALUE, 32 + 24 + 4 + 4 + 6),                       # classes not increasing
-    ("payload", 4, 1, ERR_VALUE, 32 + 24 + 4 + 4 + 3),                       # q not canonical
-    ("payload", 5, 0, ERR_VALUE, 32 + 24 + 4 + 4 + 3),                       # count 0
+    ("payload", 4, 1, ERR_VALUE, 32 + 24 + 4 + 4 + 4),                       # q not canonical
+    ("payload", 5, 0, ERR_VALUE, 32 + 24 + 4 + 4 + 4),                       # count 0
 ])
 def test_each_rule_is_checked_and_located(what: str, index: int, value, code: int, where: int) -> None:
     with pytest.raises(LoadError) as exc:

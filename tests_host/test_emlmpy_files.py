@@ -164,22 +164,26 @@ def _single_leaf_forest(leaves):
     return "\n".join(lines) + "\n"
 
 
-def test_proba_ties_go_to_the_float32_sums():
-    """Exact sums that tie (the integer sums S cannot separate them) are decided by the float32
-    sums F in tree order, not by the first class: found with Fractions and numpy float32."""
+def test_proba_ties_go_to_scikit_learns_float64_sums():
+    """Exact sums that tie (the integer sums S cannot separate them) are decided as scikit-learn
+    decides them: the float64 sums in tree order, divided by n_trees, first argmax; found with
+    Fractions and numpy float64."""
     rng = np.random.default_rng(0)
     for _ in range(100000):
         ws = [int(w) for w in rng.integers(3, 40, 3)]
         cs = [int(rng.integers(1, w)) for w in ws]
         if sum(Fraction(c, w) for c, w in zip(cs, ws)) != sum(Fraction(w - c, w) for c, w in zip(cs, ws)):
             continue
-        f = np.zeros(2, np.float32)
+        d = np.zeros(2, np.float64)
         for c, w in zip(cs, ws):
-            f += np.array([c, w - c], np.float32) / np.float32(w)
-        if f[0] < f[1]:
+            d += np.array([c, w - c], np.float64) / w
+        if (d / 3)[0] < (d / 3)[1]:
             break
     else:
         pytest.fail("no tie found")
+    f = np.zeros(2, np.float32)
+    for c, w in zip(cs, ws):
+        f += np.array([c, w - c], np.float32) / np.float32(w)
     m = emlmpy.loads(_single_leaf_forest(list(zip(ws, cs))))
     X = np.zeros((1, 1))
     assert m.predict_index(X)[0] == 1  # the exact first argmax would say 0
@@ -618,7 +622,8 @@ def bin_cases():
         (_put(b, 4, "H", 3), 4, "unsupported format version 3"),
         (_put(b, 6, "B", 2), 6, "unknown input dtype"),
         (_put(b, 7, "B", 3), 7, "unknown leaf kind 3"),
-        (_put(b, 18, "H", 1), 18, "reserved"),
+        (_put(b, 18, "H", 2), 18, "unknown header flags"),
+        (_put(val, 18, "H", 1), 18, "unknown header flags"),  # class labels on a regressor
         (_put(b, 28, "I", 1), 28, "reserved"),
         (_put(b, 8, "H", 0), 8, "n_features 0"),
         (_put(b, 8, "H", 8192), 8, "n_features 8192"),
@@ -632,7 +637,7 @@ def bin_cases():
         (_put(cls, 20, "I", 4), 20, "payload_bytes must be 0"),
         (_put(b, 24, "I", len(b) + 4), 24, "header says"),
         # validator: nodes (feature, then children by shape), roots, payloads, values, scales
-        (_put(b, 32 + 4, "H", (int(m.nodes["fk"][0]) & 0xE000) | 9), 36 - 4, "feature 9 >= n_features 4"),
+        (_put(b, 32 + 4, "H", (int(m.nodes["fk"][0]) & 7) | 9 << 3), 36 - 4, "feature 9 >= n_features 4"),
         (_put(b, 32 + 8 + 6, "H", 0), 40, "right child offset 0"),
         (_put(b, 32 + 8 + 6, "H", 9), 40, "right child node 10 >= n_nodes 4"),
         (_put(b, 32 + 6, "H", 5), 32, "left leaf reference 5 >= 5"),

@@ -18,7 +18,7 @@ from .layout import (DTYPE_CODES, DTYPES, FORMAT_VERSION, HEADER_SIZE, KNN_MAGIC
                      pad4, section_starts, tree_sections)
 
 # §2: magic, version u16, dtype u8, leaf_kind u8, n_features, n_outputs, n_trees, n_nodes,
-# n_payloads, reserved (u16 each), payload_bytes, total size, reserved (u32 each)
+# n_payloads, flags (u16 each; bit 0: class labels present), payload_bytes, total size, reserved (u32)
 HEADER = struct.Struct("<4sHBBHHHHHHIII")
 # k-NN files keep the version 1 header: ..., n_classes u16 @10, k u16 @12, reserved u16 @14,
 # n_items u32 @16, reserved u32 @20, total u32 @24, reserved u32 @28
@@ -26,7 +26,8 @@ KNN_HEADER = struct.Struct("<4sHBBHHHHIIII")
 assert HEADER.size == KNN_HEADER.size == HEADER_SIZE
 KNN_VERSION = LEGACY_VERSION
 FIELD_OFFSETS = {"n_features": 8, "n_outputs": 10, "n_trees": 12, "n_nodes": 14, "n_payloads": 16,
-                 "payload_bytes": 20}
+                 "flags": 18, "payload_bytes": 20}
+FLAG_LABELS = 1
 
 
 def _pack(header: bytes, sections: List[Section], values: Dict[str, Optional[np.ndarray]]) -> bytes:
@@ -47,9 +48,10 @@ def write_trees(m: TreeArrays) -> bytes:
     secs = m.sections()
     total = section_starts(secs)[1]
     header = HEADER.pack(TREES_MAGIC, FORMAT_VERSION, DTYPE_CODES[m.dtype], m.leaf_kind, m.n_features,
-                         m.n_outputs, m.n_trees, m.n_nodes, m.n_payloads, 0, m.payload_bytes, total, 0)
+                         m.n_outputs, m.n_trees, m.n_nodes, m.n_payloads,
+                         0 if m.labels is None else FLAG_LABELS, m.payload_bytes, total, 0)
     values: Dict[str, Optional[np.ndarray]] = {"nodes": m.nodes, "roots": m.roots, "offsets": m.offsets, "payload": m.payload,
-              "values": m.values, "scale": m.scale, "offset": m.offset}
+              "values": m.values, "scale": m.scale, "offset": m.offset, "labels": m.labels}
     return _pack(header, secs, values)
 
 
@@ -105,7 +107,8 @@ def _locator(sections: List[Section], header_field_offsets: Dict[str, int]):
 
 def read_trees(data: bytes, path: Optional[str] = None) -> TreeArrays:
     """A version 2 tree file (§2). Checks, in order: header length, magic (offset 0), version (4),
-    dtype (6), leaf kind (7), reserved fields (18, 28), counts (their header offsets), total size
+    dtype (6), leaf kind (7), reserved field (28), counts (their header offsets; flags, 18, between
+    n_payloads and payload_bytes: unknown bits, labels on a regressor), total size
     (24); then the padding of the sections present, the file length (truncated: offset = file size;
     too long: offset = declared size); then check() (offset of the offending array element)."""
     def fail(msg: str, offset: int) -> ModelFormatError:
@@ -114,7 +117,7 @@ def read_trees(data: bytes, path: Optional[str] = None) -> TreeArrays:
     if len(data) < HEADER_SIZE:
         raise fail(f"truncated header: file has {len(data)} bytes, the header needs {HEADER_SIZE}", len(data))
     (magic, version, dtype_code, leaf_kind, n_features, n_outputs, n_trees, n_nodes, n_payloads,
-     reserved16, payload_bytes, total, reserved32) = HEADER.unpack_from(data, 0)
+     flags, payload_bytes, total, reserved32) = HEADER.unpack_from(data, 0)
     if magic != TREES_MAGIC:
         raise fail(f"bad magic {magic!r}: expected {TREES_MAGIC!r}", 0)
     if version != FORMAT_VERSION:
@@ -125,21 +128,25 @@ def read_trees(data: bytes, path: Optional[str] = None) -> TreeArrays:
         raise fail(f"unknown input dtype code {dtype_code} (0 float32, 1 int16)", 6)
     if leaf_kind not in LEAF_KIND_NAMES:
         raise fail(f"unknown leaf kind {leaf_kind} (0 class, 1 proba, 2 value)", 7)
-    if reserved16 != 0:
-        raise fail("reserved header field is not 0", 18)
     if reserved32 != 0:
         raise fail("reserved header field is not 0", 28)
     bad = count_problem(leaf_kind, n_features, n_outputs, n_trees, n_nodes, n_payloads, payload_bytes)
+    if bad and FIELD_OFFSETS[bad[0]] < FIELD_OFFSETS["flags"]:
+        raise fail(bad[1], FIELD_OFFSETS[bad[0]])
+    if flags & ~FLAG_LABELS or (flags and leaf_kind == 2):
+        raise fail(f"unknown header flags {flags:#x} (bit 0: class labels, classifiers only)", 18)
     if bad:
         raise fail(bad[1], FIELD_OFFSETS[bad[0]])
     dtype = DTYPES[dtype_code]
-    secs = tree_sections(dtype, leaf_kind, n_features, n_trees, n_nodes, n_payloads, payload_bytes)
+    secs = tree_sections(dtype, leaf_kind, n_features, n_trees, n_nodes, n_payloads, payload_bytes,
+                         n_outputs if flags & FLAG_LABELS else 0)
     expected = section_starts(secs)[1]
     if total != expected:
         raise fail(f"header says the file has {total} bytes but its counts need {expected}", 24)
     v = _read_sections(data, secs, total, path)
     m = TreeArrays(dtype=dtype, leaf_kind=leaf_kind, n_features=n_features, n_outputs=n_outputs,
-                   nodes=v["nodes"], roots=v["roots"], scale=v.get("scale"), offset=v.get("offset"))
+                   nodes=v["nodes"], roots=v["roots"], scale=v.get("scale"), offset=v.get("offset"),
+                   labels=v.get("labels"))
     if "offsets" in v:
         m.offsets, m.payload = v["offsets"], v["payload"]
     if "values" in v:

@@ -114,7 +114,22 @@ def _convert_trees(estimator: Any, kind: str, dtype: str, leaf_bits: Optional[in
         arrays = encode(src, dtype, leaf_kind, n_features, max(n_classes, 1), scale, offset)
     except ModelProblem as p:
         raise ConversionError(f"cannot convert {kind}: {p.message}") from None
-    return TreeModel.from_arrays(arrays, np.asarray(estimator.classes_) if is_classifier else None)
+    classes = np.asarray(estimator.classes_) if is_classifier else None
+    arrays.labels = _integer_labels(classes)
+    return TreeModel.from_arrays(arrays, classes)
+
+
+def _integer_labels(classes: Optional[np.ndarray]) -> Optional[np.ndarray]:
+    """scikit-learn's classes_ as the file's class labels (§1): when they are integers that fit
+    int32 and are not simply 0..n-1 (then the index is the label and nothing is stored). String
+    labels stay on the host model (`classes`); the device returns their index."""
+    if classes is None or not np.issubdtype(classes.dtype, np.integer):
+        return None
+    if np.array_equal(classes, np.arange(len(classes))):
+        return None
+    if classes.min() < -2 ** 31 or classes.max() > 2 ** 31 - 1:
+        return None
+    return classes.astype(np.int32)
 
 
 def _source_forest(trees: list, leaf_kind: int, leaf_bits: Optional[int], dtype: str,

@@ -12,17 +12,17 @@ import numpy as np
 
 from .csvtext import Fields, Rec, records
 from .errors import ModelFormatError, ModelProblem, in_file
-from .layout import (DTYPE_CODES, DTYPES, FEATURE_MASK, FORMAT_VERSION, KNN_MAX, LEAF_CLASS,
+from .layout import (DTYPE_CODES, DTYPES, FORMAT_VERSION, KNN_MAX, LEAF_CLASS,
                      LEAF_PROBA, LEAF_VALUE, MAX_FEATURES, MAX_OUTPUTS, KnnArrays,
                      TreeArrays, count_problem, decode_children, encode_children, node_array,
-                     node_features, node_missing_left, pack_payload, payload_size)
+                     node_features, node_missing_left, pack_payload, payload_size, make_fk)
 from .numbers import format_float32
 
 MAX_FIELD = 16            # version 2: the longest field (an int32 with sign is 11 characters)
 MAX_FIELD_V1 = 64         # version 1 and k-NN files
 HEADER_ORDER = ("v", "d", "k", "f", "o", "s")
 OPTIONAL_HEADERS = ("d",)
-DATA_ORDER = ("q", "r", "n", "p", "lv")
+DATA_ORDER = ("q", "r", "n", "p", "lv", "cl")
 U32 = 2 ** 32 - 1
 
 
@@ -53,6 +53,8 @@ def write_trees(m: TreeArrays) -> str:
             lines.append(f"p,{w}," + ",".join(f"{cls},{count}" for cls, count in terms))
     elif m.leaf_kind == LEAF_VALUE:
         lines += [f"lv,{b}" for b in _bits(m.values)]
+    if m.labels is not None:
+        lines += [f"cl,{int(v)}" for v in m.labels]
     return "\n".join(lines) + "\n"
 
 
@@ -81,6 +83,7 @@ class _TreeReader:
         self.payloads: List[bytes] = []
         self.payload_used = 0
         self.values: List[int] = []
+        self.labels: List[int] = []
 
     def err(self, msg: str, line: int) -> ModelFormatError:
         return self.fl.err(msg, line)
@@ -130,6 +133,7 @@ class _TreeReader:
             self.declared = {"q": self.n_features if self.dtype == "int16" else 0, "r": n_trees,
                              "n": n_nodes, "p": n_payloads if self.leaf_kind == LEAF_PROBA else 0,
                              "lv": n_payloads if self.leaf_kind == LEAF_VALUE else 0,
+                             "cl": self.n_outputs if self.leaf_kind != LEAF_VALUE else 0,
                              "payload_bytes": payload_bytes}
             self.s_line = r.line
 
@@ -142,7 +146,8 @@ class _TreeReader:
         seen = self.lines[k]
         if len(seen) >= self.declared[k]:
             why = {"q": "q lines are for int16 models only (n_features of them)",
-                   "p": "p lines are for proba leaves only", "lv": "lv lines are for value leaves only"}
+                   "p": "p lines are for proba leaves only", "lv": "lv lines are for value leaves only",
+                   "cl": "cl lines (class labels) are for classifiers only"}
             if self.declared[k] == 0 and k in why:
                 raise self.err(why[k], r.line)
             raise self.err(f"more '{k}' lines than the {self.declared[k]} declared on line {self.s_line}",
@@ -158,6 +163,9 @@ class _TreeReader:
             self.node(r, len(seen))
         elif k == "p":
             self.payload(r)
+        elif k == "cl":
+            fl.nfields(r, 1)
+            self.labels.append(fl.integer(r, 0, -2 ** 31, 2 ** 31 - 1, "class label"))
         else:
             fl.nfields(r, 1)
             self.values.append(fl.integer(r, 0, 0, U32, "value (float32 bits)"))
@@ -166,7 +174,7 @@ class _TreeReader:
     def node(self, r: Rec, i: int) -> None:
         fl = self.fl
         fl.nfields(r, 5)
-        feature = fl.integer(r, 0, 0, FEATURE_MASK, "feature")
+        feature = fl.integer(r, 0, 0, MAX_FEATURES, "feature")  # the 13-bit field; check() bounds it by n_features
         key = fl.integer(r, 1, -2 ** 31, 2 ** 31 - 1, "key")
         left = fl.integer(r, 2, -32768, 32767, "left child")
         right = fl.integer(r, 3, -32768, 32767, "right child")
@@ -176,7 +184,7 @@ class _TreeReader:
         except ValueError as e:
             raise self.err(f"node {i}: {e}", r.line) from None
         self.keys.append(key)
-        self.fks.append(feature | (shape << 13) | (ml << 15))
+        self.fks.append(make_fk(feature, shape, bool(ml)))
         self.cs.append(c)
 
     def payload(self, r: Rec) -> None:
@@ -208,7 +216,7 @@ class _TreeReader:
             missing = [h for h in HEADER_ORDER[self.next_header:] if h not in OPTIONAL_HEADERS][0]
             raise self.err(f"missing '{missing}' header line", self.last_line)
         for k in DATA_ORDER:
-            if len(self.lines[k]) != self.declared[k]:
+            if len(self.lines[k]) != self.declared[k] and not (k == "cl" and not self.lines[k]):
                 raise self.err(f"truncated or wrong counts: line {self.s_line} declares {self.declared[k]} "
                                f"'{k}' line(s), found {len(self.lines[k])}", self.last_line)
         if self.payload_used != self.declared["payload_bytes"]:
@@ -226,12 +234,14 @@ class _TreeReader:
         if self.dtype == "int16":
             q = np.array(self.q, dtype="<u4").view("<f4").astype(np.float32).reshape(-1, 2)
             m.scale, m.offset = q[:, 0].copy(), q[:, 1].copy()
+        if self.labels:
+            m.labels = np.array(self.labels, dtype=np.int32)
         in_file(m.check, self.locate, self.path)
         return m
 
     def locate(self, p: ModelProblem) -> Dict[str, Optional[int]]:
         table = {"nodes": "n", "roots": "r", "offsets": "p", "payload": "p", "values": "lv",
-                 "scale": "q", "offset": "q"}
+                 "scale": "q", "offset": "q", "labels": "cl"}
         lines = self.lines.get(table.get(p.where, ""), [])
         return {"line": lines[p.index] if p.index < len(lines) else self.s_line}
 

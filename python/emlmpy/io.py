@@ -12,7 +12,7 @@ from . import binformat, csvformat, legacy
 from .csvtext import Fields, records
 from .errors import ModelFormatError
 from .files import PathLike, dumps, save
-from .layout import FORMAT_VERSION, KNN_MAGIC, LEGACY_VERSION, TREES_MAGIC
+from .layout import FORMAT_VERSION, KNN_MAGIC, LEGACY_VERSION, TREES_MAGIC, HEADER_SIZE
 from .neighbors import KnnModel
 from .trees import TreeModel
 
@@ -68,6 +68,9 @@ def file_format(data: Union[bytes, str], path: Optional[str] = None) -> str:
         if not data:
             raise ModelFormatError("empty file", offset=0, path=path)
         if data[:1] == b"E":
+            if len(data) < HEADER_SIZE:  # the device reads the whole header first
+                raise ModelFormatError(f"truncated header: file has {len(data)} bytes, the header needs "
+                                       f"{HEADER_SIZE}", offset=len(data), path=path)
             magic = data[:4]
             if magic == KNN_MAGIC:
                 return "knn-bin"

@@ -35,10 +35,11 @@ MAX_NODES = 32767
 MAX_REFS = 32768          # leaf references 0..32767 (roots are int16_t: -1 - ref >= -32768)
 MAX_PAYLOAD_BYTES = 65535  # offsets are uint16_t
 
-# node field `fk`: bits 0..12 feature, 13..14 shape, 15 missing_left
-FEATURE_MASK = 0x1FFF
-SHAPE_SHIFT = 13
-MISSING_LEFT = 0x8000
+# node field `fk`: bits 0..1 shape (bit 0 left child is a leaf, bit 1 right child is a leaf),
+# bit 2 missing_left, bits 3..15 feature
+SHAPE_MASK = 3
+MISSING_LEFT = 4
+FEATURE_SHIFT = 3
 SHAPE_NODES = 0       # left node i+1, right node i+c
 SHAPE_LEAF_NODE = 1   # left leaf c, right node i+1
 SHAPE_NODE_LEAF = 2   # left node i+1, right leaf c
@@ -57,7 +58,7 @@ PROBA_ONE = 65536     # S contribution of a pure leaf
 
 # ---- node coding -----------------------------------------------------------------------------
 def make_fk(feature: int, shape: int, missing_left: bool) -> int:
-    return (feature & FEATURE_MASK) | (shape << SHAPE_SHIFT) | (MISSING_LEFT if missing_left else 0)
+    return (feature << FEATURE_SHIFT) | shape | (MISSING_LEFT if missing_left else 0)
 
 
 def node_array(keys: Sequence[int], fks: Sequence[int], cs: Sequence[int]) -> np.ndarray:
@@ -69,11 +70,11 @@ def node_array(keys: Sequence[int], fks: Sequence[int], cs: Sequence[int]) -> np
 
 
 def node_features(nodes: np.ndarray) -> np.ndarray:
-    return (nodes["fk"] & FEATURE_MASK).astype(np.intp)
+    return (nodes["fk"] >> FEATURE_SHIFT).astype(np.intp)
 
 
 def node_shapes(nodes: np.ndarray) -> np.ndarray:
-    return ((nodes["fk"] >> SHAPE_SHIFT) & 3).astype(np.int64)
+    return (nodes["fk"] & SHAPE_MASK).astype(np.int64)
 
 
 def node_missing_left(nodes: np.ndarray) -> np.ndarray:
@@ -199,7 +200,8 @@ def pad4(n: int) -> int:
 
 
 def tree_sections(dtype: str, leaf_kind: int, n_features: int, n_trees: int, n_nodes: int,
-                  n_payloads: int, payload_bytes: int) -> List[Section]:
+                  n_payloads: int, payload_bytes: int, n_labels: int = 0) -> List[Section]:
+    """The §2 sections; n_labels: n_outputs when the class labels are stored (header flag bit 0)."""
     secs: List[Section] = [("nodes", NODE_DTYPE, n_nodes), ("roots", np.dtype("<i2"), n_trees)]
     if leaf_kind == LEAF_PROBA:
         secs += [("offsets", np.dtype("<u2"), n_payloads), ("payload", np.dtype("u1"), payload_bytes)]
@@ -207,6 +209,8 @@ def tree_sections(dtype: str, leaf_kind: int, n_features: int, n_trees: int, n_n
         secs.append(("values", np.dtype("<f4"), n_payloads))
     if dtype == "int16":
         secs += [("scale", np.dtype("<f4"), n_features), ("offset", np.dtype("<f4"), n_features)]
+    if n_labels:
+        secs.append(("labels", np.dtype("<i4"), n_labels))
     return secs
 
 
@@ -231,7 +235,8 @@ class TreeArrays:
 
     nodes: NODE_DTYPE records (key int32, fk uint16, c uint16) in pre-order; roots: int16 child
     references; PROBA: offsets (uint16) + payload (uint8); VALUE: values (float32);
-    dtype 'int16': scale, offset (float32, n_features each)."""
+    dtype 'int16': scale, offset (float32, n_features each); classifiers may carry labels (int32,
+    n_outputs): the device then returns labels[index] (header flag bit 0)."""
 
     dtype: str
     leaf_kind: int
@@ -244,6 +249,7 @@ class TreeArrays:
     values: np.ndarray = field(default_factory=lambda: _empty("float32"))
     scale: Optional[np.ndarray] = None
     offset: Optional[np.ndarray] = None
+    labels: Optional[np.ndarray] = None
 
     def quantization(self) -> Tuple[np.ndarray, np.ndarray]:
         """(scale, offset) of an int16 model."""
@@ -293,7 +299,7 @@ class TreeArrays:
 
     def sections(self) -> List[Section]:
         return tree_sections(self.dtype, self.leaf_kind, self.n_features, self.n_trees, self.n_nodes,
-                             self.n_payloads, self.payload_bytes)
+                             self.n_payloads, self.payload_bytes, 0 if self.labels is None else self.n_outputs)
 
     @property
     def file_bytes(self) -> int:
@@ -331,6 +337,8 @@ class TreeArrays:
                             self.n_payloads, self.payload_bytes)
         if bad:
             raise ModelProblem("model", 0, bad[1], field=bad[0])
+        if self.labels is not None and self.leaf_kind == LEAF_VALUE:
+            raise ModelProblem("model", 0, "class labels are for classifiers only", field="flags")
         self._check_arrays()
         self._check_nodes()
         self._check_roots()
@@ -368,6 +376,9 @@ class TreeArrays:
                      f"an int16 model needs float32 scale and offset of {self.n_features} values")
         else:
             need(self.scale is None and self.offset is None, "scale/offset are for int16 models only")
+        if self.labels is not None:
+            need(self.labels.dtype == np.int32 and self.labels.shape == (self.n_outputs,),
+                 f"labels must be int32, one per class ({self.n_outputs})")
 
     def _check_nodes(self) -> None:
         n = self.n_nodes

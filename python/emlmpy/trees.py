@@ -28,7 +28,7 @@ class TreeModel(TreeArrays):
         """The model for arrays (a reader's or the encoder's); `classes` defaults to 0..n-1."""
         fields = {f.name: getattr(a, f.name) for f in dataclasses.fields(TreeArrays)}
         if classes is None and a.leaf_kind != LEAF_VALUE:
-            classes = np.arange(a.n_outputs)
+            classes = a.labels if a.labels is not None else np.arange(a.n_outputs)
         return cls(**fields, classes=classes)
 
     @property
@@ -130,6 +130,17 @@ class TreeModel(TreeArrays):
                 f_rows[n_out + p, cls] = np.float32(count_of(q, w)) / np.float32(w)
         return s_rows, f_rows
 
+    def _leaf_tables_f64(self) -> np.ndarray:
+        """Per leaf reference: the float64 proportions count/w (scikit-learn's tree_.value)."""
+        n_out = self.n_outputs
+        d_rows = np.zeros((self.n_refs, n_out), dtype=np.float64)
+        d_rows[np.arange(n_out), np.arange(n_out)] = 1.0
+        for p in range(self.n_payloads):
+            w, terms = unpack_payload(self.payload, int(self.offsets[p]))
+            for cls, q in terms:
+                d_rows[n_out + p, cls] = count_of(q, w) / w
+        return d_rows
+
     @quiet
     def _classify(self, X: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """(class index, float32 probabilities) per sample, as the device computes them."""
@@ -156,7 +167,14 @@ class TreeModel(TreeArrays):
         margin = S[rows, b][:, None] - S
         margin[rows, b] = np.iinfo(np.int64).max
         decided = np.all(margin > U[:, None], axis=1)
-        index = np.where(decided, b, np.argmax(F, axis=1))
+        index = b.copy()
+        ties = np.flatnonzero(~decided)
+        if ties.size:  # exact or near ties: scikit-learn's float64 sums, in tree order, / n_trees
+            d_rows = self._leaf_tables_f64()
+            D = np.zeros((ties.size, self.n_outputs), dtype=np.float64)
+            for t in range(n_trees):
+                D += d_rows[refs[ties, t]]
+            index[ties] = np.argmax(D / n_trees, axis=1)
         return index, F / np.float32(n_trees)
 
     def predict_index(self, X: np.ndarray) -> np.ndarray:
@@ -200,7 +218,7 @@ class TreeModel(TreeArrays):
             return False
         for a, b in ((self.nodes, other.nodes), (self.roots, other.roots), (self.offsets, other.offsets),
                      (self.payload, other.payload), (self.values, other.values),
-                     (self.scale, other.scale), (self.offset, other.offset)):
+                     (self.scale, other.scale), (self.offset, other.offset), (self.labels, other.labels)):
             if (a is None) != (b is None):
                 return False
             if a is not None and b is not None and (a.dtype != b.dtype or a.shape != b.shape
