@@ -58,6 +58,41 @@ static inline mp_int_t emlg_int_in(mp_obj_t obj, mp_int_t min, mp_int_t max, con
     return emlg_int_range(obj, min, max, MP_QSTR_ValueError, msg);
 }
 
+/* Read exactly n bytes from `stream` into buf (its readinto preferred, else read); returns the
+ * bytes read, fewer only at the end of the stream (readinto/read returning 0 or None). A stream
+ * that returns more than asked is an error (ValueError), never silently cut. */
+static __attribute__((noinline, unused)) size_t emlg_read(mp_obj_t stream, uint8_t *buf, size_t n) {
+    mp_obj_t call[3];
+    size_t got = 0;
+    while (got < n) {
+        mp_buffer_info_t bi;
+        mp_obj_t r;
+        size_t k;
+        mp_load_method_maybe(stream, MP_QSTR_readinto, call);
+        if (call[0] != MP_OBJ_NULL) {
+            call[2] = mp_obj_new_bytearray_by_ref(n - got, buf + got);
+            r = mp_call_method_n_kw(1, 0, call);
+            k = r == mp_const_none ? 0 : (size_t)mp_obj_get_int(r);
+        } else {
+            mp_load_method(stream, MP_QSTR_read, call);
+            call[2] = MP_OBJ_NEW_SMALL_INT(n - got);
+            mp_get_buffer_raise(mp_call_method_n_kw(1, 0, call), &bi, MP_BUFFER_READ);
+            k = bi.len;
+            if (k <= n - got) {
+                memcpy(buf + got, bi.buf, k);
+            }
+        }
+        if (k == 0) {
+            break;
+        }
+        if (k > n - got) {
+            emlg_fail(MP_QSTR_ValueError, "the stream returned more bytes than asked");
+        }
+        got += k;
+    }
+    return got;
+}
+
 /* Start a class made at run time (natmods cannot have initialised type objects): its base type,
  * flags and name; the caller then sets slots and methods. */
 static inline void emlg_type(mp_obj_full_type_t *t, qstr name) {

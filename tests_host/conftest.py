@@ -25,3 +25,13 @@ def _found(name: str) -> str | None:
         return toolreg.which(name)
     except toolreg.ToolMissing:
         return None
+
+
+@pytest.fixture(autouse=True)
+def _numpy_default_errors():
+    """numpy's default floating-point error handling for every test: emlearn sets
+    np.seterr(all="raise") when imported, which would otherwise leak into whatever test runs next
+    in the same worker."""
+    import numpy as np
+    with np.errstate(divide="warn", over="warn", under="ignore", invalid="warn"):
+        yield

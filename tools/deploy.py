@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import board  # noqa: E402
 import toolreg  # noqa: E402
 
-MODULES = ("emltrees", "emlneighbors", "emliir", "emlfft")
+MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emliir", "emlfft")
 
 
 def files_for(arch: str, modules: list[str]) -> list[Path]:

@@ -38,7 +38,8 @@ def _f32(bits: int) -> np.float32:
 def write_trees(m: TreeArrays) -> str:
     """Version 2 CSV, lines in the order of §3, `\\n` line ends."""
     lines = [f"v,{FORMAT_VERSION}", f"d,{DTYPE_CODES[m.dtype]}", f"k,{m.leaf_kind}", f"f,{m.n_features}",
-             f"o,{m.n_outputs}", f"s,{m.n_trees},{m.n_nodes},{m.n_payloads},{m.payload_bytes}"]
+             f"o,{m.n_outputs}", f"s,{m.n_trees},{m.n_nodes},{m.n_payloads},{m.payload_bytes},"
+             f"{0 if m.labels is None else 1}"]
     if m.dtype == "int16":
         lines += [f"q,{s},{o}" for s, o in zip(_bits(m.scale), _bits(m.offset))]
     lines += [f"r,{int(r)}" for r in m.roots]
@@ -84,6 +85,7 @@ class _TreeReader:
         self.payload_used = 0
         self.values: List[int] = []
         self.labels: List[int] = []
+        self.flags = 0
 
     def err(self, msg: str, line: int) -> ModelFormatError:
         return self.fl.err(msg, line)
@@ -123,17 +125,20 @@ class _TreeReader:
             if self.leaf_kind == LEAF_VALUE and self.n_outputs != 1:
                 raise self.err(f"value leaves (regression) need n_outputs 1, found {self.n_outputs}", r.line)
         else:  # s
-            fl.nfields(r, 4)
+            fl.nfields(r, 5)
             names = ("n_trees", "n_nodes", "n_payloads", "payload_bytes")
             vals = [fl.integer(r, j, 0, U32, names[j]) for j in range(4)]
             bad = count_problem(self.leaf_kind, self.n_features, self.n_outputs, *vals)
             if bad:
                 raise self.err(bad[1], r.line)
+            self.flags = fl.integer(r, 4, 0, 1, "flags (1: class labels follow)")
+            if self.flags and self.leaf_kind == LEAF_VALUE:
+                raise self.err("class labels are for classifiers only", r.line)
             n_trees, n_nodes, n_payloads, payload_bytes = vals
             self.declared = {"q": self.n_features if self.dtype == "int16" else 0, "r": n_trees,
                              "n": n_nodes, "p": n_payloads if self.leaf_kind == LEAF_PROBA else 0,
                              "lv": n_payloads if self.leaf_kind == LEAF_VALUE else 0,
-                             "cl": self.n_outputs if self.leaf_kind != LEAF_VALUE else 0,
+                             "cl": self.n_outputs if self.flags else 0,
                              "payload_bytes": payload_bytes}
             self.s_line = r.line
 
@@ -147,7 +152,7 @@ class _TreeReader:
         if len(seen) >= self.declared[k]:
             why = {"q": "q lines are for int16 models only (n_features of them)",
                    "p": "p lines are for proba leaves only", "lv": "lv lines are for value leaves only",
-                   "cl": "cl lines (class labels) are for classifiers only"}
+                   "cl": "cl lines need flags 1 on the s line"}
             if self.declared[k] == 0 and k in why:
                 raise self.err(why[k], r.line)
             raise self.err(f"more '{k}' lines than the {self.declared[k]} declared on line {self.s_line}",
@@ -216,7 +221,7 @@ class _TreeReader:
             missing = [h for h in HEADER_ORDER[self.next_header:] if h not in OPTIONAL_HEADERS][0]
             raise self.err(f"missing '{missing}' header line", self.last_line)
         for k in DATA_ORDER:
-            if len(self.lines[k]) != self.declared[k] and not (k == "cl" and not self.lines[k]):
+            if len(self.lines[k]) != self.declared[k]:
                 raise self.err(f"truncated or wrong counts: line {self.s_line} declares {self.declared[k]} "
                                f"'{k}' line(s), found {len(self.lines[k])}", self.last_line)
         if self.payload_used != self.declared["payload_bytes"]:

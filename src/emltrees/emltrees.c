@@ -7,23 +7,13 @@
  * model of exactly the file's size. On any error the model is left empty and ValueError names
  * the byte offset and the reason. See stubs/emltrees.pyi.
  *
- * Invariant: state == LOADED implies model passed emlc_trees_validate() and its arrays point into
+ * Invariant: state == TREES_LOADED implies model passed emlc_trees_validate() and its arrays point into
  * `block`, a GC block this object holds.
  */
 #include "emlglue.h"
 #include "emlc_trees.h"
 #include "emlc_load.h"
-
-enum { EMPTY, LOADING, LOADED };
-
-typedef struct trees_obj {
-    mp_obj_base_t base;
-    emlc_trees_t model;
-    uint8_t *block;       /* the arrays (GC block head), NULL when empty */
-    uint32_t block_bytes;
-    uint16_t max_trees, max_nodes, max_payloads;
-    uint8_t state;
-} trees_obj_t;
+#include "trees_obj.h"
 
 mp_obj_full_type_t trees_type;
 
@@ -34,7 +24,7 @@ static mp_obj_t trees_make(mp_int_t max_trees, mp_int_t max_nodes, mp_int_t max_
     self->max_trees = (uint16_t)max_trees;
     self->max_nodes = (uint16_t)max_nodes;
     self->max_payloads = (uint16_t)max_payloads;
-    self->state = EMPTY;
+    self->state = TREES_EMPTY;
     return MP_OBJ_FROM_PTR(self);
 }
 
@@ -47,62 +37,59 @@ static mp_obj_t trees_new(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(trees_new_obj, 2, 3, trees_new);
 
-/* Read exactly n bytes into buf (readinto preferred, else read); returns the bytes read, fewer
- * only at the end of the stream. A stream that returns more than asked is an error. */
-static size_t trees_read(mp_obj_t stream, uint8_t *buf, size_t n) {
-    mp_obj_t call[3];
-    size_t got = 0;
-    while (got < n) {
-        mp_buffer_info_t bi;
-        mp_obj_t r;
-        size_t k;
-        mp_load_method_maybe(stream, MP_QSTR_readinto, call);
-        if (call[0] != MP_OBJ_NULL) {
-            call[2] = mp_obj_new_bytearray_by_ref(n - got, buf + got);
-            r = mp_call_method_n_kw(1, 0, call);
-            k = r == mp_const_none ? 0 : (size_t)mp_obj_get_int(r);
-        } else {
-            mp_load_method(stream, MP_QSTR_read, call);
-            call[2] = MP_OBJ_NEW_SMALL_INT(n - got);
-            mp_get_buffer_raise(mp_call_method_n_kw(1, 0, call), &bi, MP_BUFFER_READ);
-            k = bi.len;
-            if (k <= n - got) {
-                memcpy(buf + got, bi.buf, k);
-            }
-        }
-        if (k == 0) {
-            break;
-        }
-        if (k > n - got) {
-            emlg_fail(MP_QSTR_ValueError, "the stream returned more bytes than asked");
-        }
-        got += k;
-    }
-    return got;
-}
-
 /* ValueError("offset <where>: <reason>"); the firmware's own % formats the number. */
 static NORETURN void trees_load_error(uint32_t where, const char *reason) {
     static const char fmt[] = "offset %d: %s";
     size_t len = 0;
-    mp_obj_t items[2];
+    mp_obj_t items[2], msg;
     while (reason[len] != '\0') {
         len++;
     }
     items[0] = mp_obj_new_int_from_uint(where);
     items[1] = mp_obj_new_str(reason, len);
-    mp_obj_t msg = mp_binary_op(MP_BINARY_OP_MODULO, mp_obj_new_str(fmt, sizeof(fmt) - 1), mp_obj_new_tuple(2, items));
+    msg = mp_binary_op(MP_BINARY_OP_MODULO, mp_obj_new_str(fmt, sizeof(fmt) - 1), mp_obj_new_tuple(2, items));
     nlr_raise(mp_call_function_n_kw(mp_load_global(MP_QSTR_ValueError), 1, 0, &msg));
 }
 
+/* A CSV file (docs/model-format.md §3) is read by the separate module emltrees_csv, imported for
+ * this load only: a board that loads binary files never holds its code. It is dropped from
+ * sys.modules at once (the reference here keeps it alive for the call), so its code is freed
+ * after the load. `first` is the byte read to tell the format. */
+static void trees_load_csv(mp_obj_t self, mp_obj_t stream, uint8_t first) {
+    mp_obj_t mod, args[3], pop[4];
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mod = mp_import_name(MP_QSTR_emltrees_csv, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
+        nlr_pop();
+    } else {
+        emlg_fail(MP_QSTR_ValueError, "a CSV model needs emltrees_csv.mpy on the board "
+                                      "(or convert it to binary: python -m emlmpy convert m.csv -o m.bin)");
+    }
+    args[0] = self;
+    args[1] = stream;
+    args[2] = MP_OBJ_NEW_SMALL_INT(first);
+    mp_load_method(mp_load_attr(mp_import_name(MP_QSTR_sys, mp_const_none, MP_OBJ_NEW_SMALL_INT(0)), MP_QSTR_modules),
+                   MP_QSTR_pop, pop);
+    pop[2] = MP_OBJ_NEW_QSTR(MP_QSTR_emltrees_csv);
+    pop[3] = mp_const_none;
+    mp_call_method_n_kw(2, 0, pop);
+    mp_call_function_n_kw(mp_load_attr(mod, MP_QSTR_read), 3, 0, args);
+}
+
 /* The load itself; raises on any problem (the caller empties the model). */
-static void trees_load_body(trees_obj_t *self, mp_obj_t stream) {
+static void trees_load_body(mp_obj_t self_in, mp_obj_t stream) {
+    trees_obj_t *self = MP_OBJ_TO_PTR(self_in);
     uint8_t hdr[EMLC_LOAD_HEADER];
     emlc_trees_t model;
     emlc_load_error_t e;
-    uint32_t file_bytes, got = trees_read(stream, hdr, sizeof(hdr));
+    uint32_t file_bytes, got = emlg_read(stream, hdr, 1);
+    if (got == 1 && hdr[0] != 'E') {
+        trees_load_csv(self_in, stream, hdr[0]);
+        return;
+    }
+    got += emlg_read(stream, hdr + got, sizeof(hdr) - got);
     if (got < sizeof(hdr)) {
-        trees_load_error(got, got && hdr[0] != 'E' ? "not a binary model (CSV? convert it with emlmpy)" : "truncated file");
+        trees_load_error(got, "truncated file");
     }
     if (emlc_load_header(hdr, &model, &file_bytes, &e) != EMLC_OK) {
         trees_load_error(e.where, e.reason);
@@ -114,11 +101,11 @@ static void trees_load_body(trees_obj_t *self, mp_obj_t stream) {
     }
     self->block_bytes = file_bytes - EMLC_LOAD_HEADER;
     self->block = m_malloc(self->block_bytes);
-    got = trees_read(stream, self->block, self->block_bytes);
+    got = emlg_read(stream, self->block, self->block_bytes);
     if (got < self->block_bytes) {
         trees_load_error(EMLC_LOAD_HEADER + got, "truncated file");
     }
-    if (trees_read(stream, hdr, 1) != 0) {
+    if (emlg_read(stream, hdr, 1) != 0) {
         trees_load_error(file_bytes, "data after the end of the model");
     }
     emlc_trees_bind(&model, self->block);
@@ -142,19 +129,19 @@ static mp_obj_t trees_load_model(mp_obj_t self_in, mp_obj_t stream) {
     if (mp_obj_get_type(self_in) != (const mp_obj_type_t *)&trees_type) {
         emlg_fail(MP_QSTR_TypeError, "load_model needs an emltrees model");
     }
-    if (self->state == LOADING) { /* called again from the stream's own readinto */
+    if (self->state == TREES_LOADING) { /* called again from the stream's own readinto */
         emlg_fail(MP_QSTR_ValueError, "this model is already loading");
     }
     trees_empty(self); /* the old model goes first: a failed load leaves the model empty */
-    self->state = LOADING;
+    self->state = TREES_LOADING;
     if (nlr_push(&nlr) == 0) {
-        trees_load_body(self, stream);
+        trees_load_body(self_in, stream);
         nlr_pop();
-        self->state = LOADED;
+        self->state = TREES_LOADED;
         return mp_const_none;
     }
     trees_empty(self);
-    self->state = EMPTY;
+    self->state = TREES_EMPTY;
     nlr_raise(MP_OBJ_FROM_PTR(nlr.ret_val));
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(trees_load_model_obj, trees_load_model);
@@ -169,7 +156,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(trees_load_obj, trees_load);
 
 static trees_obj_t *trees_ready(mp_obj_t self_in) {
     trees_obj_t *self = MP_OBJ_TO_PTR(self_in);
-    if (self->state != LOADED) {
+    if (self->state != TREES_LOADED) {
         emlg_fail(MP_QSTR_ValueError, "no model loaded: call emltrees.load_model first");
     }
     return self;

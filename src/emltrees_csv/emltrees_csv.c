@@ -1,0 +1,71 @@
+/* emltrees_csv: the CSV reader of emltrees (glue over cores/emlc_load_csv), a module of its own.
+ *
+ * emltrees.load_model() imports it when a model file is not binary, calls read(model, stream,
+ * first_byte) and drops it from sys.modules, so only a board that loads CSV files ever holds this
+ * code, and only while it loads. read() fills the emltrees Model it is given (src/emltrees/
+ * trees_obj.h): one GC block sized by the file's `s` line, every line written into it as it is
+ * read, then the same validation as a binary file. On error it raises ValueError("line N: reason")
+ * and emltrees.load_model leaves the model empty. Not meant to be called directly.
+ */
+#include "emlglue.h"
+#include "emlc_load.h"
+#include "../emltrees/trees_obj.h"
+
+/* The model's block, of the size the `s` line gives. */
+static void *csv_alloc(void *ctx, uint32_t bytes) {
+    trees_obj_t *self = ctx;
+    self->block_bytes = bytes;
+    self->block = m_malloc(bytes);
+    return self->block;
+}
+
+static NORETURN void csv_error(uint32_t line, const char *reason) {
+    static const char fmt[] = "line %d: %s";
+    size_t len = 0;
+    mp_obj_t items[2], msg;
+    while (reason[len] != '\0') {
+        len++;
+    }
+    items[0] = mp_obj_new_int_from_uint(line);
+    items[1] = mp_obj_new_str(reason, len);
+    msg = mp_binary_op(MP_BINARY_OP_MODULO, mp_obj_new_str(fmt, sizeof(fmt) - 1), mp_obj_new_tuple(2, items));
+    nlr_raise(mp_call_function_n_kw(mp_load_global(MP_QSTR_ValueError), 1, 0, &msg));
+}
+
+/* read(model, stream, first): `first` is the byte emltrees read to tell the format. A CSV has no
+ * end of its own: it may be at most 1 KB plus 32 bytes per byte of the model it declares, so an
+ * endless stream (of spaces, say) stops. */
+static mp_obj_t csv_read(mp_obj_t model, mp_obj_t stream, mp_obj_t first_in) {
+    mp_obj_t type = mp_load_attr(mp_import_name(MP_QSTR_emltrees, mp_const_none, MP_OBJ_NEW_SMALL_INT(0)),
+                                 MP_QSTR_Model);
+    trees_obj_t *self = MP_OBJ_TO_PTR(model);
+    emlc_csv_t c;
+    uint8_t buf[64];
+    const uint16_t lim[3] = {self->max_trees, self->max_nodes, self->max_payloads};
+    uint32_t total = 0;
+    size_t n = 1;
+    if (mp_obj_get_type(model) != MP_OBJ_TO_PTR(type)) {
+        emlg_fail(MP_QSTR_TypeError, "model must be an emltrees model");
+    }
+    buf[0] = (uint8_t)emlg_int_in(first_in, 0, 255, "first must be a byte");
+    emlc_csv_init(&c, lim, csv_alloc, self);
+    while (n > 0 && emlc_csv_feed(&c, buf, n) == EMLC_OK) {
+        total += n;
+        if (total > 1024u + 32u * c.block_bytes) {
+            csv_error(c.line, "file too long for the model it declares");
+        }
+        n = emlg_read(stream, buf, sizeof(buf));
+    }
+    if (c.err != EMLC_OK || emlc_csv_finish(&c) != EMLC_OK) {
+        csv_error(c.line, c.reason);
+    }
+    self->model = c.m;
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(csv_read_obj, csv_read);
+
+mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    MP_DYNRUNTIME_INIT_ENTRY
+    mp_store_global(MP_QSTR_read, MP_OBJ_FROM_PTR(&csv_read_obj));
+    MP_DYNRUNTIME_INIT_EXIT
+}
