@@ -50,7 +50,7 @@ def test_cli_convert_and_info_subprocess(tmp_path, iris_forest):
     assert r.returncode == 0 and f"n_nodes: {m.n_nodes}" in r.stdout
     assert f"device_bytes: {m.device_bytes}" in r.stdout and "kind: trees" in r.stdout
     assert f"n_pass_through: {m.n_pass_through}" in r.stdout and device in r.stdout.splitlines()
-    (tmp_path / "bad.csv").write_text("v,2\nk,1\nf,4\no,3\ns,1,1,0,0\nr,0\nn,0,1,2\n")
+    (tmp_path / "bad.csv").write_text("v,2\nk,1\nf,4\no,3\ns,1,1,0,0,0\nr,0\nn,0,1,2\n")
     r = run("info", str(tmp_path / "bad.csv"))
     assert r.returncode == 1 and "line 7" in r.stderr and "needs 5 field" in r.stderr
     one_error_line(r.stderr)

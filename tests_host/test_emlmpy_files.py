@@ -118,7 +118,7 @@ def test_csv_layout_is_the_documented_one():
     kinds = [ln.split(",")[0] for ln in lines[:-1]]
     assert kinds[:6] == ["v", "d", "k", "f", "o", "s"]
     assert lines[:6] == ["v,2", "d,1", "k,1", f"f,{m.n_features}", f"o,{m.n_outputs}",
-                         f"s,{m.n_trees},{m.n_nodes},{m.n_payloads},{m.payload_bytes}"]
+                         f"s,{m.n_trees},{m.n_nodes},{m.n_payloads},{m.payload_bytes},0"]
     body = kinds[6:]
     assert body == sorted(body, key=["q", "r", "n", "p"].index)  # q, r, n, p lines, in this order
     assert all(re.fullmatch(r"[a-z]+(,[+-]?[0-9]+)*", ln) for ln in lines[:-1])  # integers only
@@ -158,7 +158,7 @@ def test_the_pages_example_shape():
 # ---- the aggregation rule ----------------------------------------------------------------------
 def _single_leaf_forest(leaves):
     """A version 2 CSV of one-leaf trees with the given (w, count of class 0) payloads, 2 classes."""
-    lines = ["v,2", "k,1", "f,1", "o,2", f"s,{len(leaves)},0,{len(leaves)},{9 * len(leaves)}"]
+    lines = ["v,2", "k,1", "f,1", "o,2", f"s,{len(leaves)},0,{len(leaves)},{9 * len(leaves)},0"]
     lines += [f"r,{-1 - (2 + p)}" for p in range(len(leaves))]
     lines += [f"p,{w},0,{c},1,{w - c}" for w, c in leaves]
     return "\n".join(lines) + "\n"
@@ -199,7 +199,7 @@ def test_proba_integer_sums_decide_where_float32_sums_drift():
     U (the trees that reached a payload), so predict is class 1, although the float32 sums F (which
     predict_proba returns) drift further apart than 3/5 and rank class 0 first."""
     n = 16000
-    lines = ["v,2", "k,1", "f,1", "o,2", f"s,{n + 1},0,3,24"]
+    lines = ["v,2", "k,1", "f,1", "o,2", f"s,{n + 1},0,3,24,0"]
     lines += [f"r,{-1 - (2 + (k % 2))}" for k in range(n)] + ["r,-5"]
     lines += ["p,15,0,5,1,6", "p,15,0,5,1,4", "p,5,1,3"]
     m = emlmpy.loads("\n".join(lines) + "\n")
@@ -503,7 +503,7 @@ def csv_cases():
     c.append((with_line(with_line(text, 2, "f,4"), 3, "k,1"), 3, "expected a 'k' line before this 'f'"))
     c.append((text.replace("o,3\n", "o,3\nk,1\n"), 6, "repeated or out of order"))
     c.append((text + "f,4\n", len(lines_of(text)), "header line 'f' after the first data line"))
-    c.append((text.replace("s,1,4,2,18\n", ""), 6, "data line 'r' before the 's' header line"))
+    c.append((text.replace("s,1,4,2,18,0\n", ""), 6, "data line 'r' before the 's' header line"))
     c.append(("k,1\n" + text, 1, "expected a 'v' line before this 'k'"))
     c.append((with_line(text, 1, "d,2"), 2, "input dtype"))
     c.append((with_line(text, 2, "k,3"), 3, "leaf kind"))
@@ -512,17 +512,17 @@ def csv_cases():
     c.append((with_line(text, 4, "o,257"), 5, "n_outputs 257 outside 1..256"))
     c.append((with_line(val, 4, "o,2"), 5, "need n_outputs 1"))
     # counts (the s line)
-    c.append((with_line(text, s, "s,0,4,2,18"), s + 1, "n_trees 0"))
-    c.append((with_line(text, s, "s,1,32768,2,18"), s + 1, "n_nodes 32768"))
-    c.append((with_line(text, s, "s,1,4,32766,18"), s + 1, "n_payloads 32766 outside 0..32765"))
-    c.append((with_line(text, s, "s,1,4,2,65536"), s + 1, "payload_bytes 65536"))
-    c.append((with_line(cls, find(cls, "s,"), "s,1,4,1,0"), find(cls, "s,") + 1, "class leaves have no payloads"))
-    c.append((with_line(cls, find(cls, "s,"), "s,1,4,0,9"), find(cls, "s,") + 1, "payload_bytes must be 0"))
-    c.append((with_line(val, find(val, "s,"), "s,1,3,0,0"), find(val, "s,") + 1, "n_payloads (values) 0"))
-    c.append((with_line(text, s, "s,1,5,2,18"), len(lines_of(text)) - 1, "declares 5 'n' line"))
-    c.append((with_line(text, s, "s,1,3,2,18"), n0 + 4, "more 'n' lines than the 3 declared"))
-    c.append((with_line(text, s, "s,1,4,2,19"), len(lines_of(text)) - 1, "declares 19"))
-    c.append((with_line(text, s, "s,1,4,2,17"), p0 + 2, "exceed the 17 payload bytes"))
+    c.append((with_line(text, s, "s,0,4,2,18,0"), s + 1, "n_trees 0"))
+    c.append((with_line(text, s, "s,1,32768,2,18,0"), s + 1, "n_nodes 32768"))
+    c.append((with_line(text, s, "s,1,4,32766,18,0"), s + 1, "n_payloads 32766 outside 0..32765"))
+    c.append((with_line(text, s, "s,1,4,2,65536,0"), s + 1, "payload_bytes 65536"))
+    c.append((with_line(cls, find(cls, "s,"), "s,1,4,1,0,0"), find(cls, "s,") + 1, "class leaves have no payloads"))
+    c.append((with_line(cls, find(cls, "s,"), "s,1,4,0,9,0"), find(cls, "s,") + 1, "payload_bytes must be 0"))
+    c.append((with_line(val, find(val, "s,"), "s,1,3,0,0,0"), find(val, "s,") + 1, "n_payloads (values) 0"))
+    c.append((with_line(text, s, "s,1,5,2,18,0"), len(lines_of(text)) - 1, "declares 5 'n' line"))
+    c.append((with_line(text, s, "s,1,3,2,18,0"), n0 + 4, "more 'n' lines than the 3 declared"))
+    c.append((with_line(text, s, "s,1,4,2,19,0"), len(lines_of(text)) - 1, "declares 19"))
+    c.append((with_line(text, s, "s,1,4,2,17,0"), p0 + 2, "exceed the 17 payload bytes"))
     # node lines: one of the four shapes at this index, then the validator (feature, children)
     c.append((with_line(text, n0, "n,3,1061997773,-1,2,0"), n0 + 1, "must be the next node 1"))
     c.append((with_line(text, n0 + 1, "n,3,1071644672,3,2,1"), n0 + 2, "left child node 3 must be the next node 2"))

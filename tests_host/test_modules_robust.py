@@ -66,12 +66,14 @@ def malformed_files(rng: random.Random) -> list[tuple[str, bytes]]:
         # binary: any truncation loses declared data
         for _ in range(250):
             files.append((f"{name}-bin-trunc", b[:rng.randrange(0, len(b))]))
-        # binary: huge or inconsistent counts in the header (n_trees, n_nodes, n_leaves, total size)
-        for off, fmt in ((12, "<H"), (16, "<I"), (20, "<I"), (24, "<I")):
+        # binary: huge or inconsistent counts in the header (n_trees, n_nodes, n_payloads,
+        # payload_bytes, total size); a value equal to the file's own is no change
+        for off, fmt in ((12, "<H"), (14, "<H"), (16, "<H"), (20, "<I"), (24, "<I")):
             for v in (0xFFFF if fmt == "<H" else 0xFFFFFFFF, 0, 40000):
                 bb = bytearray(b)
                 struct.pack_into(fmt, bb, off, v)
-                files.append((f"{name}-bin-count@{off}={v}", bytes(bb)))
+                if bytes(bb) != b:
+                    files.append((f"{name}-bin-count@{off}={v}", bytes(bb)))
         # binary: bad magic, unknown version, unknown kinds
         for off, val in ((0, 0x58), (4, 9), (6, 7), (7, 9)):
             bb = bytearray(b)
@@ -79,11 +81,9 @@ def malformed_files(rng: random.Random) -> list[tuple[str, bytes]]:
             files.append((f"{name}-bin-hdr@{off}", bytes(bb)))
         # CSV: truncation inside the data (not only trailing whitespace) leaves a node or leaf missing
         body = c.rstrip()
-        first_data = body.index(b"\nlp,") if b"\nlp," in body else body.index(b"\nl,")
-        for _ in range(300):
-            cut = rng.randrange(first_data, len(body) - 1)
-            if body[cut:].strip():
-                files.append((f"{name}-csv-trunc", body[:cut]))
+        first_data, last_line = body.index(b"\nr,"), body.rindex(b"\n")
+        for _ in range(300):  # the last line at least goes: a number cut short may still be valid
+            files.append((f"{name}-csv-trunc", body[:rng.randrange(first_data, last_line)]))
         lines = _csv_lines(model)
         node_idx = [i for i, ln in enumerate(lines) if ln.startswith("n,")]
         n_nodes = len(node_idx)
@@ -204,16 +204,21 @@ print(start - gc.mem_free())
 OOM_SCRIPT = r'''
 import array, gc, io
 import emltrees
-data = open("model.bin", "rb").read()
 res = []
-for args in ((5, 30000), (32000, 100), (3, 8000, 32000)):
+m = emltrees.new(32767, 32767)  # capacities are limits: nothing is reserved
+for name in ("big.bin", "big.csv"):
     try:
-        emltrees.new(*args)
+        with open(name, "rb") as f:
+            emltrees.load_model(m, f)  # larger than the whole heap
         res.append("ok")
     except MemoryError:
         res.append("MemoryError")
-m = emltrees.new(3, 40)
-emltrees.load_model(m, io.BytesIO(data))
+    try:
+        m.predict(array.array("f", [0.0] * 6))
+    except ValueError:
+        res.append("empty")
+with open("model.bin", "rb") as f:
+    emltrees.load_model(m, f)
 res.append(m.predict(array.array("f", [5.0, 3.0, 1.5, 0.2])))
 print(res)
 '''
@@ -223,10 +228,18 @@ def test_gc_stress_and_low_memory(tmp_path: Path) -> None:
     X, y = load_iris(return_X_y=True)
     est = RandomForestClassifier(n_estimators=3, max_depth=4, random_state=1).fit(X, y)
     emlmpy.convert(est).save(file=str(tmp_path / "model.bin"), format="bin")
+    rng = np.random.default_rng(0)
+    Xb = rng.standard_normal((12000, 6)).astype(np.float32)
+    from sklearn.ensemble import ExtraTreesClassifier
+    big = emlmpy.convert(ExtraTreesClassifier(n_estimators=1, random_state=0).fit(Xb, rng.integers(0, 3, len(Xb))),
+                         leaf_bits=0)
+    assert big.device_bytes > 65_536  # more than the 64 KiB heap it is loaded into
+    big.save(file=str(tmp_path / "big.bin"))
+    big.save(file=str(tmp_path / "big.csv"))
     assert est.predict([[5.0, 3.0, 1.5, 0.2]])[0] == 0
     r = upy.run(GC_SCRIPT, tmp_path, timeout=300)
     assert r.returncode == 0, r.stderr
     assert int(r.stdout.strip()) <= 1024  # heap back to within 1 KiB of where it started
     r = upy.run(OOM_SCRIPT, tmp_path, heapsize="64K")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "['MemoryError', 'MemoryError', 'MemoryError', 0]"
+    assert r.stdout.strip() == "['MemoryError', 'empty', 'MemoryError', 'empty', 0]"

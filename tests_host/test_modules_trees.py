@@ -1,5 +1,6 @@
-"""emltrees end to end: scikit-learn models exported with emlmpy (CSV and binary), predicted on the
-MicroPython unix port with the built x64 module, compared with scikit-learn's own predictions."""
+"""emltrees end to end: scikit-learn models exported with emlmpy (binary, and CSV read by the
+emltrees_csv module), predicted on the MicroPython unix port with the built x64 modules, compared
+with scikit-learn's own predictions."""
 from __future__ import annotations
 
 import json
@@ -70,7 +71,7 @@ def run_model(est, X: np.ndarray, fmt: str, tmp: Path, classifier: bool, **conve
     cm.save(file=str(tmp / f"model.{fmt}"), format=fmt)
     X32 = np.ascontiguousarray(X, dtype=np.float32)
     (tmp / "X.f32").write_bytes(X32.tobytes())
-    cfg = {"trees": cm.n_trees, "nodes": max(cm.n_nodes, 1), "leaves": cm.n_leaves, "model": f"model.{fmt}",
+    cfg = {"trees": cm.n_trees, "nodes": cm.n_nodes, "leaves": cm.n_payloads, "model": f"model.{fmt}",
            "n": len(X32), "classifier": classifier}
     (tmp / "cfg.json").write_text(json.dumps(cfg))
     r = upy.run(SCRIPT, tmp, heapsize="8M")
@@ -122,19 +123,29 @@ def test_int16_digits_matches_sklearn(tmp_path: Path) -> None:
         assert np.array_equal(np.array(res["single"]), est.predict(Xte))
 
 
-def test_emlearn_csv_loads_and_predicts_like_emlearn(tmp_path: Path) -> None:
+def test_emlearn_csv_converted_by_emlmpy_predicts_like_emlearn(tmp_path: Path) -> None:
+    """emlearn's CSV is converted on the host (python -m emlmpy convert); the device refuses it."""
+    import subprocess
+    import sys
     import emlearn
     X, y = load_iris(return_X_y=True)
     X = X.astype(np.float32)
     est = RandomForestClassifier(n_estimators=5, max_depth=5, random_state=2).fit(X, y)
     em = emlearn.convert(est, method="inline", dtype="float")
-    em.save(file=str(tmp_path / "model.csv"), format="csv")
+    em.save(file=str(tmp_path / "emlearn.csv"), format="csv")
+    r = subprocess.run([sys.executable, "-m", "emlmpy", "convert", str(tmp_path / "emlearn.csv"), "-o",
+                        str(tmp_path / "model.bin")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
     (tmp_path / "X.f32").write_bytes(X.tobytes())
-    cfg = {"trees": 5, "nodes": 200, "leaves": 200, "model": "model.csv", "n": len(X), "classifier": True}
-    (tmp_path / "cfg.json").write_text(json.dumps(cfg))
-    r = upy.run(SCRIPT, tmp_path)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert np.array_equal(np.array(json.loads(r.stdout)["single"]), em.predict(X))
+    for model in ("model.bin", "emlearn.csv"):
+        cfg = {"trees": 5, "nodes": 200, "leaves": 200, "model": model, "n": len(X), "classifier": True}
+        (tmp_path / "cfg.json").write_text(json.dumps(cfg))
+        r = upy.run(SCRIPT, tmp_path)
+        if model == "model.bin":
+            assert r.returncode == 0, r.stdout + r.stderr
+            assert np.array_equal(np.array(json.loads(r.stdout)["single"]), em.predict(X))
+        else:
+            assert r.returncode != 0 and "emlearn's CSV? convert it with emlmpy" in r.stdout + r.stderr
 
 
 def test_seed_device_example(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ static mp_obj_t trees_new(size_t n_args, const mp_obj_t *args) {
     return trees_make(emlg_int_in(args[0], 1, EMLC_TREES_MAX_NODES, "max_trees must be 1..32767"),
                       emlg_int_in(args[1], 0, EMLC_TREES_MAX_NODES, "max_nodes must be 0..32767"),
                       n_args > 2 && args[2] != mp_const_none
-                          ? emlg_int_in(args[2], 1, EMLC_TREES_MAX_REFS, "max_leaves must be 1..32768")
+                          ? emlg_int_in(args[2], 0, EMLC_TREES_MAX_REFS, "max_leaves must be 0..32768")
                           : EMLC_TREES_MAX_REFS);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(trees_new_obj, 2, 3, trees_new);
