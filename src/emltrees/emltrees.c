@@ -51,12 +51,12 @@ static NORETURN void trees_load_error(uint32_t where, const char *reason) {
     nlr_raise(mp_call_function_n_kw(mp_load_global(MP_QSTR_ValueError), 1, 0, &msg));
 }
 
-/* A CSV file (docs/model-format.md §3) is read by the separate module emltrees_csv, imported for
- * this load only: a board that loads binary files never holds its code. It is dropped from
- * sys.modules at once (the reference here keeps it alive for the call), so its code is freed
- * after the load. `first` is the byte read to tell the format. */
+/* A CSV file (docs/model-format.md §3) is read by the separate module emltrees_csv, imported the
+ * first time a CSV file is loaded: a board that loads binary files never holds its code. It stays
+ * imported (MicroPython never frees a native module's code: dropping it from sys.modules would
+ * only make the next import load it again). `first` is the byte read to tell the format. */
 static void trees_load_csv(mp_obj_t self, mp_obj_t stream, uint8_t first) {
-    mp_obj_t mod, args[3], pop[4];
+    mp_obj_t mod, args[3];
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
         mod = mp_import_name(MP_QSTR_emltrees_csv, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
@@ -68,11 +68,6 @@ static void trees_load_csv(mp_obj_t self, mp_obj_t stream, uint8_t first) {
     args[0] = self;
     args[1] = stream;
     args[2] = MP_OBJ_NEW_SMALL_INT(first);
-    mp_load_method(mp_load_attr(mp_import_name(MP_QSTR_sys, mp_const_none, MP_OBJ_NEW_SMALL_INT(0)), MP_QSTR_modules),
-                   MP_QSTR_pop, pop);
-    pop[2] = MP_OBJ_NEW_QSTR(MP_QSTR_emltrees_csv);
-    pop[3] = mp_const_none;
-    mp_call_method_n_kw(2, 0, pop);
     mp_call_function_n_kw(mp_load_attr(mod, MP_QSTR_read), 3, 0, args);
 }
 

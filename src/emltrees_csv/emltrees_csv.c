@@ -1,8 +1,8 @@
 /* emltrees_csv: the CSV reader of emltrees (glue over cores/emlc_load_csv), a module of its own.
  *
- * emltrees.load_model() imports it when a model file is not binary, calls read(model, stream,
- * first_byte) and drops it from sys.modules, so only a board that loads CSV files ever holds this
- * code, and only while it loads. read() fills the emltrees Model it is given (src/emltrees/
+ * emltrees.load_model() imports it when a model file is not binary and calls read(model, stream,
+ * first_byte), so only a board that loads CSV files ever holds this code (from the first CSV load
+ * on: MicroPython keeps a native module's code for good). read() fills the emltrees Model it is given (src/emltrees/
  * trees_obj.h): one GC block sized by the file's `s` line, every line written into it as it is
  * read, then the same validation as a binary file. On error it raises ValueError("line N: reason")
  * and emltrees.load_model leaves the model empty. Not meant to be called directly.
