@@ -95,8 +95,16 @@ bench: tools-bench build bench-cores
 	$(PYTHON) benchmarks/sizes.py
 	$(PYTHON) benchmarks/report.py
 
+# measurements in real firmware on every board in FIRMWARE (benchmarks/boards/README.md): heap per module
+# at import, heap of the loaded forest, Cortex-M0 instructions per predict and the seed's chart; then
+# the README. Writes benchmarks/results/boards_*; build products under build/bench-boards/.
+bench-boards: firmware-given tools-boards build
+	$(PYTHON) benchmarks/boards/bench.py --firmware $(FIRMWARE)
+	$(PYTHON) benchmarks/report.py
+
 clean:
 	rm -rf build dist
 
 .PHONY: all venv build dist example examples check check-boards firmware-given test-device deploy bench clean \
+	bench-boards \
 	tools-build tools-check tools-bench tools-boards

@@ -19,24 +19,16 @@ from pathlib import Path
 
 import m2cgen
 import numpy as np
-from everywhereml.sklearn.ensemble import RandomForestClassifier as EwRandomForest
-from sklearn.datasets import load_digits
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.model_selection import train_test_split
-
-import emlmpy
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import toolreg  # noqa: E402  (the project's tool registry)
+from digits_forest import everywhereml_code, save_models, train  # noqa: E402  (the model, shared with bench_boards)
 
 MICROPYTHON = toolreg.which("micropython")
 RESULTS = HERE / "results"
 REPS = int(os.environ.get("BENCH_REPS", "20"))
-# (file name, leaf_bits): the default keeps sklearn's class proportions (exact agreement); leaf_bits=0 is a
-# hard vote per tree, like the anchor project's trees; leaf_bits=8 quantizes proportions to bytes.
-LEAF_CONFIGS = (("proba", None), ("proba8", 8), ("class", 0))
 
 DEVICE_SCRIPT = r'''
 import array, gc, json, time
@@ -115,39 +107,12 @@ print("RESULT " + json.dumps(res))
 '''
 
 
-def train():
-    X, y = load_digits(return_X_y=True)
-    Xtr, Xte, ytr, _ = train_test_split(X, y, test_size=0.3, random_state=42)
-    kw = dict(n_estimators=10, max_leaf_nodes=100, random_state=1)
-    sk = RandomForestClassifier(**kw).fit(Xtr, ytr)
-    # everywhereml's estimator subclasses scikit-learn's: same data and seed give the same trees
-    ew = EwRandomForest(**kw).fit(Xtr, ytr)
-    if not np.array_equal(ew.predict(Xte), sk.predict(Xte)):
-        raise SystemExit("everywhereml's forest differs from scikit-learn's")
-    return sk, ew, Xte
-
-
-def everywhereml_code(ew) -> str:
-    code = ew.to_micropython(instance_name="clf")
-    # everywhereml's template ends with a declaration line that is not Python: make an instance.
-    lines = code.rstrip().splitlines()
-    if lines and lines[-1].strip() == "RandomForestClassifier clf":
-        lines[-1] = "clf = RandomForestClassifier()"
-    return "\n".join(lines) + "\n"
-
-
 def run() -> dict:
     sk, ew, Xte = train()
     ref = sk.predict(Xte)
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
-        configs = []
-        for name, leaf_bits in LEAF_CONFIGS:
-            cm = emlmpy.convert(sk, method="inline", leaf_bits=leaf_bits)
-            cm.save(file=str(t / f"{name}.csv"), format="csv")
-            cm.save(file=str(t / f"{name}.bin"), format="bin")
-            configs.append({"name": name, "trees": cm.n_trees, "nodes": cm.n_nodes, "leaves": cm.n_leaves,
-                            "device_bytes": cm.device_bytes})
+        configs = [m.as_dict() for m in save_models(sk, t)]
         (t / "m2c_model.py").write_text(m2cgen.export_to_python(sk))
         (t / "ew_model.py").write_text(everywhereml_code(ew))
         (t / "X.json").write_text(json.dumps(Xte.tolist()))

