@@ -93,6 +93,33 @@ static __attribute__((noinline, unused)) size_t emlg_read(mp_obj_t stream, uint8
     return got;
 }
 
+/* Arguments by position or keyword: out[i] gets the i-th positional argument or the keyword
+ * names[i] (MP_OBJ_NULL when neither is given). A keyword that is not in names, or that repeats a
+ * positional argument, is a TypeError, as in Python. For functions defined with
+ * MP_DEFINE_CONST_FUN_OBJ_KW (MicroPython has checked that n_pos is at least the minimum). */
+static __attribute__((noinline, unused)) void emlg_args(size_t n_pos, const mp_obj_t *pos, mp_map_t *kw,
+                                                       const qstr *names, size_t n_names, mp_obj_t *out) {
+    size_t i, j;
+    if (n_pos > n_names) {
+        emlg_fail(MP_QSTR_TypeError, "too many arguments");
+    }
+    for (i = 0; i < n_names; i++) {
+        out[i] = i < n_pos ? pos[i] : MP_OBJ_NULL;
+    }
+    for (j = 0; j < kw->alloc; j++) {
+        mp_map_elem_t *e = &kw->table[j];
+        if (e->key == MP_OBJ_NULL) {
+            continue;
+        }
+        for (i = 0; i < n_names && e->key != MP_OBJ_NEW_QSTR(names[i]); i++) {
+        }
+        if (i == n_names || out[i] != MP_OBJ_NULL) {
+            emlg_fail(MP_QSTR_TypeError, "unexpected or repeated keyword argument");
+        }
+        out[i] = e->value;
+    }
+}
+
 /* Start a class made at run time (natmods cannot have initialised type objects): its base type,
  * flags and name; the caller then sets slots and methods. */
 static inline void emlg_type(mp_obj_full_type_t *t, qstr name) {

@@ -34,7 +34,7 @@ def example_models(workdir: Path) -> list[Path]:
     """The XOR example's model, trained now on the host."""
     sys.path.insert(0, str(ROOT / "examples" / "xor_trees"))
     import xor_train  # noqa: E402
-    path = workdir / "xor_model.csv"
+    path = workdir / "xor_model.bin"
     xor_train.main(str(path))
     return [path]
 

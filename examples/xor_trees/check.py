@@ -12,7 +12,7 @@ from unixport import run_device_script  # noqa: E402
 import xor_train  # noqa: E402
 
 with tempfile.TemporaryDirectory() as tmp:
-    est = xor_train.main(str(Path(tmp) / "xor_model.csv"))
+    est = xor_train.main(str(Path(tmp) / "xor_model.bin"))
     stdout = run_device_script(HERE / "xor_run.py", tmp)
     got = [int(line.rsplit(" ", 1)[1]) for line in stdout.strip().splitlines()]
     X = np.array([[0, 0], [1, 1], [0, 1], [1, 0]], dtype=np.float32)

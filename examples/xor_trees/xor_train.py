@@ -16,12 +16,12 @@ def make_xor(n: int = 400, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def main(path: str = "xor_model.csv") -> RandomForestClassifier:
+def main(path: str = "xor_model.bin") -> RandomForestClassifier:
     X, y = make_xor()
     estimator = RandomForestClassifier(n_estimators=3, max_depth=3, max_features=2, random_state=1)
     estimator.fit(X, y)
     cmodel = emlmpy.convert(estimator, method='inline')
-    cmodel.save(file=path, name='xor', format='csv')
+    cmodel.save(file=path)   # .bin: binary; a .csv name writes CSV (device needs emltrees_csv.mpy)
     return estimator
 
 

@@ -41,18 +41,37 @@ static unsigned knn_bits(size_t v) {
     return n;
 }
 
-static mp_obj_t knn_new(size_t n_args, const mp_obj_t *args) {
+/* new(max_items, n_features, k, dtype='h'): by position or keyword. */
+static mp_obj_t knn_new(size_t n_args, const mp_obj_t *pos, mp_map_t *kw) {
+    const qstr names[4] = {MP_QSTR_max_items, MP_QSTR_n_features, MP_QSTR_k, MP_QSTR_dtype};
+    mp_obj_t args[4];
+    emlg_args(n_args, pos, kw, names, 4, args);
+    if (args[0] == MP_OBJ_NULL || args[1] == MP_OBJ_NULL || args[2] == MP_OBJ_NULL) {
+        emlg_fail(MP_QSTR_TypeError, "max_items, n_features and k are required");
+    }
     size_t max_items = emlg_int_in(args[0], 1, 0x7fffffff, "max_items must be >= 1");
     size_t n_features = emlg_int_in(args[1], 1, 65535, "n_features must be 1..65535");
     size_t k = emlg_int_in(args[2], 1, 0xffff, "k must be 1..65535");
+    /* dtype: the array typecode or the host package's word (emlmpy: 'int16', 'float') */
     emlc_knn_dtype_t dtype = EMLC_KNN_I16;
-    if (n_args > 3) {
+    if (args[3] != MP_OBJ_NULL && args[3] != mp_const_none) {
         size_t len;
-        const char *s = mp_obj_str_get_data(args[3], &len);
-        if (len != 1 || (s[0] != 'h' && s[0] != 'f')) {
-            emlg_fail(MP_QSTR_ValueError, "dtype must be 'h' or 'f'");
+        const char *s;
+        if (!mp_obj_is_str(args[3])) {
+            emlg_fail(MP_QSTR_TypeError, "dtype must be 'h' / 'int16' or 'f' / 'float'");
         }
-        dtype = s[0] == 'f' ? EMLC_KNN_F32 : EMLC_KNN_I16;
+        s = mp_obj_str_get_data(args[3], &len);
+        char c = len == 1 ? s[0] : 0;
+        if (len == 5 && s[0] == 'i' && s[1] == 'n' && s[2] == 't' && s[3] == '1' && s[4] == '6') {
+            c = 'h';
+        } else if ((len == 5 || len == 7) && s[0] == 'f' && s[1] == 'l' && s[2] == 'o' && s[3] == 'a' && s[4] == 't'
+                   && (len == 5 || (s[5] == '3' && s[6] == '2'))) {
+            c = 'f';
+        }
+        if (c != 'h' && c != 'f') {
+            emlg_fail(MP_QSTR_ValueError, "dtype must be 'h' / 'int16' or 'f' / 'float'");
+        }
+        dtype = c == 'f' ? EMLC_KNN_F32 : EMLC_KNN_I16;
     }
     if (k > max_items) {
         emlg_fail(MP_QSTR_ValueError, "k must be <= max_items");
@@ -75,7 +94,7 @@ static mp_obj_t knn_new(size_t n_args, const mp_obj_t *args) {
                           max_items), "internal error");
     return MP_OBJ_FROM_PTR(self);
 }
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(knn_new_obj, 3, 4, knn_new);
+static MP_DEFINE_CONST_FUN_OBJ_KW(knn_new_obj, 0, knn_new);
 
 static mp_obj_t knn_additem(mp_obj_t self_in, mp_obj_t values, mp_obj_t label_in) {
     knn_obj_t *self = MP_OBJ_TO_PTR(self_in);

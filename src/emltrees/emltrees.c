@@ -28,14 +28,21 @@ static mp_obj_t trees_make(mp_int_t max_trees, mp_int_t max_nodes, mp_int_t max_
     return MP_OBJ_FROM_PTR(self);
 }
 
-static mp_obj_t trees_new(size_t n_args, const mp_obj_t *args) {
+/* new(max_trees, max_nodes, max_leaves=None): by position or keyword. */
+static mp_obj_t trees_new(size_t n_args, const mp_obj_t *pos, mp_map_t *kw) {
+    const qstr names[3] = {MP_QSTR_max_trees, MP_QSTR_max_nodes, MP_QSTR_max_leaves};
+    mp_obj_t args[3];
+    emlg_args(n_args, pos, kw, names, 3, args);
+    if (args[0] == MP_OBJ_NULL || args[1] == MP_OBJ_NULL) {
+        emlg_fail(MP_QSTR_TypeError, "max_trees and max_nodes are required");
+    }
     return trees_make(emlg_int_in(args[0], 1, EMLC_TREES_MAX_NODES, "max_trees must be 1..32767"),
                       emlg_int_in(args[1], 0, EMLC_TREES_MAX_NODES, "max_nodes must be 0..32767"),
-                      n_args > 2 && args[2] != mp_const_none
+                      args[2] != MP_OBJ_NULL && args[2] != mp_const_none
                           ? emlg_int_in(args[2], 0, EMLC_TREES_MAX_REFS, "max_leaves must be 0..32768")
                           : EMLC_TREES_MAX_REFS);
 }
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(trees_new_obj, 2, 3, trees_new);
+static MP_DEFINE_CONST_FUN_OBJ_KW(trees_new_obj, 0, trees_new);
 
 /* ValueError("offset <where>: <reason>"); the firmware's own % formats the number. */
 static NORETURN void trees_load_error(uint32_t where, const char *reason) {
@@ -62,8 +69,7 @@ static void trees_load_csv(mp_obj_t self, mp_obj_t stream, uint8_t first) {
         mod = mp_import_name(MP_QSTR_emltrees_csv, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
         nlr_pop();
     } else {
-        emlg_fail(MP_QSTR_ValueError, "a CSV model needs emltrees_csv.mpy on the board "
-                                      "(or convert it to binary: python -m emlmpy convert m.csv -o m.bin)");
+        emlg_fail(MP_QSTR_ValueError, "CSV model: needs emltrees_csv.mpy, or convert it to .bin with emlmpy");
     }
     args[0] = self;
     args[1] = stream;
@@ -92,7 +98,7 @@ static void trees_load_body(mp_obj_t self_in, mp_obj_t stream) {
     if (model.n_trees > self->max_trees || model.n_nodes > self->max_nodes
         || (model.leaf_kind != EMLC_LEAF_CLASS && model.n_payloads > self->max_payloads)) {
         trees_load_error(model.n_trees > self->max_trees ? 12 : model.n_nodes > self->max_nodes ? 14 : 16,
-                         "model larger than the capacity given to new()");
+                         "model larger than new()'s capacity");
     }
     self->block_bytes = file_bytes - EMLC_LOAD_HEADER;
     self->block = m_malloc(self->block_bytes);
@@ -101,7 +107,7 @@ static void trees_load_body(mp_obj_t self_in, mp_obj_t stream) {
         trees_load_error(EMLC_LOAD_HEADER + got, "truncated file");
     }
     if (emlg_read(stream, hdr, 1) != 0) {
-        trees_load_error(file_bytes, "data after the end of the model");
+        trees_load_error(file_bytes, "data after the model");
     }
     emlc_trees_bind(&model, self->block);
     if (emlc_load_check(&model, self->block, &e) != EMLC_OK) {
@@ -152,7 +158,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(trees_load_obj, trees_load);
 static trees_obj_t *trees_ready(mp_obj_t self_in) {
     trees_obj_t *self = MP_OBJ_TO_PTR(self_in);
     if (self->state != TREES_LOADED) {
-        emlg_fail(MP_QSTR_ValueError, "no model loaded: call emltrees.load_model first");
+        emlg_fail(MP_QSTR_ValueError, "no model loaded");
     }
     return self;
 }
@@ -288,8 +294,10 @@ static mp_obj_t trees_predict_many(mp_obj_t self_in, mp_obj_t x_in, mp_obj_t out
             ((float *)bo.buf)[i] = regress ? v : (float)cls;
         } else if (bo.typecode == 'i') {
             ((int32_t *)bo.buf)[i] = cls;
-        } else {
+        } else if ((int16_t)cls == cls) {
             ((int16_t *)bo.buf)[i] = (int16_t)cls;
+        } else {
+            emlg_fail(MP_QSTR_ValueError, "class label does not fit array('h'): use array('i')");
         }
     }
     if (x.tmp != NULL) {

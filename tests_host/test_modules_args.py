@@ -1,0 +1,73 @@
+"""Constructor arguments as a MicroPython user writes them: positional or by keyword, dtype by
+typecode or by name. Run on the MicroPython unix port with the built x64 modules; each line is
+the outcome the docs (stubs/*.pyi) promise."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import upy
+
+SCRIPT = r'''
+import array, emltrees, emlneighbors
+def outcome(f, *args, **kw):
+    try:
+        r = f(*args, **kw)
+        return "ok"
+    except Exception as e:
+        return type(e).__name__
+print(outcome(emltrees.new, 10, 100))
+print(outcome(emltrees.new, 10, 100, 50))
+print(outcome(emltrees.new, 10, 100, max_leaves=50))
+print(outcome(emltrees.new, max_trees=2, max_nodes=5))
+print(outcome(emltrees.new, 2, max_nodes=5, max_leaves=None))
+print(outcome(emltrees.new, 1))
+print(outcome(emltrees.new, 1, 2, bogus=3))
+print(outcome(emltrees.new, 1, 2, max_nodes=3))
+print(outcome(emltrees.new, 1, 2, 3, 4))
+for d in ("h", "int16", "f", "float", "float32", None):
+    m = emlneighbors.new(4, 2, 1, d)
+    print(d, m.n_items())
+for d in ("q", "i", "float64", "", 3, b"h"):
+    print(repr(d), outcome(emlneighbors.new, 4, 2, 1, d))
+m = emlneighbors.new(max_items=4, n_features=3, k=1, dtype="float")
+m.additem(array.array("f", [1, 2, 3]), 7)
+print(m.predict(array.array("f", [1, 2, 3])))
+print(outcome(m.additem, array.array("h", [1, 2, 3]), 1))
+m = emlneighbors.new(4, 3, 1)
+m.additem(array.array("h", [1, 2, 3]), 5)
+print(m.predict(array.array("h", [1, 2, 4])))
+print(outcome(emlneighbors.new, 4, 2, 1, dtype="h", bogus=1))
+'''
+
+EXPECTED = """ok
+ok
+ok
+ok
+ok
+TypeError
+TypeError
+TypeError
+TypeError
+h 0
+int16 0
+f 0
+float 0
+float32 0
+None 0
+'q' ValueError
+'i' ValueError
+'float64' ValueError
+'' ValueError
+3 TypeError
+b'h' TypeError
+7
+TypeError
+5
+TypeError"""
+
+
+def test_constructor_arguments(tmp_path: Path) -> None:
+    upy.ensure_modules()
+    r = upy.run(SCRIPT, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == EXPECTED, r.stdout
