@@ -154,13 +154,25 @@ static emlc_err_t emlc_knn_kneighbors_as(const emlc_knn_t *m, const void *x, siz
         const float *xf = (const float *)x, *item = (const float *)m->data;
         for (uint32_t i = 0; i < m->n_items; i++, item += n_features) {
             emlc_knn_fbits_t s;
+            uint64_t dist;
             s.f = 0.0f;
             for (size_t f = 0; f < n_features; f++) {
                 float d = xf[f] - item[f];
                 s.f += d * d;
             }
             /* s.f >= 0 or NaN; a sum of squares cannot be -0.0, so the pattern orders like the value. */
-            emlc_knn_offer(results, k, &count, s.u, i, m->labels[i]);
+            dist = s.u;
+            if (s.u == 0x7f800000u) { /* beyond float32: the same sum on inputs scaled by 2^-96 (exact) */
+                s.f = 0.0f;
+                for (size_t f = 0; f < n_features; f++) {
+                    float d = xf[f] * 0x1p-96f - item[f] * 0x1p-96f;
+                    s.f += d * d;
+                }
+                dist = ((uint64_t)1 << 32) | s.u;
+            } else if (s.u > 0x7f800000u) { /* NaN: after every number */
+                dist = ((uint64_t)2 << 32) | s.u;
+            }
+            emlc_knn_offer(results, k, &count, dist, i, m->labels[i]);
         }
     }
     return EMLC_OK;
@@ -227,6 +239,6 @@ emlc_err_t emlc_knn_predict_f32(const emlc_knn_t *m, const float *x, size_t n_fe
 
 float emlc_knn_dist_f32(const emlc_knn_result_t *r) {
     emlc_knn_fbits_t s;
-    s.u = r ? (uint32_t)r->dist : 0u;
+    s.u = r ? (r->dist >> 32 == 1 ? 0x7f800000u : (uint32_t)r->dist) : 0u;
     return s.f;
 }

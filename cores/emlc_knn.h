@@ -24,9 +24,12 @@
  *    uint64 (n_features <= 65535, so the sum < 2^48): no overflow for any int16 input.
  *  - float32 store: the IEEE-754 bit pattern of the float32 squared distance (computed as a float32
  *    sum of float32 squared differences, in feature order), zero-extended. For non-negative floats
- *    the bit pattern orders like the value, so selection is integer-only. NaN distances (from NaN
- *    inputs) have patterns above +inf: they sort as farther than everything else.
- *    Use emlc_knn_dist_f32() to read it back as a float.
+ *    the bit pattern orders like the value, so selection is integer-only. A sum beyond float32
+ *    (inputs around 1e19 and more) is computed again on the inputs scaled by 2^-96 (exact) and
+ *    stored as 2^32 + that pattern: such items sort after every finite distance and among
+ *    themselves by size, as scikit-learn's float64 distances do. NaN distances (from NaN inputs)
+ *    are stored as 2^33 + their pattern: farther than everything else.
+ *    Use emlc_knn_dist_f32() to read it back as a float (+inf for a sum beyond float32).
  *
  * No allocation, no global state, no libm. C99.
  */

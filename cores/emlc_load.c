@@ -73,11 +73,14 @@ emlc_err_t emlc_load_check(const emlc_trees_t *m, const uint8_t *block, emlc_loa
     }
     err = emlc_trees_validate(m, &w);
     if (err != EMLC_OK) { /* the header passed: only element errors are left */
-        return fail(e, err, EMLC_LOAD_HEADER + start[w.section] + w.index * elem[w.section],
-                    err == EMLC_ERR_FEATURE ? "feature index out of range"
-                    : err == EMLC_ERR_CHILD ? "node child out of range"
-                    : err == EMLC_ERR_CLASS ? "leaf reference out of range"
-                    : err == EMLC_ERR_ROOT ? "root out of range" : "bad payload, value or scale");
+        return fail(e, err, EMLC_LOAD_HEADER + start[w.section] + w.index * elem[w.section], emlc_load_reason(err));
     }
     return EMLC_OK;
+}
+
+const char *emlc_load_reason(emlc_err_t err) {
+    return err == EMLC_ERR_FEATURE ? "feature index out of range"
+         : err == EMLC_ERR_CHILD ? "node child out of range"
+         : err == EMLC_ERR_CLASS ? "leaf reference out of range"
+         : err == EMLC_ERR_ROOT ? "root out of range" : "bad payload, value or scale";
 }

@@ -31,6 +31,8 @@ emlc_err_t emlc_load_header(const uint8_t hdr[EMLC_LOAD_HEADER], emlc_trees_t *m
 /* The block behind m (bound with emlc_trees_bind) has been filled from the file: check that
  * every padding byte is 0 and that the model passes emlc_trees_validate(). */
 emlc_err_t emlc_load_check(const emlc_trees_t *m, const uint8_t *block, emlc_load_error_t *e);
+/* The message for an element error of emlc_trees_validate()/emlc_trees_check_one(). */
+const char *emlc_load_reason(emlc_err_t err);
 
 /* ---- CSV (§3): fed in chunks of any size; the `s` line sizes the block, which the callback
  * allocates (4-byte aligned; it may longjmp out: the reader holds no resources). */
@@ -49,12 +51,18 @@ typedef struct emlc_csv {
     void *ctx;
     /* the line being read: its kind, its fields so far, the current field as a number */
     uint8_t stage, kind, skip, cr, len, digits, sign, space, neg;
+    uint8_t bom;             /* bytes of a UTF-8 byte-order mark read at the start; 3 once past it */
+    uint32_t bytes;          /* bytes read after the mark: at most EMLC_CSV_MAX_BYTES(block_bytes) */
     uint16_t fields;
     uint32_t num;
     uint32_t val[6];         /* fields 1..6 of a fixed-width line (two's complement) */
     uint16_t count[6];       /* data lines read per kind: q r n p lv cl */
     uint32_t pay_at, pay_start, w; /* payload bytes written, the current p line's start and w */
 } emlc_csv_t;
+
+/* A CSV has no end of its own: a file may have at most 1 KiB plus 32 bytes per byte of the model
+ * it declares (block_bytes is 0 before the s line), so an endless stream stops. */
+#define EMLC_CSV_MAX_BYTES(block_bytes) (1024u + 32u * (uint32_t)(block_bytes))
 
 void emlc_csv_init(emlc_csv_t *c, const uint16_t lim[3], emlc_load_alloc_t alloc, void *ctx);
 /* The next len bytes of the file. Returns EMLC_OK or the (sticky) error. */

@@ -6,7 +6,7 @@
  * and acted on when it ends, so lines of any length (long `p` lines) need no memory. The counts
  * on the `s` line size the block (the caller allocates it); every later line writes its section.
  * The finished model goes through emlc_load_check() like a binary one; its errors name the last
- * line. Work per byte is bounded; the caller bounds the stream's length (a CSV never ends by itself).
+ * line. Work per byte is bounded, and so is the length (EMLC_CSV_MAX_BYTES): a stream that never ends stops.
  */
 #include "emlc_load.h"
 
@@ -101,6 +101,16 @@ static void header_line(emlc_csv_t *c) {
     } else {
         begin(c);
     }
+    if (c->err == EMLC_OK && h != K_V && h != K_S) {
+        emlc_trees_t t = c->m; /* the counts so far, the rest valid stand-ins: the first bad field is this line's */
+        t.n_features = c->stage > K_F ? t.n_features : 1;
+        t.n_outputs = c->stage > K_O ? t.n_outputs : 1;
+        t.n_trees = 1;
+        t.n_payloads = t.leaf_kind != EMLC_LEAF_CLASS;
+        if (emlc_trees_check_counts(&t, NULL) != EMLC_OK) {
+            fail(c, EMLC_ERR_SIZE, "count out of range");
+        }
+    }
 }
 
 /* A node line: the child pair becomes one of the four shapes of docs/model-format.md §1. */
@@ -190,7 +200,8 @@ static void payload_field(emlc_csv_t *c, uint32_t f, uint32_t v, uint32_t neg) {
 
 static void data_line(emlc_csv_t *c) {
     emlc_trees_t *m = &c->m;
-    uint32_t i;
+    uint32_t i, sec = EMLC_SEC_LABELS; /* the section whose element i this line completes */
+    emlc_err_t err;
     if (c->kind == K_P) {
         i = c->count[K_P - K_Q];
         if (c->fields < 4 || (c->fields & 1)) {
@@ -199,11 +210,14 @@ static void data_line(emlc_csv_t *c) {
         }
         ((uint8_t *)m->payload)[c->pay_start] = (uint8_t)((c->fields - 2) / 2);
         ((uint16_t *)m->offsets)[i] = (uint16_t)c->pay_start;
+        sec = EMLC_SEC_OFFSETS;
     } else if (!data_index(c, &i)) {
         return;
     } else if (c->kind == K_N) {
         node_line(c, i);
+        sec = EMLC_SEC_NODES;
     } else if (c->kind == K_R) {
+        sec = EMLC_SEC_ROOTS;
         if (!in_range(c, 1, -32768, 32767)) {
             fail(c, EMLC_ERR_ROOT, "root out of range");
         }
@@ -220,9 +234,15 @@ static void data_line(emlc_csv_t *c) {
         if (c->kind == K_Q) {
             ((uint32_t *)m->scale)[i] = c->val[0];
             ((uint32_t *)m->offset)[i] = c->val[1];
+            sec = EMLC_SEC_SCALE;
         } else {
             ((uint32_t *)m->values)[i] = c->val[0];
+            sec = EMLC_SEC_VALUES;
         }
+    }
+    /* each element is checked on its own line, so an error names that line */
+    if (c->err == EMLC_OK && sec != EMLC_SEC_LABELS && (err = emlc_trees_check_one(m, sec, i, NULL)) != EMLC_OK) {
+        fail(c, err, emlc_load_reason(err));
     }
     c->count[c->kind - K_Q]++;
 }
@@ -296,6 +316,19 @@ void emlc_csv_init(emlc_csv_t *c, const uint16_t lim[3], emlc_load_alloc_t alloc
 emlc_err_t emlc_csv_feed(emlc_csv_t *c, const uint8_t *data, size_t len) {
     for (; len > 0 && c->err == EMLC_OK; len--) {
         uint32_t b = *data++;
+        if (c->bom < 3) { /* a UTF-8 byte-order mark (editors on Windows write one) is skipped */
+            if (b == (c->bom == 0 ? 0xefu : c->bom == 1 ? 0xbbu : 0xbfu)) {
+                c->bom++;
+                continue;
+            }
+            if (c->bom != 0) {
+                return fail(c, EMLC_ERR_FORMAT, "bad byte-order mark");
+            }
+            c->bom = 3;
+        }
+        if (++c->bytes > EMLC_CSV_MAX_BYTES(c->block_bytes)) {
+            return fail(c, EMLC_ERR_SIZE, "file too long for the model it declares");
+        }
         if (c->cr && b != '\n') {
             return fail(c, EMLC_ERR_FORMAT, "carriage return not followed by a line feed");
         }
@@ -339,11 +372,8 @@ emlc_err_t emlc_csv_finish(emlc_csv_t *c) {
     emlc_trees_t *m = &c->m;
     emlc_load_error_t e;
     uint32_t k;
-    if (c->err == EMLC_OK && c->cr) {
-        fail(c, EMLC_ERR_FORMAT, "carriage return not followed by a line feed");
-    }
     if (c->err == EMLC_OK) {
-        end_line(c); /* a last line without a line end */
+        end_line(c); /* a last line without a line end (or cut after the \r of its \r\n) */
     }
     if (c->err != EMLC_OK) {
         return (emlc_err_t)c->err;

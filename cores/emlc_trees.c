@@ -178,59 +178,77 @@ bad:
     return EMLC_ERR_VALUE;
 }
 
+static void put_where(emlc_trees_where_t *where, uint32_t sec, uint32_t at) {
+    if (where != NULL) {
+        where->section = (uint8_t)sec;
+        where->index = at;
+    }
+}
+
+emlc_err_t emlc_trees_check_one(const emlc_trees_t *m, uint32_t sec, uint32_t i, emlc_trees_where_t *where) {
+    uint32_t at = i, refs = n_refs(m);
+    emlc_err_t err = EMLC_OK;
+    if (sec == EMLC_SEC_NODES) {
+        err = check_node(m, i, refs);
+    } else if (sec == EMLC_SEC_ROOTS) {
+        int32_t r = m->roots[i];
+        err = (r >= 0 ? (uint32_t)r >= m->n_nodes : (uint32_t)(-1 - r) >= refs) ? EMLC_ERR_ROOT : EMLC_OK;
+    } else if (sec == EMLC_SEC_OFFSETS) {
+        if (check_payload(m, i, &at) != EMLC_OK) {
+            err = EMLC_ERR_VALUE;
+            /* an offset beyond the payload is located at the offset, else at the bad byte */
+            if (m->offsets[i] + 3u <= m->payload_bytes) {
+                sec = EMLC_SEC_PAYLOAD;
+            } else {
+                at = i;
+            }
+        }
+    } else if (sec == EMLC_SEC_VALUES) {
+        err = finite_bits(&m->values[i]) ? EMLC_OK : EMLC_ERR_VALUE;
+    } else if (!positive_bits(&m->scale[i])) { /* EMLC_SEC_SCALE: scale and offset i */
+        err = EMLC_ERR_VALUE;
+    } else if (!finite_bits(&m->offset[i])) {
+        err = EMLC_ERR_VALUE;
+        sec = EMLC_SEC_OFFSET;
+    }
+    if (err != EMLC_OK) {
+        put_where(where, sec, at);
+    }
+    return err;
+}
+
 emlc_err_t emlc_trees_validate(const emlc_trees_t *m, emlc_trees_where_t *where) {
     emlc_err_t err;
-    uint32_t i, sec = EMLC_SEC_NODES, at = 0, refs, proba, quant;
+    uint32_t s, i, n, proba, quant;
+    static const uint8_t secs[5] = {EMLC_SEC_NODES, EMLC_SEC_ROOTS, EMLC_SEC_OFFSETS, EMLC_SEC_VALUES,
+                                    EMLC_SEC_SCALE};
     if (m == NULL) {
         return EMLC_ERR_NULL;
     }
     err = emlc_trees_check_counts(m, NULL);
     proba = m->leaf_kind == EMLC_LEAF_PROBA;
     quant = m->input == EMLC_INPUT_I16;
-    refs = n_refs(m);
     if (err == EMLC_OK && (m->roots == NULL || (m->n_nodes && m->nodes == NULL)
         || (proba && m->n_payloads && (m->offsets == NULL || m->payload == NULL))
         || (m->leaf_kind == EMLC_LEAF_VALUE && m->values == NULL)
         || (quant && (m->scale == NULL || m->offset == NULL)) || (m->has_labels && m->labels == NULL))) {
         err = EMLC_ERR_NULL;
     }
-    for (i = 0; err == EMLC_OK && i < m->n_nodes; i++) {
-        err = check_node(m, i, refs);
-        at = i;
+    if (err != EMLC_OK) {
+        put_where(where, EMLC_SEC_NODES, 0);
+        return err;
     }
-    for (i = 0; err == EMLC_OK && i < m->n_trees; i++) {
-        int32_t r = m->roots[i];
-        if (r >= 0 ? (uint32_t)r >= m->n_nodes : (uint32_t)(-1 - r) >= refs) {
-            err = EMLC_ERR_ROOT;
-            sec = EMLC_SEC_ROOTS;
-            at = i;
+    for (s = 0; s < 5; s++) {
+        n = s == 0 ? m->n_nodes : s == 1 ? m->n_trees : s == 2 ? (proba ? m->n_payloads : 0)
+          : s == 3 ? (m->leaf_kind == EMLC_LEAF_VALUE ? m->n_payloads : 0) : (quant ? m->n_features : 0);
+        for (i = 0; i < n; i++) {
+            err = emlc_trees_check_one(m, secs[s], i, where);
+            if (err != EMLC_OK) {
+                return err;
+            }
         }
     }
-    for (i = 0; err == EMLC_OK && i < m->n_payloads; i++) {
-        if (proba && check_payload(m, i, &at) != EMLC_OK) {
-            err = EMLC_ERR_VALUE;
-            /* an offset beyond the payload is located at the offset, else at the bad byte */
-            sec = m->offsets[i] + 3u > m->payload_bytes ? EMLC_SEC_OFFSETS : EMLC_SEC_PAYLOAD;
-            at = sec == EMLC_SEC_OFFSETS ? i : at;
-        } else if (!proba && !finite_bits(&m->values[i])) {
-            err = EMLC_ERR_VALUE;
-            sec = EMLC_SEC_VALUES;
-            at = i;
-        }
-    }
-    for (i = 0; err == EMLC_OK && quant && i < m->n_features; i++) {
-        int ok_scale = positive_bits(&m->scale[i]);
-        if (!ok_scale || !finite_bits(&m->offset[i])) {
-            err = EMLC_ERR_VALUE;
-            sec = ok_scale ? EMLC_SEC_OFFSET : EMLC_SEC_SCALE;
-            at = i;
-        }
-    }
-    if (err != EMLC_OK && where != NULL) {
-        where->section = (uint8_t)(err == EMLC_ERR_NULL || err == EMLC_ERR_SIZE || err == EMLC_ERR_KIND ? EMLC_SEC_NODES : sec);
-        where->index = err == EMLC_ERR_NULL || err == EMLC_ERR_SIZE || err == EMLC_ERR_KIND ? 0 : at;
-    }
-    return err;
+    return EMLC_OK;
 }
 
 /* ---------------------------------------------------------------- the walk */

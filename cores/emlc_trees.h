@@ -103,6 +103,12 @@ emlc_err_t emlc_trees_check_counts(const emlc_trees_t *m, uint32_t *field);
  * and, if where is not NULL, located. */
 emlc_err_t emlc_trees_validate(const emlc_trees_t *m, emlc_trees_where_t *where);
 
+/* One element as emlc_trees_validate() checks it, for a reader that checks each element as it
+ * arrives (the CSV reader, which then names the line): sec EMLC_SEC_NODES (node i), _ROOTS,
+ * _OFFSETS (PROBA payload i: its offset and bytes), _VALUES, _SCALE (scale and offset i). The
+ * counts must have passed emlc_trees_check_counts() and element i must be written. */
+emlc_err_t emlc_trees_check_one(const emlc_trees_t *m, uint32_t sec, uint32_t i, emlc_trees_where_t *where);
+
 /* The key of a float32 (docs/model-format.md §1): its bits as int32, with the magnitude bits
  * flipped for negative numbers. Strictly increasing over all non-NaN floats. */
 int32_t emlc_trees_key_f32(float x);

@@ -491,12 +491,22 @@ class NatmodEmu:
             arr = self.alloc(4 * len(objs))
             for i, o in enumerate(objs):
                 self.w32(arr + 4 * i, o)
-            res = self.call(self.r32(fobj + 8), len(objs), arr)
+            res = self.call(self.r32(fobj + 8), len(objs), arr, *self._kw_map(fobj))
         else:
             n = [self.type_addr[f"fun{k}"] for k in range(4)].index(typ)
             assert n == len(objs), f"function takes {n} args"
             res = self.call(self.r32(fobj + 4), *objs)
         return res
+
+    def _kw_map(self, fobj: int) -> tuple:
+        """A builtin var function whose sig has bit 0 (MP_DEFINE_CONST_FUN_OBJ_KW) takes a third
+        argument, the keyword map (mp_map_t: used/flags, alloc, table): an empty one here."""
+        if self.r32(fobj + 4) & 1 == 0:
+            return ()
+        kw = self.alloc(12)
+        for k in range(3):
+            self.w32(kw + 4 * k, 0)
+        return (kw,)
 
     def call_global(self, name: str, *pyargs):
         return self.from_obj(self.call_obj(self.globals[name], *pyargs))
@@ -533,7 +543,7 @@ class NatmodEmu:
                     arr = self.alloc(4 * len(objs))
                     for j, o in enumerate(objs):
                         self.w32(arr + 4 * j, o)
-                    return self.from_obj(self.call(self.r32(f + 8), len(objs), arr))
+                    return self.from_obj(self.call(self.r32(f + 8), len(objs), arr, *self._kw_map(f)))
                 k = [self.type_addr[f"fun{j}"] for j in range(4)].index(typ)
                 assert k == len(objs)
                 return self.from_obj(self.call(self.r32(f + 4), *objs))

@@ -199,6 +199,31 @@ def test_float32_distances_bitexact() -> None:
     assert [r[0] for r in res] == [0, 1, 2]
 
 
+def test_float32_beyond_float32_squares_like_sklearn() -> None:
+    """Inputs whose squared distances exceed float32 (|d| >= ~1.8e19) still find scikit-learn's
+    neighbours (issue: all distances became inf and the first item won), and report +inf."""
+    store = Knn(np.array([[0.0], [1e20]], np.float32), np.array([0, 1], np.int16), KNN_F32)
+    label, res = store.predict(np.array([6e19], np.float32), 1)
+    ref = KNeighborsClassifier(n_neighbors=1, algorithm="brute").fit([[0.0], [1e20]], [0, 1])
+    assert label == int(ref.predict([[np.float32(6e19)]])[0]) == 1
+    assert cdsp.lib().emlc_knn_dist_f32(C.byref(KnnResult(dist=res[0][1]))) == np.inf
+    rng = np.random.default_rng(5)
+    for scale in (1e17, 1e19, 1e25, 1e37):
+        Xtr = (rng.standard_normal((60, 5)) * scale).astype(np.float32)
+        Xtr[:3] = 0.0  # items at finite distance from small queries: before every overflowed one
+        ytr = rng.integers(0, 4, size=60).astype(np.int16)
+        store = Knn(Xtr, ytr, KNN_F32)
+        Xte = (rng.standard_normal((30, 5)) * scale).astype(np.float32)
+        d = sorted_distances(Xtr, Xte)
+        for k in (1, 3):
+            sk = KNeighborsClassifier(n_neighbors=k, algorithm="brute").fit(Xtr.astype(np.float64), ytr)
+            want = sk.predict(Xte.astype(np.float64))
+            amb = ambiguous(d, k, 2 * (5 + 3) * U)
+            got = np.array([store.predict(x, k)[0] for x in Xte])
+            assert np.all((got == want) | amb), (scale, k)
+            assert np.count_nonzero(got == want) >= 0.9 * len(Xte)
+
+
 def test_vote_ties_lowest_label() -> None:
     L = cdsp.lib()
     res = (KnnResult * 6)()

@@ -520,7 +520,9 @@ def csv_cases():
     c.append((with_line(cls, find(cls, "s,"), "s,1,4,0,9,0"), find(cls, "s,") + 1, "payload_bytes must be 0"))
     c.append((with_line(val, find(val, "s,"), "s,1,3,0,0,0"), find(val, "s,") + 1, "n_payloads (values) 0"))
     c.append((with_line(text, s, "s,1,5,2,18,0"), len(lines_of(text)) - 1, "declares 5 'n' line"))
-    c.append((with_line(text, s, "s,1,3,2,18,0"), n0 + 4, "more 'n' lines than the 3 declared"))
+    c.append((with_line(text, s, "s,1,3,2,18,0"), n0 + 2, "node 1: right child node 3 >= n_nodes 3"))  # checked on its line
+    three = with_line(with_line(text, n0 + 1, "n,3,1071644672,2,-3,1"), s, "s,1,3,2,18,0")  # nodes 0-2 valid
+    c.append((three, n0 + 4, "more 'n' lines than the 3 declared"))
     c.append((with_line(text, s, "s,1,4,2,19,0"), len(lines_of(text)) - 1, "declares 19"))
     c.append((with_line(text, s, "s,1,4,2,17,0"), p0 + 2, "exceed the 17 payload bytes"))
     # node lines: one of the four shapes at this index, then the validator (feature, children)

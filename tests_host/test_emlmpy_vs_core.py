@@ -1,11 +1,13 @@
-"""emlmpy's binary reader against the device loader (cores/emlc_load + emlc_trees through
-test_cores_trees.Core, the calls the device glue makes): on mutated files written by emlmpy both
-accept or both reject, at the same byte offset, and what both accept predicts the same on the C
-core and the host predictor (bit for bit: class indices, float32 probabilities and values).
-NaN inputs and exact ties included. CSV files, version 1 files and emlearn's CSV, which emlmpy
-converts on the host, the device refuses."""
+"""emlmpy's readers against the device loaders, on mutated files written by emlmpy: both accept
+or both reject, at the same byte offset (binary: cores/emlc_load + emlc_trees through
+test_cores_trees.Core, the calls emltrees makes) or line (CSV: cores/emlc_load_csv through
+CsvCore, the calls emltrees_csv makes), and what both accept predicts the same on the C core and
+the host predictor (bit for bit: class indices, float32 probabilities and values). NaN inputs and
+exact ties included. Version 1 files and emlearn's CSV, which emlmpy converts on the host, the
+device refuses."""
 from __future__ import annotations
 
+import ctypes as C
 import functools
 import random
 
@@ -17,7 +19,50 @@ from sklearn.tree import DecisionTreeRegressor
 
 import emlmpy
 from emlmpy import ModelFormatError
-from test_cores_trees import Core, LoadError
+from test_cores_trees import OK, Core, CTrees, LoadError, lib
+
+
+class CsvState(C.Structure):
+    """The leading fields of emlc_csv_t (cores/emlc_load.h); the rest is opaque here."""
+    _fields_ = [("m", CTrees), ("block", C.c_void_p), ("block_bytes", C.c_uint32), ("err", C.c_int),
+                ("reason", C.c_char_p), ("line", C.c_uint32), ("last_line", C.c_uint32)]
+
+
+ALLOC = C.CFUNCTYPE(C.c_void_p, C.c_void_p, C.c_uint32)
+
+
+class CsvCore(Core):
+    """A CSV model file read by the C streaming reader as emltrees_csv does: init with the
+    capacity limits, feed chunks of `chunk` bytes, finish. Raises LoadError(code, line, reason)."""
+
+    def __init__(self, text: bytes, chunk: int = 256, limits: tuple = (32767, 32767, 32768)) -> None:
+        L = lib()
+        L.emlc_csv_init.argtypes, L.emlc_csv_init.restype = [C.c_void_p, C.c_void_p, ALLOC, C.c_void_p], None
+        L.emlc_csv_feed.argtypes, L.emlc_csv_feed.restype = [C.c_void_p, C.c_char_p, C.c_size_t], C.c_int
+        L.emlc_csv_finish.argtypes, L.emlc_csv_finish.restype = [C.c_void_p], C.c_int
+        self.raw = (C.c_uint64 * 512)()  # emlc_csv_t is far smaller than 4 KiB
+        self.blocks: list = []
+
+        def alloc(_ctx: int, size: int) -> int:
+            block = (C.c_uint32 * max(1, (size + 3) // 4))()
+            self.blocks.append(block)
+            return C.addressof(block)
+
+        self.alloc = ALLOC(alloc)
+        lim = (C.c_uint16 * 3)(min(limits[0], 65535), min(limits[1], 65535), min(limits[2], 65535))
+        L.emlc_csv_init(self.raw, lim, self.alloc, None)
+        rc = OK
+        for i in range(0, len(text), chunk):
+            rc = L.emlc_csv_feed(self.raw, text[i:i + chunk], len(text[i:i + chunk]))
+            if rc != OK:
+                break
+        if rc == OK:
+            rc = L.emlc_csv_finish(self.raw)
+        st = CsvState.from_buffer(self.raw)
+        if rc != OK:
+            raise LoadError(rc, st.line, st.reason.decode())
+        self.s = st.m
+        self.p = C.addressof(self.raw)  # m is the first member
 
 
 @functools.lru_cache(maxsize=None)
@@ -126,3 +171,96 @@ def test_the_device_refuses_host_only_formats(fmt: str) -> None:
         data = emlearn.convert(rf, method="inline").save(name="m", format="csv").encode()
     dev = device(data.ljust(32, b" "))
     assert isinstance(dev, int)
+
+
+CSV_EDITS = ("digit", "delete", "insert", "drop_line", "dup_line", "swap_lines", "sign", "zeros",
+             "long", "space", "crlf", "bom", "truncate", "blank", "comma", "pad")
+
+
+def mutate_csv(text: bytes, rng: random.Random) -> bytes:
+    """One or two edits of the kinds a hand edit, a transfer or an attacker makes."""
+    lines = text.split(b"\n")
+    for _ in range(rng.choice((1, 1, 2))):
+        edit = rng.choice(CSV_EDITS)
+        i = rng.randrange(len(lines))
+        ln = bytearray(lines[i])
+        j = rng.randrange(len(ln) + 1)
+        if edit == "digit":
+            ln[j:j + 1] = str(rng.randrange(10)).encode()
+        elif edit == "delete" and ln:
+            del ln[min(j, len(ln) - 1)]
+        elif edit == "insert":
+            ln[j:j] = bytes([rng.choice(b"0123456789-+,.eE x\t")])
+        elif edit == "sign":
+            ln[j:j] = rng.choice((b"-", b"+", b"-0", b"+0"))
+        elif edit == "zeros":
+            ln[j:j] = b"0" * rng.randrange(1, 20)
+        elif edit == "long":
+            ln[j:j] = b"9" * rng.randrange(9, 45)
+        elif edit == "space":
+            ln[j:j] = rng.choice((b" ", b"\t", b"  "))
+        elif edit == "comma":
+            ln[j:j] = b","
+        lines[i] = bytes(ln)
+        if edit == "drop_line" and len(lines) > 1:
+            del lines[i]
+        elif edit == "dup_line":
+            lines.insert(i, lines[i])
+        elif edit == "swap_lines" and i + 1 < len(lines):
+            lines[i], lines[i + 1] = lines[i + 1], lines[i]
+        elif edit == "crlf":
+            lines[i] += rng.choice((b"\r", b"\r\r", b""))
+        elif edit == "blank":
+            lines.insert(i, rng.choice((b"", b"  ", b"\t")))
+        elif edit == "bom":
+            lines[0] = rng.choice((b"\xef\xbb\xbf", b"\xef\xbb", b"\xef")) + lines[0]
+        elif edit == "truncate":
+            return b"\n".join(lines)[:rng.randrange(len(text))]
+        elif edit == "pad":  # near the length bound (1 KiB + 32 bytes per model byte)
+            lines.insert(i, rng.choice((b" ", b"\n", b"x,1\n")) * rng.randrange(100, 4000))
+    return b"\n".join(lines)
+
+
+def csv_device(text: bytes, rng: random.Random):
+    try:
+        return CsvCore(text, chunk=rng.choice((1, 7, 256, 4096)))
+    except LoadError as e:
+        return e
+
+
+@pytest.mark.parametrize("name", ["iris", "iris8", "iris_labels", "digits_i16", "reg", "pass_through", "ties_nan"])
+def test_host_csv_reader_agrees_with_device_csv_reader(name: str) -> None:
+    """One grammar and one set of limits: every mutated CSV is accepted by both readers or refused
+    by both at the same line; accepted files predict the same on both."""
+    m, X = models()[name]
+    good = m.save(format="csv").encode()
+    rng = random.Random("csv" + name)
+    accepted = 0
+    for text in [good, b"\xef\xbb\xbf" + good, good.replace(b"\n", b"\r\n")] + [mutate_csv(good, rng) for _ in range(300)]:
+        dev = csv_device(text, rng)
+        try:
+            fmt = emlmpy.io.file_format(text)
+        except ModelFormatError:
+            fmt = "none"
+        if fmt != "trees-2-csv":  # no v,2 line: a host-only format (version 1, emlearn's) or none
+            assert isinstance(dev, LoadError), (text, fmt, "the device accepted a file without v,2")
+            continue
+        try:
+            host = emlmpy.loads(text)
+        except ModelFormatError as e:
+            assert isinstance(dev, LoadError), (text, e, "the device accepted what the host refused")
+            assert e.line == dev.where, (text, e, dev)
+            continue
+        assert not isinstance(dev, LoadError), (text, "the device refused what the host accepted", dev)
+        accepted += 1
+        if host.n_features != m.n_features or host.dtype != m.dtype:
+            continue
+        Xs = host.quantize(X) if host.dtype == "int16" else X.astype(np.float32)
+        if host.is_classifier:
+            got = [dev.predict(row, with_out=True) for row in Xs]
+            np.testing.assert_array_equal([c for c, _ in got], host.predict_index(Xs))
+            assert np.array([p for _, p in got], np.float32).tobytes() == host.predict_proba(Xs).tobytes()
+        else:
+            vals = [dev.predict(row, with_out=True)[1][0] for row in Xs]
+            assert np.array(vals, np.float32).tobytes() == host.predict(Xs).astype(np.float32).tobytes()
+    assert 3 <= accepted < 303

@@ -243,3 +243,117 @@ def test_gc_stress_and_low_memory(tmp_path: Path) -> None:
     r = upy.run(OOM_SCRIPT, tmp_path, heapsize="64K")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "['MemoryError', 'empty', 'MemoryError', 'empty', 0]"
+
+
+STREAMS = r'''
+import emltrees, emlfft, emliir, emlneighbors, array, io
+def out(f, *a):
+    try:
+        r = f(*a)
+        return "ok %r" % (r,)
+    except Exception as e:
+        return "%s: %s" % (type(e).__name__, e)
+BIN = open("c.bin", "rb").read()
+CSV = open("c.csv", "rb").read()
+X = array.array("f", [0.9, 0.5, 0.5])
+m = emltrees.new(5, 100)
+class Reentrant:  # calls load_model on the same model from inside its own readinto
+    def __init__(s): s.f = io.BytesIO(BIN); s.n = 0
+    def readinto(s, b):
+        s.n += 1
+        if s.n == 2:
+            print("inner", out(emltrees.load_model, m, io.BytesIO(BIN)))
+        return s.f.readinto(b)
+print("reentrant", out(emltrees.load_model, m, Reentrant()), m.predict(X))
+class More:  # read(n) returns n + 7 bytes
+    def __init__(s, d): s.d = d; s.p = 0
+    def read(s, n):
+        r = s.d[s.p:s.p + n + 7]; s.p += len(r); return r
+print("more bin", out(emltrees.load_model, m, More(BIN)))
+print("more csv", out(emltrees.load_model, m, More(CSV)))
+class Endless:  # a prefix, then the fill byte for ever (the test stops it after 20000 reads)
+    def __init__(s, prefix, fill): s.p = prefix; s.fill = fill; s.n = 0
+    def readinto(s, b):
+        s.n += 1
+        if s.n > 20000:
+            raise OSError("not bounded")
+        if s.p:
+            k = min(len(b), len(s.p)); b[:k] = s.p[:k]; s.p = s.p[k:]; return k
+        for i in range(len(b)):
+            b[i] = s.fill
+        return len(b)
+for prefix, fill in ((b"", 32), (CSV, 10), (CSV, 32), (CSV[:40], 32), (BIN, 0)):
+    print("endless", out(emltrees.load_model, m, Endless(prefix, fill)))
+print("bom", out(emltrees.load_model, m, io.BytesIO(b"\xef\xbb\xbf" + CSV)), m.predict(X))
+print("bom crlf", out(emltrees.load_model, m, io.BytesIO(b"\xef\xbb\xbf" + CSV.replace(b"\n", b"\r\n"))), m.predict(X))
+print("half bom", out(emltrees.load_model, m, io.BytesIO(b"\xef\xbb" + CSV)))
+r = emltrees.load(open("r.bin", "rb"))
+for tc in "hif":
+    print("regression out", tc, out(r.predict_many, X, array.array(tc, [0])))
+f = emlfft.FFT(8)
+a = array.array("f", range(8))
+b = array.array("f", range(5))
+print("run aliased", out(f.run, a, a))
+print("inverse aliased", out(f.inverse, a, memoryview(a)))
+print("rfft aliased", out(f.rfft, a, b, b))
+print("iir empty", out(emliir.new(array.array("f", [1, 0, 0, 1, 0, 0])).run, array.array("f")))
+print("fft memory", out(emlfft.FFT, 1 << 24))
+k = emlneighbors.new(2, 1, 1, "h")
+k.additem(array.array("h", [1]), 3)
+print("getitem typecode", out(k.getitem, 0, array.array("f", [0])))
+print("getitem length", out(k.getitem, 0, array.array("h", [0, 0])))
+k = emlneighbors.new(2, 1, 1, "f")
+k.additem(array.array("f", [0.0]), 0)
+k.additem(array.array("f", [1e20]), 1)
+print("knn huge", out(k.predict, array.array("f", [6e19])), k.getresult(0))
+'''
+
+
+def test_streams_aliasing_and_messages(tmp_path: Path) -> None:
+    """Issue 12's device cases, each with the outcome a reference gives (scikit-learn for the
+    predictions and k-NN, numpy's rule that an FFT's outputs are distinct arrays)."""
+    rng = np.random.default_rng(0)
+    X = rng.random((200, 3)).astype(np.float32)
+    y = (X[:, 0] > 0.5).astype(int)
+    clf = RandomForestClassifier(3, max_depth=3, random_state=0).fit(X, y)
+    emlmpy.convert(clf).save(file=str(tmp_path / "c.bin"))
+    emlmpy.convert(clf).save(file=str(tmp_path / "c.csv"))
+    emlmpy.convert(RandomForestRegressor(3, max_depth=3, random_state=0).fit(X, X[:, 0] * 1e5)).save(
+        file=str(tmp_path / "r.bin"))
+    want = int(clf.predict(np.array([[0.9, 0.5, 0.5]], np.float32))[0])
+    upy.ensure_modules()
+    r = upy.run(STREAMS, tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    got = r.stdout.strip().splitlines()
+    csv, size = (tmp_path / "c.csv").read_bytes(), (tmp_path / "c.bin").stat().st_size
+
+    def host(prefix: bytes, fill: bytes) -> str:  # the host reader's verdict up to the bound
+        with pytest.raises(emlmpy.ModelFormatError) as e:
+            emlmpy.loads(prefix + fill * (40 * size + 2048))
+        return f"endless ValueError: line {e.value.line}: file too long for the model it declares"
+
+    assert got == [
+        "inner ValueError: this model is already loading",
+        f"reentrant ok None {want}",
+        "more bin ValueError: the stream returned more bytes than asked",
+        "more csv ValueError: the stream returned more bytes than asked",
+        "endless ValueError: line 1: file too long for the model it declares",
+        host(csv, b"\n"),
+        host(csv, b" "),
+        host(csv[:40], b" "),
+        f"endless ValueError: offset {size}: data after the model",
+        f"bom ok None {want}",
+        f"bom crlf ok None {want}",
+        "half bom ValueError: line 1: bad byte-order mark",
+        "regression out h TypeError: out must be array('f') for a regressor",
+        "regression out i TypeError: out must be array('f') for a regressor",
+        "regression out f ok None",
+        "run aliased ValueError: real and imag must not share memory",
+        "inverse aliased ValueError: real and imag must not share memory",
+        "rfft aliased ValueError: real and imag must not share memory",
+        "iir empty ok None",
+        "fft memory MemoryError: memory allocation failed",
+        "getitem typecode TypeError: out must be array('h')",
+        "getitem length ValueError: out must have n_features elements",
+        "knn huge ok 1 (1, inf, 1)",
+    ], got

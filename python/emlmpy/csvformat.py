@@ -14,8 +14,9 @@ from .csvtext import Fields, Rec, records
 from .errors import ModelFormatError, ModelProblem, in_file
 from .layout import (DTYPE_CODES, DTYPES, FORMAT_VERSION, KNN_MAX, LEAF_CLASS,
                      LEAF_PROBA, LEAF_VALUE, MAX_FEATURES, MAX_OUTPUTS, KnnArrays,
-                     TreeArrays, count_problem, decode_children, encode_children, node_array,
-                     node_features, node_missing_left, pack_payload, payload_size, make_fk)
+                     TreeArrays, count_problem, decode_children, encode_children, n_refs_of, node_array,
+                     node_features, node_missing_left, pack_payload, payload_size, make_fk,
+                     HEADER_SIZE, section_starts, tree_sections)
 from .numbers import format_float32
 
 MAX_FIELD = 16            # version 2: the longest field (an int32 with sign is 11 characters)
@@ -61,8 +62,10 @@ def write_trees(m: TreeArrays) -> str:
 
 # ---- reading version 2 -----------------------------------------------------------------------
 class _TreeReader:
-    """One pass over the records in file order (as the streaming device loader), then the counts
-    and check() at the end of the file."""
+    """One pass over the records in file order, as the streaming device loader
+    (cores/emlc_load_csv.c): each line is checked when it is read, against the counts so far
+    (its element's rules of TreeArrays.check() included), so the first bad line is the one
+    named; then the counts and check() at the end of the file."""
 
     def __init__(self, path: Optional[str]) -> None:
         self.fl = Fields(path, MAX_FIELD)
@@ -86,6 +89,7 @@ class _TreeReader:
         self.values: List[int] = []
         self.labels: List[int] = []
         self.flags = 0
+        self.block_bytes = 0  # the model's bytes on the device, from the s line
 
     def err(self, msg: str, line: int) -> ModelFormatError:
         return self.fl.err(msg, line)
@@ -139,8 +143,11 @@ class _TreeReader:
                              "n": n_nodes, "p": n_payloads if self.leaf_kind == LEAF_PROBA else 0,
                              "lv": n_payloads if self.leaf_kind == LEAF_VALUE else 0,
                              "cl": self.n_outputs if self.flags else 0,
-                             "payload_bytes": payload_bytes}
+                             "payload_bytes": payload_bytes, "n_payloads": n_payloads}
             self.s_line = r.line
+            self.block_bytes = section_starts(tree_sections(
+                self.dtype, self.leaf_kind, self.n_features, n_trees, n_nodes, n_payloads, payload_bytes,
+                self.n_outputs if self.flags else 0))[1] - HEADER_SIZE
 
     def data(self, r: Rec) -> None:
         if self.next_header < len(HEADER_ORDER):
@@ -161,9 +168,16 @@ class _TreeReader:
         if k == "q":
             fl.nfields(r, 2)
             self.q += [fl.integer(r, 0, 0, U32, "scale (float32 bits)"), fl.integer(r, 1, 0, U32, "offset (float32 bits)")]
+            scale, offset = _f32(self.q[-2]), _f32(self.q[-1])
+            if not (np.isfinite(scale) and scale > 0):
+                raise self.err(f"scale of feature {len(seen)} must be finite and > 0, found {scale}", r.line)
+            if not np.isfinite(offset):
+                raise self.err(f"offset of feature {len(seen)} is not finite", r.line)
         elif k == "r":
             fl.nfields(r, 1)
-            self.roots.append(fl.integer(r, 0, -32768, 32767, "root"))
+            root = fl.integer(r, 0, -32768, 32767, "root")
+            self.child(root, f"root of tree {len(seen)}:", r)
+            self.roots.append(root)
         elif k == "n":
             self.node(r, len(seen))
         elif k == "p":
@@ -174,7 +188,20 @@ class _TreeReader:
         else:
             fl.nfields(r, 1)
             self.values.append(fl.integer(r, 0, 0, U32, "value (float32 bits)"))
+            if not np.isfinite(_f32(self.values[-1])):
+                raise self.err(f"value {len(seen)} is not finite", r.line)
         seen.append(r.line)
+
+    def child(self, ch: int, who: str, r: Rec) -> None:
+        """A node index (>= 0) below n_nodes, or a leaf reference (-1 - ref) below n_refs; `who`
+        is "node i: left" / "node i: right" / "root of tree t:" (TreeArrays.check()'s words)."""
+        n_nodes = self.declared["n"]
+        refs = n_refs_of(self.leaf_kind, self.n_outputs, self.declared["n_payloads"])
+        child = "" if who.endswith(":") else " child"
+        if ch >= n_nodes:
+            raise self.err(f"{who}{child} node {ch} >= n_nodes {n_nodes}", r.line)
+        if ch < 0 and -1 - ch >= refs:
+            raise self.err(f"{who} leaf reference {-1 - ch} >= {refs}", r.line)
 
     def node(self, r: Rec, i: int) -> None:
         fl = self.fl
@@ -188,6 +215,10 @@ class _TreeReader:
             shape, c = encode_children(i, left, right)
         except ValueError as e:
             raise self.err(f"node {i}: {e}", r.line) from None
+        if feature >= self.n_features:
+            raise self.err(f"node {i}: feature {feature} >= n_features {self.n_features}", r.line)
+        self.child(left, f"node {i}: left", r)
+        self.child(right, f"node {i}: right", r)
         self.keys.append(key)
         self.fks.append(make_fk(feature, shape, bool(ml)))
         self.cs.append(c)
@@ -251,17 +282,32 @@ class _TreeReader:
         return {"line": lines[p.index] if p.index < len(lines) else self.s_line}
 
 
+def max_csv_bytes(block_bytes: int) -> int:
+    """The longest CSV file the device reads for a model of block_bytes (0 before the s line):
+    EMLC_CSV_MAX_BYTES of cores/emlc_load.h (a stream that never ends stops)."""
+    return 1024 + 32 * block_bytes
+
+
 def read_trees(text: str, path: Optional[str] = None) -> TreeArrays:
-    """A version 2 tree CSV (§3)."""
+    """A version 2 tree CSV (§3), without a byte-order mark (io.loads strips it)."""
     rd = _TreeReader(path)
     empty = True
+
+    def too_long(before_line: int) -> None:
+        """The device stops at the first byte beyond the length bound: on a line before this one?"""
+        limit = max_csv_bytes(rd.block_bytes)
+        if len(text) > limit and text.count("\n", 0, limit) + 1 < before_line:
+            raise rd.err("file too long for the model it declares", text.count("\n", 0, limit) + 1)
+
     for r in records(text, path):
         empty = False
+        too_long(r.line + 1)
         rd.last_line = r.line
         if r.kind in HEADER_ORDER:
             rd.header(r)
         elif r.kind in DATA_ORDER:
             rd.data(r)
+    too_long(text.count("\n") + 2)
     if empty:
         raise rd.err("empty file: no records", 1)
     return rd.finish()

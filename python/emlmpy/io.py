@@ -22,12 +22,24 @@ NOT_A_MODEL = ("not a model file (an emlmpy/emlearn CSV starts with a line like 
                "binary model with 'EMLT')")
 PICKLE = ("not a model file: this is a Python pickle (joblib.dump / pickle.dump of an estimator?); "
           "convert it with: python -m emlmpy convert FILE -o model.bin")
+BOM = b"\xef\xbb\xbf"
 FIRST_LINE = re.compile(r"^[ \t]*[a-z]{1,8}[ \t]*(,|\r?$)")
 _V1_DATA = ("l", "lp", "r", "n", "q", "i", "p", "lv")
 
 
+def strip_bom(data: Union[bytes, str]) -> Union[bytes, str]:
+    """`data` without a leading UTF-8 byte-order mark before a CSV record, as the device's CSV
+    reader skips it (a mark before a binary file's 'E' is kept: the device refuses that)."""
+    if isinstance(data, str):
+        return data[1:] if data[:1] == "\ufeff" and data[1:2] != "E" else data
+    data = bytes(data)
+    return data[3:] if data[:3] == BOM and data[3:4] != b"E" else data
+
+
 def loads(data: Union[bytes, str], path: Optional[str] = None) -> Model:
-    """Parse file content: binary (first byte 'E') or CSV (ours, version 2 or 1, or emlearn's)."""
+    """Parse file content: binary (first byte 'E') or CSV (ours, version 2 or 1, or emlearn's).
+    A UTF-8 byte-order mark before a CSV is skipped (line numbers are unchanged)."""
+    data = strip_bom(data)
     fmt = file_format(data, path)
     if isinstance(data, (bytes, bytearray, memoryview)):
         data = bytes(data)
@@ -63,6 +75,7 @@ def file_format(data: Union[bytes, str], path: Optional[str] = None) -> str:
     version 2 or 1 by its `v` line (emlearn's has none). Raises ModelFormatError for content that
     is no model file at all (empty, a pickle, a first line that is no CSV record) or whose `v`
     line is malformed."""
+    data = strip_bom(data)
     if isinstance(data, (bytes, bytearray, memoryview)):
         data = bytes(data)
         if not data:
@@ -94,6 +107,7 @@ def is_model_content(data: bytes) -> bool:
     """Whether `data` looks like a model file at all (binary magic, or a first CSV line), as
     opposed to some other file (a joblib/pickle dump): used by the command line to tell a model
     file from an estimator."""
+    data = strip_bom(data)
     if data[:3] == b"EML":
         return True
     first = data.lstrip(b"\n").split(b"\n", 1)[0]

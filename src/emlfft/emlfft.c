@@ -37,12 +37,15 @@ static mp_obj_t fft_new(mp_obj_t n_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(fft_new_obj, fft_new);
 
-/* real/imag arrays of exactly `n` floats each (message: what n is). */
+/* real/imag arrays of exactly `n` floats each, not overlapping (message: what n is). */
 static void fft_pair(mp_obj_t re_in, mp_obj_t im_in, float **re, float **im, size_t n, const char *msg) {
     size_t nr = emlg_buf(re_in, 'f', true, "real must be array('f')", (void **)re);
     size_t ni = emlg_buf(im_in, 'f', true, "imag must be array('f')", (void **)im);
     if (nr != n || ni != n) {
         emlg_fail(MP_QSTR_ValueError, msg);
+    }
+    if (*re < *im + n && *im < *re + n) {
+        emlg_fail(MP_QSTR_ValueError, "real and imag must not share memory");
     }
 }
 

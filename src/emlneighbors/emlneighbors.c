@@ -18,15 +18,17 @@ typedef struct knn_obj {
 
 mp_obj_full_type_t knn_type;
 
-/* The values argument as a pointer to exactly n_features elements of the store's type. */
+/* The values argument (or getitem's out, writable) as a pointer to exactly n_features elements
+ * of the store's type. */
 static void *knn_values(const knn_obj_t *self, mp_obj_t values, bool writable) {
     void *data;
     const bool f32 = self->knn.dtype == EMLC_KNN_F32;
     size_t n = emlg_buf(values, f32 ? 'f' : 'h', writable,
-                        f32 ? "values must be array('f')" : "values must be array('h')",
+                        writable ? (f32 ? "out must be array('f')" : "out must be array('h')")
+                                 : (f32 ? "values must be array('f')" : "values must be array('h')"),
                         &data);
     if (n != self->knn.n_features) {
-        emlg_fail(MP_QSTR_ValueError, "values must have n_features elements");
+        emlg_fail(MP_QSTR_ValueError, writable ? "out must have n_features elements" : "values must have n_features elements");
     }
     return data;
 }

@@ -32,9 +32,8 @@ static NORETURN void csv_error(uint32_t line, const char *reason) {
     nlr_raise(mp_call_function_n_kw(mp_load_global(MP_QSTR_ValueError), 1, 0, &msg));
 }
 
-/* read(model, stream, first): `first` is the byte emltrees read to tell the format. A CSV has no
- * end of its own: it may be at most 1 KB plus 32 bytes per byte of the model it declares, so an
- * endless stream (of spaces, say) stops. */
+/* read(model, stream, first): `first` is the byte emltrees read to tell the format. The reader
+ * bounds the file's length (EMLC_CSV_MAX_BYTES), so an endless stream (of spaces, say) stops. */
 static mp_obj_t csv_read(mp_obj_t model, mp_obj_t stream, mp_obj_t first_in) {
     mp_obj_t type = mp_load_attr(mp_import_name(MP_QSTR_emltrees, mp_const_none, MP_OBJ_NEW_SMALL_INT(0)),
                                  MP_QSTR_Model);
@@ -42,7 +41,6 @@ static mp_obj_t csv_read(mp_obj_t model, mp_obj_t stream, mp_obj_t first_in) {
     emlc_csv_t c;
     uint8_t buf[64];
     const uint16_t lim[3] = {self->max_trees, self->max_nodes, self->max_payloads};
-    uint32_t total = 0;
     size_t n = 1;
     if (mp_obj_get_type(model) != MP_OBJ_TO_PTR(type)) {
         emlg_fail(MP_QSTR_TypeError, "model must be an emltrees model");
@@ -50,10 +48,6 @@ static mp_obj_t csv_read(mp_obj_t model, mp_obj_t stream, mp_obj_t first_in) {
     buf[0] = (uint8_t)emlg_int_in(first_in, 0, 255, "first must be a byte");
     emlc_csv_init(&c, lim, csv_alloc, self);
     while (n > 0 && emlc_csv_feed(&c, buf, n) == EMLC_OK) {
-        total += n;
-        if (total > 1024u + 32u * c.block_bytes) {
-            csv_error(c.line, "file too long for the model it declares");
-        }
         n = emlg_read(stream, buf, sizeof(buf));
     }
     if (c.err != EMLC_OK || emlc_csv_finish(&c) != EMLC_OK) {

@@ -853,10 +853,15 @@ static inline NORETURN void mp_raise_OSError(int errno_) {
 /* Memory (GC heap).  Keep a pointer to the *start* of every block in      */
 /* GC-scanned memory (heap objects or bss) or the block will be freed.     */
 
+/* One out-of-line raise for every allocation site, with the firmware's own words (its m_malloc
+ * adds the size; a module keeps one short static string instead). */
+static NORETURN __attribute__((noinline, unused)) void m_malloc_fail_dyn(void) {
+    mp_raise_msg(&mp_type_MemoryError, "memory allocation failed");
+}
 static inline void *m_malloc(size_t n) {
     void *p = mp_fun_table.realloc_(NULL, n, false);
     if (p == NULL && n != 0) {
-        mp_raise_MemoryError();
+        m_malloc_fail_dyn();
     }
     return p;
 }
@@ -871,7 +876,7 @@ static inline void *m_malloc_maybe(size_t n) {
 static inline void *m_realloc(void *ptr, size_t n) {
     void *p = mp_fun_table.realloc_(ptr, n, true);
     if (p == NULL && n != 0) {
-        mp_raise_MemoryError();
+        m_malloc_fail_dyn();
     }
     return p;
 }
