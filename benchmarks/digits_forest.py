@@ -19,23 +19,27 @@ import emlmpy
 
 FOREST_KW = dict(n_estimators=10, max_leaf_nodes=100, random_state=1)
 SPLIT_KW = dict(test_size=0.3, random_state=42)
-# (file name, leaf_bits): the default keeps sklearn's class proportions (exact agreement); leaf_bits=0 is a
-# hard vote per tree, like the anchor project's trees; leaf_bits=8 quantizes proportions to bytes.
+# (file name, leaf_bits), format version 2 leaf kinds (docs/model-format.md §1): "proba" (the default) keeps
+# sklearn's class proportions as exact count/w payloads (exact agreement); "proba8" (leaf_bits=8) rounds them
+# to counts over w = 255 (still PROBA leaves); "class" (leaf_bits=0) is a hard vote per tree (CLASS leaves
+# inside the nodes, no payloads), like the anchor project's trees.
 LEAF_CONFIGS: tuple[tuple[str, int | None], ...] = (("proba", None), ("proba8", 8), ("class", 0))
 
 
 @dataclass(frozen=True)
 class SavedModel:
-    """One leaf kind of the forest, written as <name>.csv and <name>.bin; trees/nodes/leaves are the
-    exact capacities for emltrees.new()."""
+    """One leaf kind of the forest, written as <name>.csv and <name>.bin (format version 2);
+    trees/nodes/payloads are the exact capacities for emltrees.new(max_trees, max_nodes, max_payloads)
+    (payloads: distinct proportion payloads, 0 for class leaves), device_bytes the model block the
+    device allocates (the binary file minus its 32-byte header)."""
     name: str
     trees: int
     nodes: int
-    leaves: int
+    payloads: int
     device_bytes: int
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "trees": self.trees, "nodes": self.nodes, "leaves": self.leaves,
+        return {"name": self.name, "trees": self.trees, "nodes": self.nodes, "payloads": self.payloads,
                 "device_bytes": self.device_bytes}
 
 
@@ -56,8 +60,10 @@ def save_models(sk: RandomForestClassifier, folder: Path) -> list[SavedModel]:
     for name, leaf_bits in LEAF_CONFIGS:
         cm = emlmpy.convert(sk, method="inline", leaf_bits=leaf_bits)
         cm.save(file=str(folder / f"{name}.csv"), format="csv")
-        cm.save(file=str(folder / f"{name}.bin"), format="bin")
-        out.append(SavedModel(name, cm.n_trees, cm.n_nodes, cm.n_leaves, cm.device_bytes))
+        blob = cm.save(file=str(folder / f"{name}.bin"), format="bin")
+        if len(blob) != 32 + cm.device_bytes:
+            raise SystemExit(f"{name}.bin: {len(blob)} bytes, not the 32-byte header + device_bytes {cm.device_bytes}")
+        out.append(SavedModel(name, cm.n_trees, cm.n_nodes, cm.n_payloads, cm.device_bytes))
     return out
 
 

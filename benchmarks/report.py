@@ -15,6 +15,7 @@ sys.path.insert(0, str(HERE / "boards"))
 import readme_section  # noqa: E402  (the "Real firmware" section, from results/boards_*.csv)
 # anchor project (emlearn-micropython), armv6m .mpy bytes, from the issue
 ANCHOR_MPY = {"emltrees": 4711, "emlneighbors": 2352, "emliir": 4223, "emlfft": 4317}
+LEAF_LABEL = {"proba": "proba (default)", "proba8": "proba8 (`leaf_bits=8`)", "class": "class (`leaf_bits=0`)"}
 
 
 def rows(name: str) -> list[dict]:
@@ -52,19 +53,33 @@ def trees_section() -> str:
         ["heap bytes, hard-vote model (like the anchor's)", c["heap_bytes"], "≤ 8,160",
          verdict(int(c["heap_bytes"]) <= 8160)],
     ]
-    lbody = [[r["leaves"], r["load_csv_ms"], r["load_bin_ms"], r["heap_bytes"], r["device_bytes"],
-              r["us_per_prediction"], r["agreement_with_sklearn"]] for r in load.values()]
+    lbody = [[LEAF_LABEL.get(r["leaves"], r["leaves"]), r["load_csv_ms"], r["load_bin_ms"], r["heap_bytes"],
+              r["heap_csv_bytes"], r["device_bytes"], r["payloads"], r["us_per_prediction"],
+              r["agreement_with_sklearn"], r["csv_model_predicts_same"]] for r in load.values()]
+    csv_mod = rows("trees_csv_module.csv")[0] if (RES / "trees_csv_module.csv").exists() else {}
+    csv_text = (f" Importing `emltrees_csv` (which emltrees does on the first CSV load; it stays imported) took "
+                f"{int(csv_mod['import_heap_bytes']):,} bytes of heap (.mpy {int(csv_mod['mpy_bytes']):,} bytes; the "
+                "unix port keeps a native module's code outside the GC heap, the boards do not: see the "
+                "real-firmware section); it is imported before the CSV loads are timed and before any model's "
+                "heap is measured."
+                if csv_mod else "")
     return "\n\n".join([
         "## Trees: the seed's comparison (unix port)",
         "RandomForestClassifier(n_estimators=10, max_leaf_nodes=100) on scikit-learn's digits "
-        "(test split of 540 samples), predicted on one `micropython` binary; µs per prediction, best "
-        "of the run's repetitions.",
+        "(test split of 540 samples), predicted on one `micropython` binary; µs per prediction: the mean "
+        "over one timed loop of the run's repetitions (`BENCH_REPS`, 20 by default) over all samples.",
         table(["method", "µs / prediction", "µs net of loop", "samples / s", "agreement with sklearn"], body),
         "![samples per second](results/trees.png)",
-        "Per leaf kind (`leaf_bits`): load time, heap the loaded model takes (exact capacities), the "
-        "model's own bytes, prediction time and agreement:",
-        table(["leaves", "CSV load ms", "binary load ms", "heap bytes", "model bytes", "µs / predict",
-               "agreement"], lbody),
+        "Per leaf kind (model format version 2, `leaf_bits` of `emlmpy.convert`): load time (mean of the "
+        "repetitions; binary through `emltrees.load_model`, CSV through the same call, which hands the file "
+        "to `emltrees_csv`), the heap the loaded model takes (`gc.mem_free()` before "
+        "`emltrees.new(trees, nodes, payloads)` minus after the load, both after `gc.collect()`; from the "
+        "binary and from the CSV file), the model's own bytes (the binary file minus its 32-byte header, "
+        "emlmpy's `device_bytes`), the number of proportion payloads, prediction time, agreement with "
+        "scikit-learn's `predict` and whether the CSV-loaded model predicts every test sample as the "
+        "binary-loaded one." + csv_text,
+        table(["leaves", "CSV load ms", "binary load ms", "heap bytes", "heap bytes (CSV)", "model bytes",
+               "payloads", "µs / predict", "agreement", "CSV = binary"], lbody),
         "Targets (from the issue):",
         table(["what", "measured", "target", ""], targets),
     ])
@@ -80,11 +95,15 @@ def dsp_section() -> str:
 def sizes_section() -> str:
     r = rows("mpy_sizes.csv")
     mods = list(ANCHOR_MPY)
-    body = [[x["arch"], *[f'{int(x[m]):,}' if x[m] else "" for m in mods]] for x in r]
+    cols = [c for c in r[0] if c != "arch"]
+    body = [[x["arch"], *[f'{int(x[m]):,}' if x[m] else "" for m in cols]] for x in r]
     arm = next(x for x in r if x["arch"] == "armv6m")
     tgt = [[m, f'{int(arm[m]):,}', f'{ANCHOR_MPY[m]:,}', f'{int(arm[m]) / ANCHOR_MPY[m]:.2f}×', "≤ 0.75×",
             verdict(int(arm[m]) <= 0.75 * ANCHOR_MPY[m])] for m in mods]
-    return "\n\n".join(["## .mpy sizes (bytes)", table(["arch", *mods], body),
+    return "\n\n".join(["## .mpy sizes (bytes)",
+                        "`emltrees_csv` is the optional CSV reader of `emltrees` (a board that loads only binary "
+                        "models does not need it).",
+                        table(["arch", *cols], body),
                         "armv6m against the anchor project's files:",
                         table(["module", "ours", "anchor", "ratio", "target", ""], tgt)])
 

@@ -2,8 +2,10 @@
 emulated boards, through mpremote exactly as on a board (method: benchmarks/boards/README.md).
 
 On every board under FIRMWARE (tools/qemu_boards.py), one at a time:
-  1. the GC heap each module takes at import (one mpremote invocation, hence one soft reset, each);
-  2. the heap of the loaded digits forest per leaf kind, loaded from the binary and the CSV file.
+  1. the GC heap each module takes at import (one mpremote invocation, hence one soft reset, each),
+     emltrees_csv (emltrees' optional CSV reader, imported by the first CSV load) included;
+  2. the heap of the loaded digits forest per leaf kind (model format version 2), loaded from the
+     binary and the CSV file (the first CSV load also imports emltrees_csv: measured with and without).
 On the Cortex-M0 board (MICROBIT), with QEMU's instruction-count plugin (tools/insncount.py):
   3. instructions per emltrees predict(x) and predict(x, out) per leaf kind, heap locked;
   4. instructions per prediction of the seed's methods (emltrees predict / predict_many, m2cgen's
@@ -45,7 +47,7 @@ from session import Outcome, Session  # noqa: E402
 RESULTS = BENCH / "results"
 DEVICE = HERE / "device"
 BUILD = ROOT / "build" / "bench-boards"
-MODULES = ("emltrees", "emlneighbors", "emliir", "emlfft")
+MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emliir", "emlfft")  # all mounted; each import measured
 M0_BOARD = "MICROBIT"
 CLOCK_HZ = 125_000_000  # RP2040's default clock, one instruction per cycle assumed
 CHUNK = 60              # samples per predict_many call (540 test samples do not fit the heap at once)
@@ -144,7 +146,7 @@ def heap_rows(s: Session, name: str, arch: str, folder: Path, data: Data,
     models = []
     for cfg in data.models:
         if time.monotonic() > deadline:
-            models.append([name, arch, cfg.name, cfg.device_bytes, "", "", "", "", "",
+            models.append([name, arch, cfg.name, cfg.device_bytes, cfg.payloads, "", "", "", "", "", "",
                            "not measured: board time budget used up"])
             continue
         params = {**cfg.as_dict(), "nf": data.nf, "check": min(CHECK_SAMPLES, data.n)}
@@ -152,8 +154,9 @@ def heap_rows(s: Session, name: str, arch: str, folder: Path, data: Data,
         v = r.values
         note = r.error or "; ".join(f"{k}: {v[k]}" for k in ("bin_error", "csv_error") if k in v)
         same = {"1": f"same on {params['check']} samples", "0": "**differ**"}.get(v.get("csv_same_predictions", ""), "")
-        models.append([name, arch, cfg.name, cfg.device_bytes, v.get("memory", ""), v.get("bin_heap", ""),
-                       v.get("csv_heap", ""), same, v.get("free_before", ""), note])
+        models.append([name, arch, cfg.name, cfg.device_bytes, cfg.payloads, v.get("memory", ""),
+                       v.get("bin_heap", ""), v.get("csv_first_heap", ""), v.get("csv_heap", ""), same,
+                       v.get("free_before", ""), note])
     return imports, models
 
 
@@ -362,9 +365,9 @@ def main(argv: list[str]) -> int:
                 meta["M0 instruction counts"] = f"{info['seconds']} s"
     write_csv("boards_import.csv", ["board", "cpu", "arch", "module", "mpy_bytes", "import_heap_bytes",
                                     "qstr_pool_growth_bytes", "free_heap_before", "note"], imports)
-    write_csv("boards_model.csv", ["board", "arch", "leaves", "model_bytes", "memory_method_bytes",
-                                   "heap_bin_bytes", "heap_csv_bytes", "csv_vs_bin", "free_heap_with_emltrees",
-                                   "note"], models)
+    write_csv("boards_model.csv", ["board", "arch", "leaves", "model_bytes", "payloads", "memory_method_bytes",
+                                   "heap_bin_bytes", "heap_csv_first_load_bytes", "heap_csv_bytes", "csv_vs_bin",
+                                   "free_heap_with_emltrees", "note"], models)
     if predict:
         write_csv("boards_m0_predict.csv", ["leaves", "call", "samples", "gross_mean", "gross_min", "gross_max",
                                             "empty_body_mean", "len_call_mean", "outputs_call_mean",

@@ -77,7 +77,10 @@ def imports(res: Path) -> str:
         "invocation per module, so each import starts from mpremote's soft reset (fresh heap, nothing "
         "else imported), with `dist/<arch>/` mounted; the script touches the module file once through the "
         "mount, then `gc.collect(); gc.mem_free()` before and after `__import__(name)` inside a function "
-        "(no global is added). On these ports a native module's code lives on the GC heap."
+        "(no global is added). On these ports a native module's code lives on the GC heap. `emltrees_csv` "
+        "is emltrees' optional CSV reader: emltrees imports it on the first CSV model loaded (and it stays "
+        "imported), so a board that loads only binary models never pays this row; measured here alone, "
+        "like the others."
         + (f" Free heap before the import: {_n(free[0])} to {_n(free[-1])} bytes." if free else ""),
         _table(["module", *[f"{b} ({arch[b]})" for b in boards]], body),
     ]
@@ -99,7 +102,7 @@ def models(res: Path) -> str:
     body = []
     for k in kinds:
         first = next(r for r in rows if r["leaves"] == k)
-        line = [k, _n(first["model_bytes"]), _n(first["memory_method_bytes"])]
+        line = [k, _n(first.get("payloads", "")), _n(first["model_bytes"]), _n(first["memory_method_bytes"])]
         for b in boards:
             r = cell.get((b, k))
             line.append(_n(r["heap_bin_bytes"]) if r and r["heap_bin_bytes"] else (r["note"] if r else ""))
@@ -107,6 +110,15 @@ def models(res: Path) -> str:
     csv_ok = [r for r in rows if r["heap_csv_bytes"]]
     csv_same = [r for r in csv_ok if r["heap_csv_bytes"] == r["heap_bin_bytes"]]
     preds_same = [r for r in csv_ok if r["csv_vs_bin"].startswith("same")]
+    first_load = [f'{r["board"]} {int(r["heap_csv_first_load_bytes"]) - int(r["heap_csv_bytes"]):,}'
+                  for r in csv_ok if r.get("heap_csv_first_load_bytes") and r["leaves"] == kinds[0]]
+    import_csv = {r["board"]: r["import_heap_bytes"] for r in (_rows(res, "boards_import.csv") or [])
+                  if r["module"] == "emltrees_csv" and r["import_heap_bytes"]}
+    first_text = ("The first CSV load of a session also imports `emltrees_csv`: it took more heap than the second "
+                  f"load of the same file by (leaf kind {kinds[0]}) " + ", ".join(first_load) + " bytes"
+                  + (" (import alone, from the table above: " + ", ".join(f"{b} {_n(v)}" for b, v in import_csv.items())
+                     + ")" if import_csv else "") + "; the CSV heap figures here are from the second load, the model "
+                  "alone." if first_load else "")
     unix = _rows(res, "trees_load.csv") or []
     unix_heap = {r["leaves"]: r["heap_bytes"] for r in unix}
     csv_text = (f"The CSV files load within the heap on every board measured ({len(csv_ok)} of {len(rows)} loads); "
@@ -120,13 +132,15 @@ def models(res: Path) -> str:
                  if unix_heap else "")
     return "\n\n".join([
         "### Heap of the loaded digits forest",
-        "Bytes of GC heap the forest takes: `emltrees.new(n_trees, n_nodes, n_leaves)` with the exact "
-        "capacities emlmpy reports, then `emltrees.load_model` from the binary file over the mount "
-        "(`gc.collect(); gc.mem_free()` before `new` and after the load). Model bytes: the arrays "
-        "themselves (emlmpy's `device_bytes`); `m.memory()`: what the model says it holds; the heap "
+        "Bytes of GC heap the forest (model format version 2) takes: `emltrees.new(n_trees, n_nodes, "
+        "n_payloads)` with the exact capacities emlmpy reports (limits: nothing is reserved before the file "
+        "says what it needs), then `emltrees.load_model` from the binary file over the mount "
+        "(`gc.collect(); gc.mem_free()` before `new` and after the load). Payloads: the distinct class "
+        "proportion payloads (none for class leaves); model bytes: the model's block, the binary file minus "
+        "its 32-byte header (emlmpy's `device_bytes`); `m.memory()`: what the model says it holds; the heap "
         "figures add the GC's 16-byte block rounding and the model object.",
-        _table(["leaves", "model bytes", "m.memory()", *boards], body),
-        " ".join(t for t in (csv_text, unix_text) if t),
+        _table(["leaves", "payloads", "model bytes", "m.memory()", *boards], body),
+        " ".join(t for t in (csv_text, first_text, unix_text) if t),
     ])
 
 

@@ -18,7 +18,6 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -39,6 +38,7 @@ IIR_SAMPLES = 1000
 FFT_SIZES = (256, 1024)
 SEED = 1
 EXTRA_FLAGS = ["-std=c99", "-ffp-contract=off"]  # both sides
+TREES_SOURCES = ("emlc_trees.c", "emlc_f64.c", "emlc_load.c", "emlc_common_sf.c")  # as emltrees links them
 
 
 def f32(a) -> bytes:
@@ -100,32 +100,27 @@ class Row:
 
 
 # ---------------------------------------------------------------------------------------- trees
-def c_array(ctype: str, name: str, values: Sequence, fmt: Callable = str) -> str:
-    body = ",".join(fmt(v) for v in values)
-    return f"static const {ctype} {name}[{len(values)}] = {{{body}}};\n"
+MODEL_STRUCT_BYTES = 256  # room for an emlc_trees_t (52 bytes on a 32-bit target); the tail is a guard
+GUARD = 0xA5
 
 
-def ours_trees_source(models: dict) -> str:
-    """C file with our converted models as const arrays and const emlc_trees_t structs (in flash,
-    like emlearn's generated arrays)."""
-    out = ['#include "emlc_trees.h"\n']
-    for name, m in models.items():
-        leaves = np.ascontiguousarray(m.leaves)
-        if leaves.dtype == np.float32:
-            leaf_t, leaf_vals = "float", [repr(float(v)) + "f" for v in leaves.ravel()]
-        else:
-            leaf_t, leaf_vals = "uint8_t", [int(v) for v in leaves.ravel()]
-        out.append(c_array("int32_t", f"{name}_thr", [int(v) for v in m.thresholds],
-                           lambda v: f"{v}" if v != -2**31 else "(-2147483647-1)"))
-        out.append(c_array("uint16_t", f"{name}_feat", [int(v) for v in m.features]))
-        out.append(c_array("int16_t", f"{name}_child", [int(v) for v in m.children]))
-        out.append(c_array("int16_t", f"{name}_roots", [int(v) for v in m.roots]))
-        out.append(c_array(leaf_t, f"{name}_leaves", leaf_vals))
-        inp = "EMLC_INPUT_I16" if m.dtype == "int16" else "EMLC_INPUT_F32"
-        out.append(f"const emlc_trees_t {name} = {{ {m.n_features}, {m.n_outputs}, {m.n_trees}, {inp}, "
-                   f"{m.leaf_kind}, {m.n_nodes}, {m.n_leaves}, {name}_thr, {name}_feat, {name}_child, "
-                   f"{name}_roots, {name}_leaves }};\n")
-    return "".join(out)
+def load_model(machine: m0.M0, blob: bytes) -> int:
+    """Our model in emulated RAM as a device loads it (src/emltrees): the binary file (docs/model-format.md
+    §2, format version 2) is copied into RAM, emlc_load_header fills the counts of an emlc_trees_t,
+    emlc_trees_bind points its arrays into the block after the 32-byte header, and emlc_load_check
+    (padding + emlc_trees_validate) must accept it. Returns the address of the emlc_trees_t."""
+    addr = machine.alloc(blob)  # 8-aligned, so the block at +32 is 4-aligned as emlc_trees_bind needs
+    model = machine.alloc(bytes([GUARD]) * MODEL_STRUCT_BYTES)
+    file_bytes, err = machine.alloc(4), machine.alloc(8)
+    rc = machine.call("emlc_load_header", addr, model, file_bytes, err)
+    assert rc == 0, f"emlc_load_header: {rc}"
+    assert struct.unpack("<I", machine.read(file_bytes, 4))[0] == len(blob), "file size"
+    machine.call("emlc_trees_bind", model, addr + 32)
+    assert machine.call("emlc_load_check", model, addr + 32, err) == 0, "emlc_load_check"
+    assert machine.call("emlc_trees_validate", model, 0) == 0, "emlc_trees_validate"
+    tail = machine.read(model + MODEL_STRUCT_BYTES - 64, 64)
+    assert tail == bytes([GUARD]) * 64, "emlc_trees_t larger than MODEL_STRUCT_BYTES - 64"
+    return model
 
 
 def sklearn_paths_agree(est, X: np.ndarray) -> np.ndarray:
@@ -155,32 +150,35 @@ def tree_leaf_proportions(est, X: np.ndarray) -> list[np.ndarray]:
 
 
 def references(est, X: np.ndarray) -> dict[str, np.ndarray]:
-    """Expected class index per sample for each leaf encoding, computed from scikit-learn's trees.
+    """Expected class index per sample for each leaf encoding, computed from scikit-learn's trees
+    (docs/model-format.md §1 "Aggregation" for ours).
     hard: majority of the trees' argmax classes (ties: lowest class);
     proba: scikit-learn's predict (mean of float proportions);
-    proba8: float32 sum over trees, in order, of byte/255 with byte = rint(p*255) (emlmpy's PROBA8);
-    eml8: the same with emlearn's byte quantization (its quantize_probabilities_into_byte);
+    proba8: first argmax of fl64(sum over trees, in order, of count/255) / n_trees in float64, with
+    count = rint(p*255) (emlmpy's leaf_bits=8: PROBA leaves over w = 255);
+    eml8: float32 sum of byte/255 with emlearn's byte quantization (its quantize_probabilities_into_byte);
     emlearn's loadable C divides the sums by n_trees before the argmax, inline does not."""
     from emlearn.trees import quantize_probabilities_into_byte
 
     props = tree_leaf_proportions(est, X)
     n, k = len(X), len(est.classes_)
     votes = np.zeros((n, k), dtype=np.int64)
-    s8 = np.zeros((n, k), dtype=np.float32)
+    s8 = np.zeros((n, k), dtype=np.float64)
     e8 = np.zeros((n, k), dtype=np.float32)
     for p in props:
         votes[np.arange(n), np.argmax(p, axis=1)] += 1
-        s8 += np.clip(np.rint(p * 255.0), 0, 255).astype(np.float32) / np.float32(255.0)
+        s8 += np.rint(p * 255.0) / 255.0
         qe = np.stack([quantize_probabilities_into_byte(row) for row in p])
         e8 += qe.astype(np.float32) / np.float32(255.0)
-    return dict(hard=np.argmax(votes, axis=1), proba=est.predict(X), proba8=np.argmax(s8, axis=1),
+    proba = np.searchsorted(est.classes_, est.predict(X))
+    return dict(hard=np.argmax(votes, axis=1), proba=proba, proba8=np.argmax(s8 / len(props), axis=1),
                 eml8_inline=np.argmax(e8, axis=1), eml8_loadable=np.argmax(e8 / np.float32(len(props)), axis=1))
 
 
 LEAF_VARIANTS = {  # our leaf kind -> (emlmpy leaf_bits, emlearn leaf_bits to compare with, label)
     "class": (0, 0, "hard vote: ours CLASS leaves vs emlearn leaf_bits=0"),
     "proba8": (8, 8, "soft vote, 8-bit leaves: ours PROBA8 vs emlearn leaf_bits=8"),
-    "proba": (None, 8, "soft vote: ours PROBA (float leaves, default; = sklearn predict) vs emlearn leaf_bits=8"),
+    "proba": (None, 8, "soft vote: ours PROBA (exact proportions, default; = sklearn predict) vs emlearn leaf_bits=8"),
 }
 
 
@@ -200,11 +198,11 @@ def bench_trees(ours: m0.M0, eml: m0.M0, data: dict) -> list[Row]:
     est, X = data["est"], data["X"]
     ref = references(est, X)
     visited = nodes_visited(est, X)
-    out = ours.alloc(4)
+    cls = ours.alloc(4)
     xf = [f32(x) for x in X]
     rows = []
     for dtype in ("float", "int16"):
-        xs = xf if dtype == "float" else [i16(q) for q in data["ours"][f"{dtype}_class"].quantize(X)]
+        xs = xf if dtype == "float" else [i16(x) for x in X]  # int16: the quantization is the identity (prepare_trees)
         obuf, ebuf = ours.alloc(len(xs[0])), eml.alloc(len(xs[0]))
         emean = {}
         for eml_bits in (0, 8):
@@ -221,14 +219,14 @@ def bench_trees(ours: m0.M0, eml: m0.M0, data: dict) -> list[Row]:
             if eml_bits == 0:
                 NODE_FITS.append((dtype, "emlearn", *np.polyfit(visited, counts, 1)))
         for kind, (_, eml_bits, label) in LEAF_VARIANTS.items():
-            model = ours.sym(f"m_{dtype}_{kind}")
-            assert ours.call("emlc_trees_validate", model) == 0
+            model = data["ours_models"][f"{dtype}_{kind}"]
             preds, counts = [], []
             for b in xs:
                 ours.write(obuf, b)
-                r, n = measure(ours, "emlc_trees_predict", model, obuf, out)
+                # emlc_trees_predict(m, x, out = NULL, n_out = 0, &class): the class only, as predict(x)
+                r, n = measure(ours, "emlc_trees_predict", model, obuf, 0, 0, cls)
                 assert r == 0, r
-                preds.append(struct.unpack("<i", ours.read(out, 4))[0])
+                preds.append(struct.unpack("<i", ours.read(cls, 4))[0])
                 counts.append(n)
             verify(f"ours trees {dtype} {kind} predictions", np.array_equal(preds, ref["hard" if kind == "class" else kind]))
             if kind == "class":
@@ -396,10 +394,9 @@ def prepare_trees() -> dict:
     assert len(Xs) == N_SAMPLES, "not enough test samples without threshold ties"
     ours = {f"{dt}_{kind}": emlmpy.convert(est, dtype=dt, leaf_bits=v[0])
             for dt in ("float", "int16") for kind, v in LEAF_VARIANTS.items()}
-    for dt in ("float", "int16"):
-        q = ours[f"{dt}_class"]
-        if dt == "int16":
-            assert np.array_equal(q.quantize(Xs), Xs.astype(np.int16)), "expected identity quantization"
+    for kind in LEAF_VARIANTS:
+        q = ours[f"int16_{kind}"]
+        assert np.array_equal(q.quantize(Xs), Xs.astype(np.int16)), "expected identity quantization"
     gen_f32 = "\n".join(emlearn.convert(est, method="inline", dtype="float", leaf_bits=lb)
                          .save(format="c", name=f"eml_f32_lb{lb}") for lb in (0, 8))
     gen_i16 = "\n".join(emlearn.convert(est, method="loadable", dtype="int16_t", leaf_bits=lb)
@@ -412,14 +409,14 @@ def build_all(trees: dict) -> tuple[m0.M0, m0.M0, m0.M0]:
     import emlearn
 
     BUILD.mkdir(parents=True, exist_ok=True)
-    (BUILD / "ours_trees_model.c").write_text(ours_trees_source({f"m_{k}": v for k, v in trees["ours"].items()}))
     (BUILD / "eml_trees_f32.c").write_text(trees["gen_f32"])
     (BUILD / "eml_trees_i16.c").write_text(trees["gen_i16"])
-    # Each side of ours is linked as its module is: trees with libgcc's soft float; k-NN, IIR and FFT
-    # with emlc_common_sf.c, the float helpers emlneighbors, emliir and emlfft link (cores/README.md).
-    ours_src = [CORES / s for s in ("emlc_common.c", "emlc_trees.c")]
-    ours_elf = m0.build([*ours_src, BUILD / "ours_trees_model.c"], BUILD / "ours.elf", includes=[CORES],
-                        extra=EXTRA_FLAGS)
+    # Each side of ours is linked as its module is (Makefile): trees with emlc_f64.c (exact float64 sums
+    # at near ties) and emlc_common_sf.c (float32 + - *; division and conversions still from libgcc),
+    # plus emlc_load.c, which puts the binary model files into RAM as the device does (setup, not
+    # counted); k-NN, IIR and FFT with emlc_common_sf.c, as emlneighbors, emliir and emlfft link it.
+    ours_src = [CORES / s for s in TREES_SOURCES]
+    ours_elf = m0.build(ours_src, BUILD / "ours.elf", includes=[CORES], extra=EXTRA_FLAGS)
     dsp_src = [CORES / s for s in ("emlc_common_sf.c", "emlc_knn.c", "emlc_iir.c", "emlc_fft.c")]
     dsp_elf = m0.build(dsp_src, BUILD / "ours_dsp.elf", includes=[CORES], extra=EXTRA_FLAGS)
     eml_elf = m0.build([HERE / "eml_harness.c", BUILD / "eml_trees_f32.c", BUILD / "eml_trees_i16.c"],
@@ -462,10 +459,12 @@ def write_results(rows: list[Row], meta: dict) -> None:
         "",
         f"Instructions executed per call on an emulated Cortex-M0 (unicorn), both sides built with "
         f"`{' '.join(m0.GCC + m0.OPT + EXTRA_FLAGS)}` ({meta['gcc']}), soft float from libgcc's thumb/v6-m/nofp multilib "
-        f"(emlearn, our trees) or `cores/emlc_common_sf.c` (our k-NN, IIR and FFT, as their modules link it) for add, "
-        f"subtract and multiply; "
+        f"(emlearn) or, for add, subtract and multiply, `cores/emlc_common_sf.c` (ours, as our modules link it; "
+        f"libgcc for the rest); "
         f"emlearn {meta['emlearn']}; cores/ at commit {meta['cores_rev']}. Trees: RandomForestClassifier(n_estimators=10, max_leaf_nodes=100) on "
-        f"digits ×2 ({meta['n_nodes']} nodes), mean over the first {N_SAMPLES} test samples on which no visited "
+        f"digits ×2 ({meta['n_nodes']} scikit-learn nodes; ours: model format version 2, the binary files loaded "
+        f"into RAM with `emlc_load_header` + `emlc_trees_bind`, {meta['ours_sizes']}; "
+        f"`emlc_trees_predict(m, x, NULL, 0, &class)`), mean over the first {N_SAMPLES} test samples on which no visited "
         f"threshold equals the input ({meta['n_tied']} of {meta['n_test']} test samples have such a tie and are "
         f"skipped: emlearn's `<` and scikit-learn's `<=` differ there); k-NN: mean over "
         f"{KNN_QUERIES} queries. Every result was checked against scikit-learn / scipy / numpy before counting. "
@@ -489,6 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     trees = prepare_trees()
     print("bench-cores: building for cortex-m0 ...")
     ours, ours_dsp, eml = build_all(trees)
+    trees["ours_models"] = {k: load_model(ours, m.save(format="bin")) for k, m in trees["ours"].items()}
     rows: list[Row] = []
     print("bench-cores: trees")
     rows += bench_trees(ours, eml, trees)
@@ -508,7 +508,9 @@ def main(argv: list[str] | None = None) -> int:
     dirty = subprocess.run([git, "status", "--porcelain", "--", "cores"], cwd=ROOT, capture_output=True,
                            text=True).stdout.strip()
     cores_rev = f"{head}{' + uncommitted changes' if dirty else ''}"
-    write_results(rows, dict(gcc=f"gcc {gcc}", emlearn=emlearn.__version__, n_nodes=trees["n_nodes"],
+    sizes = "; ".join(f"{k.replace('_', ' ')}: {m.n_nodes} nodes, {m.n_payloads} payloads, {m.device_bytes:,} bytes"
+                      for k, m in trees["ours"].items())
+    write_results(rows, dict(gcc=f"gcc {gcc}", emlearn=emlearn.__version__, n_nodes=trees["n_nodes"], ours_sizes=sizes,
                        n_tied=trees["n_tied"], n_test=trees["n_test"], mean_visited=trees["mean_visited"],
                        cores_rev=cores_rev))
     for r in rows:

@@ -3,7 +3,7 @@
 # for the seed's chart (bench_boards, benchmarks/boards/README.md). Generated Python allocates
 # (lists, boxed floats), so these markers do not lock the heap; a garbage collection that happens
 # inside a prediction is counted in it, as it would be paid on a board.
-# PARAMS = {"method", "nf", "n", "chunk", and for emltrees "name", "trees", "nodes", "leaves"} is
+# PARAMS = {"method", "nf", "n", "chunk", and for emltrees "name", "trees", "nodes", "payloads"} is
 # prepended by benchmarks/boards/bench.py.
 #
 # Per sample (or chunk) two bodies run between the markers, nothing and then the prediction, twice:
@@ -26,7 +26,7 @@ def setup(method):
     try:
         if method.startswith("emltrees"):
             import emltrees
-            obj = emltrees.new(P["trees"], P["nodes"], P["leaves"])
+            obj = emltrees.new(P["trees"], P["nodes"], P["payloads"])
             with open(P["name"] + ".bin", "rb") as f:
                 emltrees.load_model(obj, f)
         elif method == "m2cgen":

@@ -1,9 +1,9 @@
 # On the Cortex-M0 board with the instruction-count plugin, markers at the entry of
 # micropython.heap_lock() (start) and micropython.heap_unlock() (stop): instructions per emltrees
 # predict call for one leaf kind (bench_boards, benchmarks/boards/README.md).
-# PARAMS = {"name", "trees", "nodes", "leaves", "nf", "n"} is prepended by benchmarks/boards/bench.py.
+# PARAMS = {"name", "trees", "nodes", "payloads", "nf", "n"} is prepended by benchmarks/boards/bench.py.
 #
-# Each test sample is read from the mounted file into x, then four bodies run between heap_lock()
+# Each test sample is read from the mounted file into x, then five bodies run between heap_lock()
 # and heap_unlock(), in this order: nothing, e = len(x), e = m.outputs(), c = m.predict(x),
 # d = m.predict(x, out); then the same five again. The first pass runs just after the mount's own Python code (the read),
 # which leaves MicroPython's map lookup cache cold; the second pass is a tight loop's steady state.
@@ -19,7 +19,7 @@ BODIES = "empty,len,outputs,predict,predict_out"
 
 
 def main():
-    m = emltrees.new(P["trees"], P["nodes"], P["leaves"])
+    m = emltrees.new(P["trees"], P["nodes"], P["payloads"])
     with open(P["name"] + ".bin", "rb") as f:
         emltrees.load_model(m, f)
     n = P["n"]
