@@ -54,26 +54,15 @@ static mp_obj_t knn_new(size_t n_args, const mp_obj_t *pos, mp_map_t *kw) {
     size_t max_items = emlg_int_in(args[0], 1, 0x7fffffff, "max_items must be >= 1");
     size_t n_features = emlg_int_in(args[1], 1, 65535, "n_features must be 1..65535");
     size_t k = emlg_int_in(args[2], 1, 0xffff, "k must be 1..65535");
-    /* dtype: the array typecode or the host package's word (emlmpy: 'int16', 'float') */
+    /* dtype: the array typecode of the items, 'h' (default, also for None) or 'f' */
     emlc_knn_dtype_t dtype = EMLC_KNN_I16;
     if (args[3] != MP_OBJ_NULL && args[3] != mp_const_none) {
-        size_t len;
-        const char *s;
-        if (!mp_obj_is_str(args[3])) {
-            emlg_fail(MP_QSTR_TypeError, "dtype must be 'h' / 'int16' or 'f' / 'float'");
+        size_t len = 0;
+        const char *s = mp_obj_is_str(args[3]) ? mp_obj_str_get_data(args[3], &len) : NULL;
+        if (len != 1 || (s[0] != 'h' && s[0] != 'f')) {
+            emlg_fail(s == NULL ? MP_QSTR_TypeError : MP_QSTR_ValueError, "dtype must be 'h' or 'f'");
         }
-        s = mp_obj_str_get_data(args[3], &len);
-        char c = len == 1 ? s[0] : 0;
-        if (len == 5 && s[0] == 'i' && s[1] == 'n' && s[2] == 't' && s[3] == '1' && s[4] == '6') {
-            c = 'h';
-        } else if ((len == 5 || len == 7) && s[0] == 'f' && s[1] == 'l' && s[2] == 'o' && s[3] == 'a' && s[4] == 't'
-                   && (len == 5 || (s[5] == '3' && s[6] == '2'))) {
-            c = 'f';
-        }
-        if (c != 'h' && c != 'f') {
-            emlg_fail(MP_QSTR_ValueError, "dtype must be 'h' / 'int16' or 'f' / 'float'");
-        }
-        dtype = c == 'f' ? EMLC_KNN_F32 : EMLC_KNN_I16;
+        dtype = s[0] == 'f' ? EMLC_KNN_F32 : EMLC_KNN_I16;
     }
     if (k > max_items) {
         emlg_fail(MP_QSTR_ValueError, "k must be <= max_items");
