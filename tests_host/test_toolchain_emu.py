@@ -88,16 +88,19 @@ def test_buffers_stream_and_class(emu):
     ("rv32imc", ["riscv64-unknown-elf-gcc", "-march=rv32imc", "-mabi=ilp32", "-mno-relax"]),
 ])
 def test_far_entry_point(tmp_path, arch, cc):
-    """mpy_init 100 KiB into text: the entry trampoline must reach it (armv6m B is +-2 KiB)."""
+    """mpy_init 100 KiB into text: the entry trampoline must reach it (armv6m B is +-2 KiB).
+    mpy_init reads the pad, so gc-sections keeps it."""
     (tmp_path / "pad.s").write_text(".text\n.global pad_fn\npad_fn:\n.space 102400\n")
     (tmp_path / "m.c").write_text(
         '#include "py/dynruntime.h"\n'
+        "extern const char pad_fn[];\n"
         "mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {\n"
         "    MP_DYNRUNTIME_INIT_ENTRY\n"
-        "    mp_store_global(MP_QSTR_answer, mp_obj_new_int(42));\n"
+        "    mp_store_global(MP_QSTR_answer, mp_obj_new_int(42 + pad_fn[102399]));\n"
         "    MP_DYNRUNTIME_INIT_EXIT\n}\n")
     compile_c(cc, tmp_path / "pad.s", tmp_path / "pad.o")
     out = build_natmod(cc, arch, tmp_path / "m.c", tmp_path / "far.mpy", objects=[tmp_path / "pad.o"])
+    assert NatmodEmu(out).info.text_size > 102400
     e = NatmodEmu(out)
     e.init()
     assert e.from_obj(e.globals["answer"]) == 42

@@ -89,6 +89,9 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     MP_DYNRUNTIME_INIT_ENTRY
     mp_store_global(MP_QSTR_mix, MP_OBJ_FROM_PTR(&mix_obj));
     mp_store_global(MP_QSTR_fill, MP_OBJ_FROM_PTR(&fill_obj));
+    /* Two strings in one section: literals at different offsets of the same target section. */
+    mp_store_global(MP_QSTR_s1, mp_obj_new_str("first string", 12));
+    mp_store_global(MP_QSTR_s2, mp_obj_new_str("second one", 10));
     MP_DYNRUNTIME_INIT_EXIT
 }
 """
@@ -165,9 +168,10 @@ def built(build: Path, arch: str, name: str) -> Built:
                  build / "build" / "qstrs" / f"{name}.h")
 
 
-def relink(b: Built) -> tuple[Linker, bytes]:
+def relink(b: Built, merge_literals: bool = True) -> tuple[Linker, bytes]:
     from mpyld.qstrs import parse_header
-    lk = Linker(get_arch(b.arch), b.objects, b.libs, parse_header(b.qstrs.read_text()), b.mpy.name)
+    lk = Linker(get_arch(b.arch), b.objects, b.libs, parse_header(b.qstrs.read_text()), b.mpy.name,
+                gc_sections=True, merge_literals=merge_literals)  # as `mpyld link` (make) does by default
     img = lk.link()
     return lk, write_mpy(img)
 
@@ -646,3 +650,54 @@ def test_linker_refuses_a_call0_object_for_xtensawin(tmp_path):
     from natmod_util import mpyld as run_mpyld
     r = run_mpyld("link", "--arch", "xtensawin", "-o", str(tmp_path / "m.mpy"), str(obj))
     assert r.returncode != 0 and "call0" in r.stderr and "windowed" in r.stderr, r.stderr
+
+
+def symbolic(lk: Linker, value: int) -> tuple:
+    """A run-time value as (blob, object, section, offset) when it points into a linked input
+    section (other than literals), so that two layouts of the same objects can be compared."""
+    for blob, base, size in (("text", BASES[KIND_TEXT], len(lk.blobs["text"])),
+                             ("rodata", BASES[KIND_RODATA], len(lk.blobs["rodata"])),
+                             ("bss", BASES[KIND_BSS], lk.bss_size)):
+        if base <= value < base + size:
+            off = value - base
+            for o in lk.all_objects:
+                for sec in o.sections.values():
+                    if (sec.blob == blob and sec.size and not sec.name.startswith(".literal")
+                            and sec.out_offset <= off < sec.out_offset + sec.size):
+                        return blob, o.name, sec.name, off - sec.out_offset
+            names = [n for n, o in lk.stubs.items() if o == off]
+            return (blob, "stub", names[0]) if names else (blob, off)
+    return ("value", value)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("name", MODULES)
+def test_merged_literals_load_what_the_objects_asked_for(build_dir: Path, arch: str, name: str) -> None:
+    """Identical literal words are merged: every L32R of every function must load, at run time,
+    the same value as in a link that keeps every literal word where the assembler put it."""
+    b = built(build_dir, arch, name)
+    links = {}
+    for merge in (False, True):
+        lk, data = relink(b, merge_literals=merge)
+        info = read_mpy(data)
+        links[merge] = lk, simulate_loader(lk.blobs["text"], lk.blobs["rodata"], info.relocs)[0]
+    (lk_all, text_all), (lk_one, text_one) = links[False], links[True]
+    assert lk_one.merged_bytes > 0 and len(lk_one.blobs["text"]) == len(lk_all.blobs["text"]) - lk_one.merged_bytes
+    placed = {(o.name, sec.index): sec for o in lk_one.all_objects for sec in o.sections.values() if sec.blob}
+    checked = 0
+    for o in lk_all.all_objects:
+        for sec in o.sections.values():
+            if sec.blob != "text" or sec.name.startswith(".literal"):
+                continue
+            twin = placed[(o.name, sec.index)]
+            for r in sec.relocs:
+                if r.type != R_XTENSA_SLOT0_OP or sec.data[r.offset] & 0xF != 1:
+                    continue
+                values = []
+                for lk, text, s in ((lk_all, text_all, sec), (lk_one, text_one, twin)):
+                    pc = s.out_offset + r.offset
+                    lit = l32r_target(pc, int.from_bytes(text[pc:pc + 3], "little"))
+                    values.append(symbolic(lk, struct.unpack_from("<I", text, lit)[0]))
+                assert values[0] == values[1], f"{o.name} {sec.name}+{r.offset:#x}: {values}"
+                checked += 1
+    assert checked > 20

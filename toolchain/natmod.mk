@@ -11,7 +11,7 @@
 # in build/<arch>/<modname>/) and appends them to NATMOD_ALL; also the phony
 # targets natmod-<modname> and natmod-<arch> and `toolchains`.
 # Overridable: NATMOD_DIST (dist), NATMOD_BUILD (build), NATMOD_ARCHES,
-# NATMOD_CC_<arch>, NATMOD_CFLAGS_<arch>, NATMOD_LIBS_<arch>.
+# NATMOD_CC_<arch>, NATMOD_CFLAGS_<arch>, NATMOD_LIBS_<arch>, NATMOD_LDFLAGS.
 
 natmod_saved_goal := $(.DEFAULT_GOAL)
 NATMOD_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
@@ -26,10 +26,15 @@ NATMOD_MPYLD_SRC := $(wildcard $(NATMOD_DIR)/mpyld/*.py)
 NATMOD_HEADERS := $(wildcard $(NATMOD_DIR)/include/py/*.h)
 
 # Flags every arch gets.  -fpic: the code is position independent and reaches
-# globals through the GOT; -fno-common: no COMMON symbols; no unwind tables.
+# globals through the GOT; -fno-common: no COMMON symbols; no unwind tables;
+# -ffunction-sections -fdata-sections: one section per function and object, so
+# that mpyld drops whatever mpy_init cannot reach (see README.md, dead-code elimination).
 NATMOD_CFLAGS_COMMON := -std=c99 -Os -Wall -Wextra -Werror -ffreestanding -fpic -fno-common \
+    -ffunction-sections -fdata-sections \
     -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-exceptions -U_FORTIFY_SOURCE \
     -DNDEBUG -DNO_QSTR -I$(NATMOD_DIR)/include -MMD -MP
+# Extra `mpyld link` options, e.g. --print-gc-sections or --no-gc-sections.
+NATMOD_LDFLAGS ?=
 
 include $(NATMOD_DIR)/arch/x64.mk
 include $(NATMOD_DIR)/arch/armv6m.mk
@@ -55,9 +60,12 @@ NATMOD_BUILD_ARCHES = $(foreach a,$(NATMOD_ARCHES),$(if $(NATMOD_CC_$(a))$(NATMO
 natmod_need_cc = [ -n "$(firstword $(NATMOD_CC_$(1)))" ] && command -v $(firstword $(NATMOD_CC_$(1))) >/dev/null 2>&1 || { \
     echo "error: compiler '$(firstword $(NATMOD_CC_$(1)))' for arch $(1) not found; install the Debian package $(NATMOD_PKG_$(1)): apt-get install -y $(NATMOD_PKG_$(1))" >&2; exit 1; }
 
+# Objects are rebuilt when the files that set their flags change.
+natmod_flags_files = $(NATMOD_DIR)/natmod.mk $(wildcard $(NATMOD_DIR)/arch/$(1).mk)
+
 # $(1)=module $(2)=source $(3)=extra cflags $(4)=arch
 define NATMOD_OBJ_RULE
-$(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(2))).o: $(2) $(NATMOD_BUILD)/qstrs/$(1).h
+$(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(2))).o: $(2) $(NATMOD_BUILD)/qstrs/$(1).h $(call natmod_flags_files,$(4))
 	@mkdir -p $$(@D)
 	@$$(call natmod_need_cc,$(4))
 	$$(if $$(NATMOD_COMPILE_$(4)),$$(NATMOD_COMPILE_$(4)),$$(NATMOD_CC_$(4)) $$(NATMOD_CFLAGS_COMMON) $$(NATMOD_CFLAGS_$(4)) $$(NATMOD_XFLAGS) -c -o $$@ $$<)
@@ -70,7 +78,7 @@ define NATMOD_ARCH_RULES
 $(foreach s,$(2),$(eval $(call NATMOD_OBJ_RULE,$(1),$(s),$(3),$(4))))
 $(NATMOD_DIST)/$(4)/$(1).mpy: $(foreach s,$(2),$(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(s))).o) $(NATMOD_BUILD)/qstrs/$(1).h $(NATMOD_MPYLD_SRC) $$(NATMOD_DEPS_$(4))
 	@mkdir -p $$(@D)
-	$$(MPYLD) link --arch $(4) --qstrs $(NATMOD_BUILD)/qstrs/$(1).h -o $$@ $(foreach s,$(2),$(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(s))).o) $$(foreach l,$$(NATMOD_LIBS_$(4)),-l $$(l))
+	$$(MPYLD) link $$(NATMOD_LDFLAGS) --arch $(4) --qstrs $(NATMOD_BUILD)/qstrs/$(1).h -o $$@ $(foreach s,$(2),$(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(s))).o) $$(foreach l,$$(NATMOD_LIBS_$(4)),-l $$(l))
 NATMOD_ALL += $(NATMOD_DIST)/$(4)/$(1).mpy
 natmod-$(1): $(NATMOD_DIST)/$(4)/$(1).mpy
 natmod-$(4): $(NATMOD_DIST)/$(4)/$(1).mpy

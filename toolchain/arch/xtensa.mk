@@ -19,11 +19,12 @@ NATMOD_DEPS_xtensa := $(NATMOD_XTRT_xtensa)
 NATMOD_XTRT_DIR := $(NATMOD_DIR)/runtime
 NATMOD_XTRT_SRCS := $(sort $(wildcard $(NATMOD_DIR)/runtime/xtrt_*.c))
 NATMOD_XTRT_CFLAGS := -std=c99 -Os -Wall -Wextra -Werror -pedantic -ffreestanding -fpic -fno-common \
+    -ffunction-sections -fdata-sections \
     -fno-asynchronous-unwind-tables -fno-unwind-tables
 
 # Keep the caller's default goal: this file defines the first rule otherwise.
 natmod_xt_goal := $(.DEFAULT_GOAL)
-$(NATMOD_XTRT_xtensa): $(NATMOD_XTRT_SRCS) $(NATMOD_XTRT_DIR)/xtrt.h
+$(NATMOD_XTRT_xtensa): $(NATMOD_XTRT_SRCS) $(NATMOD_XTRT_DIR)/xtrt.h $(NATMOD_DIR)/arch/xtensa.mk
 	@mkdir -p $(@D)
 	@command -v $(NATMOD_CC_xtensa) >/dev/null 2>&1 || { echo "error: '$(NATMOD_CC_xtensa)' not found; install it: apt-get install -y $(NATMOD_PKG_xtensa)" >&2; exit 1; }
 	set -e; for f in $(NATMOD_XTRT_SRCS); do \

@@ -27,10 +27,11 @@ NATMOD_DEPS_xtensawin := $(NATMOD_XTRT_xtensawin)
 NATMOD_XTRT_DIR ?= $(NATMOD_DIR)/runtime
 NATMOD_XTRT_SRCS ?= $(sort $(wildcard $(NATMOD_DIR)/runtime/xtrt_*.c))
 NATMOD_XTRT_CFLAGS ?= -std=c99 -Os -Wall -Wextra -Werror -pedantic -ffreestanding -fpic -fno-common \
+    -ffunction-sections -fdata-sections \
     -fno-asynchronous-unwind-tables -fno-unwind-tables
 
 natmod_xtw_goal := $(.DEFAULT_GOAL)
-$(NATMOD_XTRT_xtensawin): $(NATMOD_XTRT_SRCS) $(NATMOD_XTRT_DIR)/xtrt.h $(NATMOD_DIR)/mpyld/arch_xtensa.py
+$(NATMOD_XTRT_xtensawin): $(NATMOD_XTRT_SRCS) $(NATMOD_XTRT_DIR)/xtrt.h $(NATMOD_DIR)/arch/xtensawin.mk $(NATMOD_DIR)/mpyld/arch_xtensa.py
 	@mkdir -p $(@D)
 	@command -v $(NATMOD_CC_xtensawin) >/dev/null 2>&1 || { echo "error: '$(NATMOD_CC_xtensawin)' not found; install it: apt-get install -y $(NATMOD_PKG_xtensawin)" >&2; exit 1; }
 	set -e; for f in $(NATMOD_XTRT_SRCS); do \

@@ -26,8 +26,11 @@ def cmd_link(a: argparse.Namespace) -> None:
             raise LinkError(f"cannot read qstr header {a.qstrs}: {exc}") from exc
     out = Path(a.output)
     linker = Linker(arch, [Path(p) for p in a.objects], [Path(p) for p in a.lib], names,
-                    a.source_name or out.name)
+                    a.source_name or out.name, gc_sections=a.gc_sections,
+                    merge_literals=a.merge_literals)
     img = linker.link()
+    if a.print_gc_sections:
+        print_gc_sections(linker)
     if not a.qstrs and any(r.kind == KIND_QSTR_TABLE for r in img.relocs):
         raise LinkError("the module uses non-static qstrs (mp_native_qstr_table): pass the header made by "
                         "`python -m mpyld qstrs` with --qstrs")
@@ -36,7 +39,21 @@ def cmd_link(a: argparse.Namespace) -> None:
     out.write_bytes(data)
     if a.verbose:
         print(f"{out}: {a.arch}, text {len(img.text)}, rodata {len(img.rodata)}, bss {img.bss_size}, "
-              f"{len(img.relocs)} loader relocations")
+              f"{len(img.relocs)} loader relocations, {len(linker.gc_removed)} sections removed, "
+              f"{linker.merged_bytes} bytes of identical literals merged")
+
+
+def print_gc_sections(linker: Linker) -> None:
+    """Like GNU ld's --print-gc-sections (on stderr; empty sections only counted), plus totals."""
+    total: Counter = Counter()
+    for sec in linker.gc_removed:
+        if sec.size:
+            print(f"mpyld: removing unused section '{sec.name}' in file '{sec.obj.name}' ({sec.size} bytes)",
+                  file=sys.stderr)
+        total["bss" if sec.sh_type == "SHT_NOBITS" else "data"] += sec.size
+    empty = sum(1 for sec in linker.gc_removed if not sec.size)
+    print(f"mpyld: removed {len(linker.gc_removed)} unused sections ({empty} empty): {total['data']} bytes of "
+          f"code and data, {total['bss']} bytes of bss", file=sys.stderr)
 
 
 def cmd_qstrs(a: argparse.Namespace) -> None:
@@ -118,6 +135,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     lk.add_argument("-l", "--lib", action="append", default=[], help="archive or GNU ld script (repeatable)")
     lk.add_argument("--qstrs", help="qstr header made by `mpyld qstrs`")
     lk.add_argument("--source-name", help="name stored as qstr 0 (default: output file name)")
+    lk.add_argument("--no-gc-sections", dest="gc_sections", action="store_false",
+                    help="link every section of every object (default: drop sections mpy_init cannot reach)")
+    lk.add_argument("--gc-sections", dest="gc_sections", action="store_true", default=True,
+                    help="drop sections not reachable from mpy_init through relocations (default)")
+    lk.add_argument("--print-gc-sections", action="store_true",
+                    help="list the sections dropped by --gc-sections (stderr)")
+    lk.add_argument("--no-merge-literals", dest="merge_literals", action="store_false",
+                    help="keep identical literal words apart (Xtensa; default: one copy of each)")
     lk.add_argument("-v", "--verbose", action="store_true")
     lk.add_argument("objects", nargs="+")
     lk.set_defaults(func=cmd_link)

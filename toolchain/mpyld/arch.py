@@ -72,6 +72,22 @@ How the linker drives an arch module (in this order):
 7. ``undefined_hint(names)`` (optional) returns advice for undefined symbols
    (e.g. "double maths is not available on this arch"), or None.
 
+8. Section garbage collection (optional hooks, asked before step 2, while the
+   linker decides what is linked): a section is kept if it is reachable
+   through relocations from the section of ``mpy_init`` or from a root.
+   ``gc_keep(section)`` -> True makes a section a root (default: none besides
+   SHF_GNU_RETAIN ones); ``gc_companions(section)`` lists sections of the same
+   object that must be kept whenever ``section`` is (Xtensa: the
+   ``.literal*`` section of a kept ``.text*`` section).
+
+9. ``merge_sections(link, sections)`` (optional) is called once with the linked
+   input sections, after garbage collection and before step 2 (unless the
+   linker is told not to merge).  It may merge identical pieces of sections
+   by rewriting ``section.data``/``size``/``relocs`` and retargeting the
+   relocations that refer to them (never changing what any code computes);
+   it returns the number of bytes saved.  Xtensa merges identical literal
+   words.
+
 Registration: ``mpyld/arches.py`` holds ``ARCHES``, a dict from arch name to
 "module:Class" strings; modules are imported lazily, so a missing optional
 module (e.g. ``arch_xtensa``) only breaks its own arch names.  Each class
@@ -150,7 +166,9 @@ class Arch:
     ignored_types: frozenset[int] = frozenset()  # accepted and skipped
     trampoline_size: int = 0
     stub_align: int = 4
-    text_align: int = 4  # minimum alignment of text sections
+    # Minimum alignment of executable sections on top of their own sh_addralign (which the
+    # linker always honours: GCC/as give every code section the alignment its code needs).
+    text_align: int = 1
     # True if every firmware of this arch keeps native text in writable RAM
     # (GC heap on ARM ports, mmap RWX on unix): .data may then live in text.
     writable_text: bool = False
@@ -213,3 +231,15 @@ class Arch:
     def undefined_hint(self, names: Sequence[str]) -> Optional[str]:
         """Optional advice appended to an "undefined symbol" error (None: generic libgcc hint)."""
         return None
+
+    def gc_keep(self, section: "InputSection") -> bool:
+        """Optional: True if ``section`` must be linked even when nothing refers to it."""
+        return False
+
+    def gc_companions(self, section: "InputSection") -> Sequence["InputSection"]:
+        """Optional: sections of the same object kept whenever ``section`` is kept."""
+        return ()
+
+    def merge_sections(self, link: "Linker", sections: Sequence["InputSection"]) -> int:
+        """Optional: merge identical pieces of the linked sections; returns the bytes saved."""
+        return 0

@@ -10,12 +10,20 @@ section is placed right after the 4-byte entry trampoline, before any code:
 
     [J mpy_init + pad][.literal sections ...][GOT][code sections ...][stubs]
 
-Literal words are kept where the assembler put them (one per ``.literal``
-entry) and relocated in place as absolute words, so no literal is ever
-merged with another one: the upstream bug of keying literals without their
-section (facts 7.7, #19276) cannot happen here.  ``L32R`` instructions get
-their 16-bit offset recomputed for the final layout and every one is checked
-to point backwards, word aligned and in range.
+Literal words are relocated in place as absolute words.  Identical literal
+words are merged (``merge_sections``; ``mpyld link --no-merge-literals``
+keeps them all): GCC gives every function its own literal pool under
+``-ffunction-sections``, so the same constant or address is repeated across
+functions and objects.  Two words are identical when both are the same
+constant without relocation, or both are relocated to the same resolved
+target (section and offset, or firmware name) with the same value -- never by
+symbol name, so the upstream bug of keying literals without their section
+(facts 7.7, #19276) cannot happen here.  A literal section is compacted only
+if every word holds at most one R_XTENSA_32/PLT and every reference to it is
+an L32R naming one of its words; the L32R relocations are retargeted to the
+kept copy.  ``L32R`` instructions get their 16-bit offset recomputed for the
+final layout and every one is checked to point backwards, word aligned and
+in range.
 
 Relocations handled:
 
@@ -72,7 +80,8 @@ import re
 import subprocess
 import sys
 import tempfile
-from typing import TYPE_CHECKING, Optional, Sequence, Union
+from dataclasses import replace
+from typing import TYPE_CHECKING, Hashable, Optional, Sequence, Union
 
 from .arch import GOT, STUBS, Arch, Reloc
 from .errors import LinkError
@@ -80,7 +89,7 @@ from .errors import LinkError
 if TYPE_CHECKING:  # pragma: no cover
     from elftools.elf.elffile import ELFFile
 
-    from .elfobj import InputSection
+    from .elfobj import InputSection, Symbol
     from .link import Linker
 
 # Relocation type numbers (binutils include/elf/xtensa.h).
@@ -268,6 +277,78 @@ class _XtensaBase(Arch):
         lits = [s for s in sections if s.name.startswith(".literal")]
         rest = [s for s in sections if not s.name.startswith(".literal")]
         return [*lits, GOT, *rest, STUBS]
+
+    def gc_companions(self, section: "InputSection") -> Sequence["InputSection"]:
+        """GNU as puts the literals of ``.text<X>`` into ``.literal<X>`` of the same object: keep
+        them together (the L32R relocations already make the literals reachable; this also covers
+        a literal section that no relocation names)."""
+        if not section.name.startswith(".text"):
+            return ()
+        lit = ".literal" + section.name[len(".text"):]
+        return [s for s in section.obj.sections.values() if s.name == lit]
+
+    # -- literal merging -------------------------------------------------------------
+
+    @staticmethod
+    def _definition(link: "Linker", sym: "Symbol") -> "Symbol":
+        return link.defs.get(sym.name, sym) if sym.is_global and sym.name else sym
+
+    def _word_key(self, link: "Linker", rel: Optional[Reloc], word: int) -> Hashable:
+        """What a literal word holds at run time, independent of layout."""
+        if rel is None:
+            return ("const", word)
+        d = self._definition(link, rel.symbol)
+        value = (word + (rel.addend or 0)) & 0xFFFFFFFF
+        if d.section is not None:
+            return ("section", id(d.section), (d.value + value) & 0xFFFFFFFF)
+        if d.is_global and d.name:
+            return ("name", d.name, value)  # firmware symbol, stub, weak undefined
+        return ("other", str(d.shndx), d.value, value)
+
+    def merge_sections(self, link: "Linker", sections: Sequence["InputSection"]) -> int:
+        """Keep one copy of identical literal words (see the module docstring)."""
+        from .elfobj import Symbol
+        lits = {id(s): s for s in sections if s.blob == "text" and s.name.startswith(".literal")
+                and s.size % 4 == 0 and all(r.type in (R_XTENSA_32, R_XTENSA_PLT) and r.offset % 4 == 0
+                                            for r in s.relocs)
+                and len({r.offset for r in s.relocs}) == len(s.relocs)}
+        refs: list[tuple[InputSection, int, InputSection, int]] = []  # (section, reloc index, literal section, word)
+        for sec in sections:
+            for i, r in enumerate(sec.relocs):
+                lit = self._definition(link, r.symbol).section
+                if lit is None or id(lit) not in lits or r.type in self.ignored_types:
+                    continue
+                off = self._definition(link, r.symbol).value + (r.addend or 0)
+                if (r.type == R_XTENSA_SLOT0_OP and sec.blob == "text" and not sec.name.startswith(".literal")
+                        and sec.data[r.offset] & 0xF == 1 and off % 4 == 0 and 0 <= off < lit.size):
+                    refs.append((sec, i, lit, off))  # an L32R loading word `off` of `lit`
+                else:
+                    lits.pop(id(lit))  # referred to some other way: leave it alone
+        kept: dict[Hashable, tuple[InputSection, int]] = {}
+        moved: dict[tuple[int, int], tuple[InputSection, int]] = {}
+        saved = 0
+        for lit in sections:
+            if id(lit) not in lits:
+                continue
+            at = {r.offset: r for r in lit.relocs}
+            data, relocs = bytearray(), []
+            for off in range(0, lit.size, 4):
+                word = bytes(lit.data[off:off + 4])
+                key = self._word_key(link, at.get(off), int.from_bytes(word, "little"))
+                if key not in kept:
+                    kept[key] = (lit, len(data))
+                    if off in at:
+                        relocs.append(replace(at[off], offset=len(data)))
+                    data += word
+                moved[(id(lit), off)] = kept[key]
+            saved += lit.size - len(data)
+            lit.data, lit.size, lit.relocs = data, len(data), relocs
+        for sec, i, lit, off in refs:
+            if id(lit) in lits:
+                dest, new = moved[(id(lit), off)]
+                here = Symbol("", dest.obj, dest, new, "STB_LOCAL", "STT_NOTYPE", dest.index)
+                sec.relocs[i] = replace(sec.relocs[i], symbol=here, addend=0)
+        return saved
 
     def trampoline(self, entry: int) -> bytes:
         try:

@@ -5,12 +5,13 @@ See arch.py for the division of work with the arch modules.
 from __future__ import annotations
 
 import struct
+from collections import deque
 from pathlib import Path
 from typing import Optional, Sequence
 
 from .arch import (BLOB_KIND, GOT, KIND_BSS, KIND_FUN_TABLE, KIND_OBJ_TABLE, KIND_QSTR_TABLE, KIND_SLOT0,
                    KIND_TEXT, STUBS, Arch, Reloc, Target)
-from .elfobj import Archive, ObjectFile, Symbol, load_library
+from .elfobj import Archive, InputSection, ObjectFile, Symbol, load_library
 from .errors import LinkError
 from .mpyfile import LoaderReloc, MpyImage
 
@@ -31,6 +32,7 @@ TABLE_SYMBOLS: dict[str, int] = {"mp_fun_table": KIND_FUN_TABLE, "mp_native_qstr
 DATA_START = "mpyld_data_start"
 ERRNO_FN = "__errno"  # newlib's errno accessor (libm wrappers): a stub returning a bss word
 ENTRY = "mpy_init"
+SHF_GNU_RETAIN = 0x200000  # __attribute__((retain)), .section ...,"axR": never garbage-collected
 
 
 def _align(n: int, a: int) -> int:
@@ -38,9 +40,22 @@ def _align(n: int, a: int) -> int:
 
 
 class Linker:
+    """Links ELF objects (and archive members) into an MpyImage.
+
+    ``gc_sections``: keep only the input sections that ``mpy_init`` reaches (see ``resolve``).
+    ``mpyld link`` turns it on unless given --no-gc-sections; the Python default keeps every
+    section, as the linker always did (tests link "firmware" images whose tables nothing in
+    them refers to).  ``merge_literals``: let the arch module merge identical constants
+    (``Arch.merge_sections``; Xtensa literal words)."""
+
     def __init__(self, arch: Arch, objects: Sequence[Path], libs: Sequence[Path] = (),
-                 qstr_names: Sequence[str] = (), source_name: str = "module.mpy"):
+                 qstr_names: Sequence[str] = (), source_name: str = "module.mpy", gc_sections: bool = False,
+                 merge_literals: bool = True):
         self.arch = arch
+        self.gc_sections = gc_sections
+        self.merge_literals = merge_literals
+        self.merged_bytes = 0  # saved by the arch's merge_sections
+        self.gc_removed: list[InputSection] = []  # sections of loaded objects that resolve() dropped
         self.word = arch.word_size
         self.qstrs = [source_name, *qstr_names]
         self.objects: list[ObjectFile] = []
@@ -85,39 +100,83 @@ class Linker:
         return (name in TABLE_SYMBOLS or name in SLOT_SYMBOLS or name in STUB_SYMBOLS or name == DATA_START
                 or name in self.arch.builtin_symbols or name == ERRNO_FN and self.arch.value_stub() is not None)
 
+    def _define(self, sym: Symbol, missing: dict[str, Symbol]) -> Optional[Symbol]:
+        """The definition a reference to global ``sym`` resolves to, loading the first archive member
+        that defines it if no loaded object does; None for linker-provided names and for symbols that
+        stay undefined (recorded in ``missing`` unless weak)."""
+        name = sym.name
+        if name in self.defs:
+            return self.defs[name]
+        if name in missing or self._is_builtin(name) or self.arch.extra_stub(name) is not None:
+            return None
+        member = None
+        for ar in self.archives:
+            member = ar.member_defining(name, self.arch, self._member_cache)
+            if member is not None:
+                break
+        if member is None:
+            if sym.bind != "STB_WEAK":
+                missing[name] = sym
+            return None
+        if member not in self.all_objects:
+            self.all_objects.append(member)
+            self._add_defs(member, True)
+            self._mark_roots(member)
+        if name not in self.defs:
+            raise LinkError(f"archive index says {member.name} defines '{name}', but it does not")
+        return self.defs[name]
+
+    def _mark_roots(self, obj: ObjectFile) -> None:
+        for sec in sorted(obj.sections.values(), key=lambda s: s.index):
+            if not self.gc_sections or sec.flags & SHF_GNU_RETAIN or self.arch.gc_keep(sec):
+                self._mark(sec)
+
+    def _mark(self, sec: InputSection) -> None:
+        if id(sec) not in self._live:
+            self._live.add(id(sec))
+            self._queue.append(sec)
+            for extra in self.arch.gc_companions(sec):
+                self._mark(extra)
+
     def resolve(self) -> None:
+        """Decide which input sections are linked and which archive members are loaded.
+
+        Sections are live from the roots, through relocations, transitively; an archive member is
+        loaded when a live section refers to a symbol only it defines.  With gc_sections the roots
+        are the section of ``mpy_init`` and the sections (of loaded objects) marked SHF_GNU_RETAIN or
+        named by the arch module's ``gc_keep``; the other sections are dropped (``gc_removed``), and
+        what only they refer to is never resolved (no archive member, no "undefined symbol").
+        Without it every section of every loaded object is a root, as before."""
         for obj in self.objects:
             self._add_defs(obj, False)
-        loaded = list(self.objects)
-        cache: dict = {}
-        pending = [s for o in loaded for s in self._referenced(o)]
+        self.all_objects = list(self.objects)
+        self._member_cache: dict = {}
+        self._live: set[int] = set()
+        self._queue: deque[InputSection] = deque()
         missing: dict[str, Symbol] = {}
-        while pending:
-            sym = pending.pop(0)
-            name = sym.name
-            if name in self.defs or name in missing:
-                continue
-            if name in STUB_SYMBOLS or self._is_builtin(name):
-                continue
-            if name == ERRNO_FN and self.arch.value_stub() is not None:
-                continue
-            if self.arch.extra_stub(name) is not None:
-                continue
-            member = None
-            for ar in self.archives:
-                member = ar.member_defining(name, self.arch, cache)
-                if member is not None:
-                    break
-            if member is None:
-                if sym.bind != "STB_WEAK":
-                    missing[name] = sym
-                continue
-            if member not in loaded:
-                loaded.append(member)
-                self._add_defs(member, True)
-                pending.extend(self._referenced(member))
-            if name not in self.defs:
-                raise LinkError(f"archive index says {member.name} defines '{name}', but it does not")
+        for obj in self.objects:
+            self._mark_roots(obj)
+        entry = self.defs.get(ENTRY)
+        if entry is not None and entry.section is not None:
+            self._mark(entry.section)
+        scanned: list[InputSection] = []
+        while self._queue:
+            while self._queue:
+                sec = self._queue.popleft()
+                scanned.append(sec)
+                for r in sec.relocs:
+                    sym = r.symbol
+                    if sym.is_global and sym.name:
+                        sym = self._define(sym, missing)
+                    if sym is not None and sym.section is not None:
+                        self._mark(sym.section)
+            # A member loaded later can replace a weak definition that was already followed
+            # (its strong one wins): link the section that now defines every referenced name.
+            for sec in scanned:
+                for r in sec.relocs:
+                    d = self.defs.get(r.symbol.name) if r.symbol.is_global else None
+                    if d is not None and d.section is not None:
+                        self._mark(d.section)
         if missing:
             lines = [f"undefined symbol: {n} (referenced from {s.obj.name})" for n, s in sorted(missing.items())]
             hint = ""
@@ -127,12 +186,16 @@ class Linker:
             elif any(n.startswith("__") for n in missing):
                 hint = "\n(compiler helper functions come from libgcc: pass it with -l $(CC -print-libgcc-file-name))"
             raise LinkError("\n".join(lines) + hint)
-        self.all_objects = loaded
         if ENTRY not in self.defs or self.defs[ENTRY].section is None or self.defs[ENTRY].section.blob != "text":
             raise LinkError(f"undefined symbol: {ENTRY} (the module entry point; define "
                             f"mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args))")
-        # Byte-function stubs for calls the module does not define itself.
-        for o in loaded:
+        for o in self.all_objects:
+            for sec in sorted(o.sections.values(), key=lambda s: s.index):
+                if id(sec) not in self._live:
+                    self.gc_removed.append(sec)
+                    sec.blob = None
+        # Byte-function stubs for calls the (live) code does not define itself.
+        for o in self.all_objects:
             for s in self._referenced(o):
                 if s.name in STUB_SYMBOLS and s.name not in self.defs and s.name not in self.stub_names:
                     self.stub_names.append(s.name)
@@ -188,7 +251,7 @@ class Linker:
                 raise LinkError(f"undefined symbol: {name} (referenced from {sym.obj.name})")
         if sym.shndx == "SHN_ABS":
             return Target(KIND_ABS, sym.value, name)
-        if sym.section is None:
+        if sym.section is None or sym.section.blob is None:
             raise LinkError(f"{sym.obj.name}: symbol '{name or '(section)'}' is in a section that is not "
                             f"linked (index {sym.shndx})")
         sec = sym.section
@@ -273,8 +336,8 @@ class Linker:
     def layout(self) -> None:
         arch = self.arch
         secs = [s for o in self.all_objects for s in sorted(o.sections.values(), key=lambda s: s.index)]
-        for o in self.all_objects:
-            for s in sorted(o.sections.values(), key=lambda s: s.index):
+        for s in secs:
+            if s.blob:
                 for r in s.relocs:
                     arch.scan(self, r)
         if DATA_START in self.defs:
@@ -382,6 +445,10 @@ class Linker:
 
     def link(self) -> MpyImage:
         self.resolve()
+        if self.merge_literals:
+            linked = [s for o in self.all_objects for s in sorted(o.sections.values(), key=lambda s: s.index)
+                      if s.blob]
+            self.merged_bytes = self.arch.merge_sections(self, linked)
         self.layout()
         self.relocate()
         return MpyImage(self.arch.mpy_arch, self.word, self.qstrs, bytes(self.blobs["text"]),
