@@ -120,6 +120,14 @@ static __attribute__((noinline, unused)) void emlg_args(size_t n_pos, const mp_o
     }
 }
 
+/* Type(...) as the module's new(...): positional and keyword arguments passed on unchanged, so
+ * both spellings take the same arguments and raise the same errors. */
+#define EMLG_MAKE_NEW_VIA(name, new_obj) \
+    static mp_obj_t name(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) { \
+        (void)type; \
+        return mp_call_function_n_kw(MP_OBJ_FROM_PTR(&(new_obj)), n_args, n_kw, args); \
+    }
+
 /* Start a class made at run time (natmods cannot have initialised type objects): its base type,
  * flags and name; the caller then sets slots and methods. */
 static inline void emlg_type(mp_obj_full_type_t *t, qstr name) {

@@ -1,26 +1,44 @@
-"""k-nearest-neighbours classification on the device (squared euclidean distance, majority vote)."""
+"""k-nearest-neighbours classification on the device (squared euclidean distance, majority vote).
+
+emlearn-micropython's method names ``additem``, ``getresult`` and ``getitem`` are kept as aliases
+of ``add_item``, ``get_result`` and ``get_item``."""
 from array import array
 
 
 class Model:
-    def additem(self, values: array, label: int) -> int:
-        """Store one item (n_features values of the model's typecode) with its label; returns its index.
-        Raises ValueError when the store is full."""
+    def __init__(self, max_items: int, n_features: int, k: int, dtype: str | None = "h") -> None:
+        """Same as :func:`new`."""
+
+    def add_item(self, values: array, label: int) -> int:
+        """Store one item (n_features values of the model's typecode) with its label (-32768..32767);
+        returns its index. Raises ValueError when the store is full or for a wrong length,
+        TypeError for a wrong typecode."""
 
     def predict(self, values: array) -> int:
         """The majority label among the k nearest items. Distance ties go to the lower item index;
-        vote ties to the lowest label (as scikit-learn's KNeighborsClassifier)."""
+        vote ties to the lowest label (as scikit-learn's KNeighborsClassifier). ValueError with no
+        items stored."""
 
-    def getresult(self, i: int) -> tuple[int, float | int, int]:
-        """(item index, squared distance, label) of the i-th nearest item of the last predict."""
+    def get_result(self, i: int) -> tuple[int, float | int, int]:
+        """(item index, squared distance, label) of the i-th nearest item of the last predict
+        (0 <= i < k): the distance is an int for 'h' stores (exact), a float for 'f' stores
+        (float32; inf where the squared distance exceeds float32). IndexError out of range."""
 
-    def getitem(self, i: int, out: array) -> int:
-        """Copy item i's values into ``out`` and return its label."""
+    def get_item(self, i: int, out: array) -> int:
+        """Copy item i's values into ``out`` (the store's typecode, n_features elements) and return
+        its label. IndexError out of range."""
 
     def n_items(self) -> int:
         """Number of items stored."""
 
+    additem = add_item
+    getresult = get_result
+    getitem = get_item
 
-def new(max_items: int, n_features: int, k: int, dtype: str = "h") -> Model:
-    """A store of up to ``max_items`` items; ``dtype`` 'h' (int16, exact int distances with no
-    overflow) or 'f' (float32)."""
+
+def new(max_items: int, n_features: int, k: int, dtype: str | None = "h") -> Model:
+    """A store of up to ``max_items`` items of ``n_features`` values (1..65535), voting among the
+    ``k`` nearest (1..max_items). ``dtype``: the items' array typecode, 'h' (int16, the default,
+    also for None: exact integer distances, no overflow) or 'f' (float32), as emlmpy's
+    ``dtype='h'``/``'f'``. Positional or keyword arguments. Raises TypeError/ValueError for bad
+    arguments, MemoryError when the store does not fit in the heap."""

@@ -14,6 +14,9 @@ class _Stream(Protocol):
 
 
 class Model:
+    def __init__(self, max_trees: int, max_nodes: int, max_leaves: int | None = None) -> None:
+        """Same as :func:`new`."""
+
     def predict(self, x: array, out: array | None = None) -> Union[int, float]:
         """Predict one sample. ``x``: n_features() values, typecode 'f' (float32) or 'h' (int16);
         a float model converts 'h' to float, an int16 model quantizes 'f' with the file's

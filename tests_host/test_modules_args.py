@@ -69,3 +69,39 @@ def test_constructor_arguments(tmp_path: Path) -> None:
     r = upy.run(SCRIPT, tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == EXPECTED, r.stdout
+
+
+API = r'''
+import array, emltrees, emlneighbors, emliir, emlfft
+print(type(emltrees.Model(2, 10)) is emltrees.Model, type(emltrees.new(2, 10)) is emltrees.Model)
+print(emltrees.Model(max_trees=2, max_nodes=10).memory() == emltrees.new(2, 10).memory())
+for args in ((1,), (1, 2, 3, 4)):
+    try:
+        emltrees.Model(*args)
+    except TypeError:
+        print("TypeError")
+k = emlneighbors.Model(3, 2, 1, dtype="f")
+print(type(k) is emlneighbors.Model, k.add_item(array.array("f", [1, 2]), 4), k.additem(array.array("f", [0, 0]), 5))
+print(k.predict(array.array("f", [1, 2])), k.get_result(0) == k.getresult(0))
+o = array.array("f", [9, 9])
+print(k.get_item(1, o), list(o), k.getitem(0, o), list(o))
+c = array.array("f", [0.5, 0.5, 0, 1, -0.2, 0])
+f = emliir.IIR(c)
+g = emliir.new(c)
+x, y = array.array("f", [1, 2, 3]), array.array("f", [1, 2, 3])
+f.run(x)
+g.run(y)
+print(type(f) is emliir.IIR, list(x) == list(y), type(emlfft.FFT(8)) is type(emlfft.new(8)))
+'''
+
+
+def test_types_are_constructible_and_anchor_names_stay(tmp_path: Path) -> None:
+    """Model(...)/IIR(...)/FFT(...) are the same as new(...) (MicroPython's convention); the
+    k-NN methods are add_item/get_result/get_item, emlearn-micropython's additem/getresult/getitem
+    stay as aliases."""
+    upy.ensure_modules()
+    r = upy.run(API, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:-1] == [
+        "True True", "True", "TypeError", "TypeError", "True 0 1", "4 True",
+        "5 [0.0, 0.0] 4 [1.0, 2.0]", "True True True"], r.stdout

@@ -34,6 +34,7 @@ static mp_obj_t iir_new(mp_obj_t coeff_in) {
     return MP_OBJ_FROM_PTR(self);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(iir_new_obj, iir_new);
+EMLG_MAKE_NEW_VIA(iir_make_new, iir_new_obj)
 
 static mp_obj_t iir_run(mp_obj_t self_in, mp_obj_t values) {
     iir_obj_t *self = MP_OBJ_TO_PTR(self_in);
@@ -62,7 +63,8 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     emlg_type(&iir_type, MP_QSTR_IIR);
     emlg_method(&iir_locals_table[0], MP_QSTR_run, &iir_run_obj);
     emlg_method(&iir_locals_table[1], MP_QSTR_reset, &iir_reset_obj);
-    MP_OBJ_TYPE_SET_SLOT(&iir_type, locals_dict, (void *)&iir_locals, 0);
+    MP_OBJ_TYPE_SET_SLOT(&iir_type, make_new, iir_make_new, 0);
+    MP_OBJ_TYPE_SET_SLOT(&iir_type, locals_dict, (void *)&iir_locals, 1);
 
     mp_store_global(MP_QSTR_new, MP_OBJ_FROM_PTR(&iir_new_obj));
     mp_store_global(MP_QSTR_IIR, MP_OBJ_FROM_PTR(&iir_type));

@@ -1,7 +1,8 @@
 /* emlneighbors: k-nearest-neighbours classifier (glue over cores/emlc_knn).
  *
- * new(max_items, n_features, k, dtype='h') -> Model; Model.additem(values, label),
- * .predict(values), .getresult(i), .getitem(i, out), .n_items(). See stubs/emlneighbors.pyi.
+ * Model(max_items, n_features, k, dtype='h') (also new(...)); .add_item(values, label),
+ * .predict(values), .get_result(i), .get_item(i, out), .n_items(), and emlearn-micropython's
+ * names additem, getresult, getitem for the same methods. See stubs/emlneighbors.pyi.
  * The k results, the item storage and the labels live in one GC-heap block, in that order: its
  * head is `results`, held by the model object (so it lives exactly as long as the model).
  */
@@ -86,8 +87,9 @@ static mp_obj_t knn_new(size_t n_args, const mp_obj_t *pos, mp_map_t *kw) {
     return MP_OBJ_FROM_PTR(self);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(knn_new_obj, 0, knn_new);
+EMLG_MAKE_NEW_VIA(knn_make_new, knn_new_obj)
 
-static mp_obj_t knn_additem(mp_obj_t self_in, mp_obj_t values, mp_obj_t label_in) {
+static mp_obj_t knn_add_item(mp_obj_t self_in, mp_obj_t values, mp_obj_t label_in) {
     knn_obj_t *self = MP_OBJ_TO_PTR(self_in);
     const void *x = knn_values(self, values, false);
     mp_int_t label = emlg_int_in(label_in, -32768, 32767, "label must fit in int16");
@@ -97,7 +99,7 @@ static mp_obj_t knn_additem(mp_obj_t self_in, mp_obj_t values, mp_obj_t label_in
     emlg_ok(emlc_knn_add(&self->knn, x, self->knn.n_features, (int16_t)label), "internal error");
     return mp_obj_new_int(self->knn.n_items - 1);
 }
-static MP_DEFINE_CONST_FUN_OBJ_3(knn_additem_obj, knn_additem);
+static MP_DEFINE_CONST_FUN_OBJ_3(knn_add_item_obj, knn_add_item);
 
 static mp_obj_t knn_predict(mp_obj_t self_in, mp_obj_t values) {
     knn_obj_t *self = MP_OBJ_TO_PTR(self_in);
@@ -130,7 +132,7 @@ static size_t knn_index(mp_obj_t i_in, size_t n, const char *msg) {
     return (size_t)emlg_int_range(i_in, 0, (mp_int_t)n - 1, MP_QSTR_IndexError, msg);
 }
 
-static mp_obj_t knn_getresult(mp_obj_t self_in, mp_obj_t i_in) {
+static mp_obj_t knn_get_result(mp_obj_t self_in, mp_obj_t i_in) {
     knn_obj_t *self = MP_OBJ_TO_PTR(self_in);
     const emlc_knn_result_t *r =
         &self->results[knn_index(i_in, self->n_results, "result index out of range")];
@@ -140,9 +142,9 @@ static mp_obj_t knn_getresult(mp_obj_t self_in, mp_obj_t i_in) {
     t[2] = mp_obj_new_int(r->label);
     return mp_obj_new_tuple(3, t);
 }
-static MP_DEFINE_CONST_FUN_OBJ_2(knn_getresult_obj, knn_getresult);
+static MP_DEFINE_CONST_FUN_OBJ_2(knn_get_result_obj, knn_get_result);
 
-static mp_obj_t knn_getitem(mp_obj_t self_in, mp_obj_t i_in, mp_obj_t out) {
+static mp_obj_t knn_get_item(mp_obj_t self_in, mp_obj_t i_in, mp_obj_t out) {
     knn_obj_t *self = MP_OBJ_TO_PTR(self_in);
     size_t i = knn_index(i_in, self->knn.n_items, "item index out of range");
     void *dst = knn_values(self, out, true);
@@ -150,7 +152,7 @@ static mp_obj_t knn_getitem(mp_obj_t self_in, mp_obj_t i_in, mp_obj_t out) {
     memcpy(dst, (const uint8_t *)self->knn.data + i * bytes, bytes);
     return mp_obj_new_int(self->knn.labels[i]);
 }
-static MP_DEFINE_CONST_FUN_OBJ_3(knn_getitem_obj, knn_getitem);
+static MP_DEFINE_CONST_FUN_OBJ_3(knn_get_item_obj, knn_get_item);
 
 static mp_obj_t knn_n_items(mp_obj_t self_in) {
     knn_obj_t *self = MP_OBJ_TO_PTR(self_in);
@@ -158,19 +160,24 @@ static mp_obj_t knn_n_items(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(knn_n_items_obj, knn_n_items);
 
-mp_map_elem_t knn_locals_table[5];
+mp_map_elem_t knn_locals_table[8];
 static MP_DEFINE_CONST_DICT(knn_locals, knn_locals_table);
 
 mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
     MP_DYNRUNTIME_INIT_ENTRY
 
     emlg_type(&knn_type, MP_QSTR_Model);
-    emlg_method(&knn_locals_table[0], MP_QSTR_additem, &knn_additem_obj);
+    emlg_method(&knn_locals_table[0], MP_QSTR_add_item, &knn_add_item_obj);
     emlg_method(&knn_locals_table[1], MP_QSTR_predict, &knn_predict_obj);
-    emlg_method(&knn_locals_table[2], MP_QSTR_getresult, &knn_getresult_obj);
-    emlg_method(&knn_locals_table[3], MP_QSTR_getitem, &knn_getitem_obj);
+    emlg_method(&knn_locals_table[2], MP_QSTR_get_result, &knn_get_result_obj);
+    emlg_method(&knn_locals_table[3], MP_QSTR_get_item, &knn_get_item_obj);
     emlg_method(&knn_locals_table[4], MP_QSTR_n_items, &knn_n_items_obj);
-    MP_OBJ_TYPE_SET_SLOT(&knn_type, locals_dict, (void *)&knn_locals, 0);
+    /* emlearn-micropython's names, kept so its users' code runs unchanged */
+    emlg_method(&knn_locals_table[5], MP_QSTR_additem, &knn_add_item_obj);
+    emlg_method(&knn_locals_table[6], MP_QSTR_getresult, &knn_get_result_obj);
+    emlg_method(&knn_locals_table[7], MP_QSTR_getitem, &knn_get_item_obj);
+    MP_OBJ_TYPE_SET_SLOT(&knn_type, make_new, knn_make_new, 0);
+    MP_OBJ_TYPE_SET_SLOT(&knn_type, locals_dict, (void *)&knn_locals, 1);
 
     mp_store_global(MP_QSTR_new, MP_OBJ_FROM_PTR(&knn_new_obj));
     mp_store_global(MP_QSTR_Model, MP_OBJ_FROM_PTR(&knn_type));

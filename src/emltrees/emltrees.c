@@ -43,6 +43,7 @@ static mp_obj_t trees_new(size_t n_args, const mp_obj_t *pos, mp_map_t *kw) {
                           : EMLC_TREES_MAX_REFS);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(trees_new_obj, 0, trees_new);
+EMLG_MAKE_NEW_VIA(trees_make_new, trees_new_obj)
 
 /* ValueError("offset <where>: <reason>"); the firmware's own % formats the number. */
 static NORETURN void trees_load_error(uint32_t where, const char *reason) {
@@ -335,7 +336,8 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     emlg_method(&trees_locals_table[2], MP_QSTR_outputs, &trees_outputs_obj);
     emlg_method(&trees_locals_table[3], MP_QSTR_n_features, &trees_n_features_obj);
     emlg_method(&trees_locals_table[4], MP_QSTR_memory, &trees_memory_obj);
-    MP_OBJ_TYPE_SET_SLOT(&trees_type, locals_dict, (void *)&trees_locals, 0);
+    MP_OBJ_TYPE_SET_SLOT(&trees_type, make_new, trees_make_new, 0);
+    MP_OBJ_TYPE_SET_SLOT(&trees_type, locals_dict, (void *)&trees_locals, 1);
 
     mp_store_global(MP_QSTR_new, MP_OBJ_FROM_PTR(&trees_new_obj));
     mp_store_global(MP_QSTR_load, MP_OBJ_FROM_PTR(&trees_load_obj));
