@@ -193,3 +193,51 @@ def test_int16_model_quantizes_float_input_like_the_host(ds: str, tmp_path: Path
     Xall = np.vstack([Xr, half, np.full((1, X.shape[1]), 1e9, np.float32)])
     res = run_model(est, Xall, "bin", tmp_path, classifier=True, dtype="int16")
     assert np.array_equal(np.array(res["single"]), cm.predict_index(Xall))
+
+
+def _nan_data(seed: int, train_nan: float):
+    X, y = make_classification(n_samples=500, n_features=6, n_informative=4, n_classes=3, random_state=seed)
+    X = X.astype(np.float32)
+    rng = np.random.default_rng(seed)
+    Xtr, Xte = X[:300].copy(), X[300:].copy()
+    Xtr[rng.random(Xtr.shape) < train_nan] = np.nan
+    Xte[rng.random(Xte.shape) < 0.15] = np.nan
+    return Xtr, y[:300], Xte
+
+
+@pytest.mark.parametrize("train_nan", [0.0, 0.15], ids=["nan_at_predict_only", "nan_in_training"])
+@pytest.mark.parametrize("kind", ["dt", "rf", "et", "dt_reg", "rf_reg", "et_reg"])
+def test_missing_values_on_the_device_equal_sklearn(kind: str, train_nan: float, tmp_path: Path) -> None:
+    """NaN inputs take scikit-learn's learned route (missing_go_to_left) on the device, for trees
+    trained with and without missing values: every row equals scikit-learn's predict."""
+    Xtr, ytr, Xte = _nan_data(1, train_nan)
+    regress = kind.endswith("_reg")
+    yfit = ytr * 1.5 + 0.25 if regress else ytr
+    make = {"dt": DecisionTreeClassifier(random_state=0),
+            "rf": RandomForestClassifier(n_estimators=5, random_state=0),
+            "et": ExtraTreesClassifier(n_estimators=5, random_state=0),
+            "dt_reg": DecisionTreeRegressor(random_state=0, max_depth=8),
+            "rf_reg": RandomForestRegressor(n_estimators=5, max_depth=8, random_state=0),
+            "et_reg": ExtraTreesRegressor(n_estimators=5, max_depth=8, random_state=0)}[kind]
+    est = make.fit(Xtr, yfit)  # scikit-learn pinned at 1.9 (requirements.txt): every estimator learns NaN routes
+    res = run_model(est, Xte, "bin", tmp_path, classifier=not regress)
+    want = est.predict(Xte)
+    got = np.array(res["single"])
+    if regress:
+        assert np.abs(got - want).max() <= 8 * np.finfo(np.float32).eps * np.abs(want).max()
+    else:
+        assert np.array_equal(got, want)
+        assert np.array_equal(np.array(res["many"]).astype(int), want)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_small_leaf_forest_ties_on_the_device_equal_sklearn(seed: int, tmp_path: Path) -> None:
+    """Forests with small leaves have exact probability ties; the device's predict equals
+    scikit-learn's first argmax of its float64 sums on every row (labels -1/7/42: classes_)."""
+    X, y = make_classification(n_samples=700, n_features=8, n_informative=5, n_classes=3, random_state=seed)
+    X = X.astype(np.float32)
+    y = np.array([-1, 7, 42])[y]
+    est = ExtraTreesClassifier(n_estimators=5 + seed * 4, min_samples_leaf=1 + seed, random_state=seed).fit(X[:400], y[:400])
+    res = run_model(est, X[400:], "bin", tmp_path, classifier=True)
+    assert np.array_equal(np.array(res["single"]), est.predict(X[400:]))
+    assert np.array_equal(np.array(res["many"]).astype(int), est.predict(X[400:]))
