@@ -49,4 +49,18 @@ m.additem(array.array("h", [32767, 32767]), 9)
 check("extreme", m.predict(array.array("h", [32767, 32700])) == 9)
 i, d, l = m.getresult(0)
 check("extreme distance exact", d == 67 * 67, repr(d))
+
+# Model(...) with keywords is new(...); add_item/get_result/get_item, emlearn's names as aliases
+m = emlneighbors.Model(max_items=2, n_features=1, k=1, dtype="f")
+check("Model() type", type(m) is emlneighbors.Model)
+m.add_item(array.array("f", [0.0]), 0)
+m.additem(array.array("f", [1e20]), 1)
+# squared distances beyond float32: scikit-learn's KNeighborsClassifier(1) answers 1 here
+# (tests_host/test_cores_knn.py asserts that against scikit-learn)
+check("float32 squares beyond float32", m.predict(array.array("f", [6e19])) == 1)
+check("get_result == getresult", m.get_result(0) == m.getresult(0) and m.get_result(0)[0] == 1)
+o = array.array("f", [0.0])
+big = array.array("f", [1e20])[0]  # 1e20 rounded to float32, as stored
+check("get_item == getitem", m.get_item(1, o) == 1 and o[0] == big and m.getitem(0, o) == 0 and o[0] == 0.0)
+raises("get_item out typecode", TypeError, m.get_item, 0, array.array("h", [0]))
 done()

@@ -94,6 +94,19 @@ raises("model empty after failed load", ValueError, small.predict, array.array("
 for name, data in (("empty", b""), ("garbage", b"hello\nworld\n"), ("bad magic", b"EMLT\x09\x00")):
     raises("malformed " + name, ValueError, emltrees.load_model, emltrees.new(2, 10), io.BytesIO(data))
 
+# load(): a model of exactly the file's size; Model(...) is new(...), keywords accepted; a CSV
+# saved with a UTF-8 byte-order mark (Windows editors) loads the same
+with open("iris.bin", "rb") as f:
+    m = emltrees.load(f)
+with open("iris.csv", "rb") as f:
+    text = f.read()
+m2 = emltrees.Model(max_trees=10, max_nodes=400)
+emltrees.load_model(m2, io.BytesIO(b"\xef\xbb\xbf" + text))
+x = Xall[0:4]
+check("load() and BOM CSV predict alike", type(m2) is emltrees.Model and m.predict(x) == m2.predict(x) == Y[0])
+check("load() takes only the file's size", m.memory() <= m2.memory())
+text = m = m2 = None
+
 # a model stays usable across garbage collections; memory is given back
 m = empty = small = None
 gc.collect()
