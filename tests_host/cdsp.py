@@ -174,8 +174,8 @@ def fptr(a) -> int:
 
 
 class Armv6m:
-    """cores/<sources> (+ emlc_common.c, and emlc_common_sf.c: float + - * as the armv6m modules do them;
-    other float operations from libgcc) built for Cortex-M0 (arm-none-eabi-gcc -Os) and run in unicorn through tools/m0emu.py; lets a test call core functions (alloc, read,
+    """cores/<sources> (+ emlc_common.c, and emlc_common_sf.c: float + - * / and int<->float as the
+    armv6m modules do them; anything else from libgcc) built for Cortex-M0 (arm-none-eabi-gcc -Os) and run in unicorn through tools/m0emu.py; lets a test call core functions (alloc, read,
     write, call with 32-bit arguments, AAPCS) and compare results with the host build."""
 
     def __init__(self, sources: list[str]) -> None:

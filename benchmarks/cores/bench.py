@@ -412,7 +412,7 @@ def build_all(trees: dict) -> tuple[m0.M0, m0.M0, m0.M0]:
     (BUILD / "eml_trees_f32.c").write_text(trees["gen_f32"])
     (BUILD / "eml_trees_i16.c").write_text(trees["gen_i16"])
     # Each side of ours is linked as its module is (Makefile): trees with emlc_f64.c (exact float64 sums
-    # at near ties) and emlc_common_sf.c (float32 + - *; division and conversions still from libgcc),
+    # at near ties) and emlc_common_sf.c (float32 + - * /, int<->float conversions: our own helpers),
     # plus emlc_load.c, which puts the binary model files into RAM as the device does (setup, not
     # counted); k-NN, IIR and FFT with emlc_common_sf.c, as emlneighbors, emliir and emlfft link it.
     ours_src = [CORES / s for s in TREES_SOURCES]
@@ -459,8 +459,8 @@ def write_results(rows: list[Row], meta: dict) -> None:
         "",
         f"Instructions executed per call on an emulated Cortex-M0 (unicorn), both sides built with "
         f"`{' '.join(m0.GCC + m0.OPT + EXTRA_FLAGS)}` ({meta['gcc']}), soft float from libgcc's thumb/v6-m/nofp multilib "
-        f"(emlearn) or, for add, subtract and multiply, `cores/emlc_common_sf.c` (ours, as our modules link it; "
-        f"libgcc for the rest); "
+        f"(emlearn) or `cores/emlc_common_sf.c` (ours, as our modules link it: add, subtract, multiply, divide "
+        f"and int/float conversions; libgcc for the rest); "
         f"emlearn {meta['emlearn']}; cores/ at commit {meta['cores_rev']}. Trees: RandomForestClassifier(n_estimators=10, max_leaf_nodes=100) on "
         f"digits ×2 ({meta['n_nodes']} scikit-learn nodes; ours: model format version 2, the binary files loaded "
         f"into RAM with `emlc_load_header` + `emlc_trees_bind`, {meta['ours_sizes']}; "
