@@ -357,3 +357,37 @@ def test_streams_aliasing_and_messages(tmp_path: Path) -> None:
         "getitem length ValueError: out must have n_features elements",
         "knn huge ok 1 (1, inf, 1)",
     ], got
+
+
+def test_csv_without_emltrees_csv_says_what_to_do(tmp_path: Path) -> None:
+    """A board with emltrees.mpy only: a CSV file is refused with a message naming the missing
+    module (and the binary alternative), and the model stays empty; a binary file loads."""
+    import os
+    import shutil
+    import subprocess
+
+    upy.ensure_modules()
+    shutil.copy(upy.DIST / "emltrees.mpy", tmp_path)
+    rng = np.random.default_rng(0)
+    X = rng.random((100, 3)).astype(np.float32)
+    cm = emlmpy.convert(RandomForestClassifier(2, max_depth=3, random_state=0).fit(X, X[:, 0] > 0.5))
+    cm.save(file=str(tmp_path / "m.csv"))
+    cm.save(file=str(tmp_path / "m.bin"))
+    script = (
+        "import emltrees, array\n"
+        "m = emltrees.new(2, 20)\n"
+        "try:\n"
+        "    emltrees.load_model(m, open('m.csv', 'rb'))\n"
+        "except ValueError as e:\n"
+        "    print('ValueError:', e)\n"
+        "try:\n"
+        "    m.n_features()\n"
+        "except ValueError as e:\n"
+        "    print('empty:', e)\n"
+        "print(emltrees.load(open('m.bin', 'rb')).n_features())\n")
+    (tmp_path / "s.py").write_text(script)
+    r = subprocess.run([str(upy.MICROPYTHON), "s.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, MICROPYPATH=str(tmp_path)))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["ValueError: CSV needs emltrees_csv.mpy (or use a .bin file)",
+                                     "empty: no model loaded", "3"], r.stdout

@@ -105,7 +105,7 @@ static mp_obj_t knn_predict(mp_obj_t self_in, mp_obj_t values) {
     knn_obj_t *self = MP_OBJ_TO_PTR(self_in);
     const void *x = knn_values(self, values, false);
     if (self->knn.n_items == 0) {
-        emlg_fail(MP_QSTR_ValueError, "no items: call additem first");
+        emlg_fail(MP_QSTR_ValueError, "no items: call add_item first");
     }
     size_t k = self->k < self->knn.n_items ? self->k : self->knn.n_items;
     int16_t label = 0;

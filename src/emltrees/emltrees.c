@@ -70,7 +70,7 @@ static void trees_load_csv(mp_obj_t self, mp_obj_t stream, uint8_t first) {
         mod = mp_import_name(MP_QSTR_emltrees_csv, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
         nlr_pop();
     } else {
-        emlg_fail(MP_QSTR_ValueError, "CSV model: needs emltrees_csv.mpy, or convert it to .bin with emlmpy");
+        emlg_fail(MP_QSTR_ValueError, "CSV needs emltrees_csv.mpy (or use a .bin file)");
     }
     args[0] = self;
     args[1] = stream;
@@ -298,7 +298,7 @@ static mp_obj_t trees_predict_many(mp_obj_t self_in, mp_obj_t x_in, mp_obj_t out
         } else if ((int16_t)cls == cls) {
             ((int16_t *)bo.buf)[i] = (int16_t)cls;
         } else {
-            emlg_fail(MP_QSTR_ValueError, "class label does not fit array('h'): use array('i')");
+            emlg_fail(MP_QSTR_ValueError, "label does not fit array('h'): use 'i'");
         }
     }
     if (x.tmp != NULL) {
