@@ -7,11 +7,15 @@
 #   $(eval $(call NATMOD_MODULE,<modname>,<c sources>,<extra cflags>))
 #   all: $(NATMOD_ALL)
 #
+#   $(eval $(call NATMOD_MODULE,<modname>,<c sources>,<extra cflags>,m c))
+#                          optional 4th argument: runtime libraries, `m` (libm) and/or `c` (libc)
+#
 # Defines dist/<arch>/<modname>.mpy for every arch in NATMOD_ARCHES (objects
 # in build/<arch>/<modname>/) and appends them to NATMOD_ALL; also the phony
 # targets natmod-<modname> and natmod-<arch> and `toolchains`.
 # Overridable: NATMOD_DIST (dist), NATMOD_BUILD (build), NATMOD_ARCHES,
-# NATMOD_CC_<arch>, NATMOD_CFLAGS_<arch>, NATMOD_LIBS_<arch>, NATMOD_LDFLAGS.
+# NATMOD_CC_<arch>, NATMOD_CFLAGS_<arch>, NATMOD_LIBS_<arch>, NATMOD_LDFLAGS,
+# NATMOD_WARN (module warnings, default MicroPython's `-Wall -Werror`).
 
 natmod_saved_goal := $(.DEFAULT_GOAL)
 NATMOD_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
@@ -25,11 +29,17 @@ MPYLD = PYTHONPATH=$(NATMOD_DIR)$${PYTHONPATH:+:$$PYTHONPATH} $(PYTHON) -m mpyld
 NATMOD_MPYLD_SRC := $(wildcard $(NATMOD_DIR)/mpyld/*.py)
 NATMOD_HEADERS := $(wildcard $(NATMOD_DIR)/include/py/*.h)
 
+# Warnings for module sources: MicroPython's own natmod default (py/dynruntime.mk
+# uses -Wall -Werror), so natmod code written for MicroPython builds unchanged.
+# A project that wants more for its own sources adds them in NATMOD_MODULE's
+# cflags argument (this project: -Wextra -pedantic, see the top-level Makefile).
+NATMOD_WARN ?= -Wall -Werror
+
 # Flags every arch gets.  -fpic: the code is position independent and reaches
 # globals through the GOT; -fno-common: no COMMON symbols; no unwind tables;
 # -ffunction-sections -fdata-sections: one section per function and object, so
 # that mpyld drops whatever mpy_init cannot reach (see README.md, dead-code elimination).
-NATMOD_CFLAGS_COMMON := -std=c99 -Os -Wall -Wextra -Werror -ffreestanding -fpic -fno-common \
+NATMOD_CFLAGS_COMMON := -std=c99 -Os $(NATMOD_WARN) -ffreestanding -fpic -fno-common \
     -ffunction-sections -fdata-sections \
     -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-exceptions -U_FORTIFY_SOURCE \
     -DNDEBUG -DNO_QSTR -I$(NATMOD_DIR)/include -MMD -MP
