@@ -12,10 +12,16 @@ int natmod_errno_value;
 
 #if defined(__x86_64__)
 
-/* musl (and glibc headers) read errno through this function; musl's own reads the thread
-   descriptor, which in the unix port is glibc's. */
+/* Module code (musl's and glibc's headers alike) reads errno through __errno_location, musl's
+   own functions through ___errno_location.  musl's definition of both reads its thread
+   descriptor at %fs, which in the unix port is glibc's: it would write errno into glibc's
+   thread control block. */
 int *__errno_location(void);
+int *___errno_location(void);
 int *__errno_location(void) {
+    return &natmod_errno_value;
+}
+int *___errno_location(void) {
     return &natmod_errno_value;
 }
 
