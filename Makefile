@@ -32,7 +32,10 @@ venv: $(VENV)/.stamp
 # ---------------------------------------------------------------- native modules
 -include toolchain/natmod.mk
 
-CORE_CFLAGS := -Icores -Isrc
+# The kit compiles module sources with MicroPython's warnings (-Wall -Werror); the project's own
+# sources (src/, cores/) are held to more.
+PROJECT_WARN := -Wextra -pedantic
+CORE_CFLAGS := -Icores -Isrc $(PROJECT_WARN)
 
 $(eval $(call NATMOD_MODULE,emltrees,src/emltrees/emltrees.c cores/emlc_trees.c cores/emlc_f64.c cores/emlc_load.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
 $(eval $(call NATMOD_MODULE,emltrees_csv,src/emltrees_csv/emltrees_csv.c cores/emlc_load_csv.c cores/emlc_load.c cores/emlc_trees.c cores/emlc_f64.c,$(CORE_CFLAGS)))

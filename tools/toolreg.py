@@ -38,6 +38,12 @@ class Tool:
     group: str              # the first make target that needs it (GROUPS)
     used_for: str
     pypi: str = ""          # PyPI distribution (in requirements.txt) that puts it into .venv/bin
+    probe: str = ""         # a package that gives no command (a C library): a file it installs;
+                            # the name is then a label, never run
+
+
+def _lib(name: str, packages: str, group: str, used_for: str, probe: str) -> Tool:
+    return Tool(name, tuple(packages.split()), group, used_for, probe=probe)
 
 
 def _deb(name: str, packages: str, group: str, used_for: str) -> Tool:
@@ -59,6 +65,14 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
     _deb("xtensa-lx106-elf-gcc", "gcc-xtensa-lx106", "build",
          "xtensa modules, and xtensawin ones through mpyld.arch_xtensa wincc"),
     _deb("xtensa-lx106-elf-ar", "binutils-xtensa-lx106", "build", "the Xtensa runtime archive"),
+    # C libraries of the native-module kit (toolchain/arch/*.mk, toolchain/libc): no command
+    _lib("C library for x64 modules", "musl-dev", "build",
+         "libc/libm of x64 modules that ask for them (natmod `m`/`c`)", "/usr/lib/x86_64-linux-musl/libc.a"),
+    _lib("C library for rv32imc modules", "picolibc-riscv64-unknown-elf", "build",
+         "rv32imc C headers; libc/libm of modules that ask for them", "/usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs"),
+    _lib("C headers for Xtensa modules", "picolibc-xtensa-lx106-elf", "build",
+         "xtensa/xtensawin C headers (declarations only: no code of it is linked)",
+         "/usr/lib/xtensa-lx106-elf/include/string.h"),
     _pip("python", "(venv)", "build", "the host package, the linker and every script"),
     # check: `make check`
     _deb("arm-none-eabi-nm", "binutils-arm-none-eabi", "check", "which helpers a core pulls in"),
@@ -106,6 +120,8 @@ def _locate(t: Tool) -> str | None:
     if t.pypi:
         path = VENV_BIN / t.name
         return str(path) if path.exists() else None
+    if t.probe:
+        return t.probe if Path(t.probe).exists() else None
     return shutil.which(t.name)
 
 

@@ -9,7 +9,7 @@
 NATMOD_CC_xtensa ?= xtensa-lx106-elf-gcc
 NATMOD_AR_xtensa ?= xtensa-lx106-elf-ar
 NATMOD_PKG_xtensa := gcc-xtensa-lx106
-NATMOD_PKG_EXTRA_xtensa := binutils-xtensa-lx106
+NATMOD_PKG_EXTRA_xtensa := binutils-xtensa-lx106 picolibc-xtensa-lx106-elf
 NATMOD_CFLAGS_xtensa ?= -mforce-l32 -DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_FLOAT
 NATMOD_XTRT_xtensa := $(NATMOD_BUILD)/xtrt/xtensa/libxtrt.a
 NATMOD_LIBS_xtensa ?= $(NATMOD_XTRT_xtensa)
@@ -32,3 +32,12 @@ $(NATMOD_XTRT_xtensa): $(NATMOD_XTRT_SRCS) $(NATMOD_XTRT_DIR)/xtrt.h $(NATMOD_DI
 	rm -f $@
 	$(NATMOD_AR_xtensa) rcs $@ $(addprefix $(@D)/,$(notdir $(NATMOD_XTRT_SRCS:.c=.o)))
 .DEFAULT_GOAL := $(natmod_xt_goal)
+
+# C library: Debian's only one for this core, picolibc-xtensa-lx106-elf, gives the C headers
+# (GCC finds them by itself: string.h, math.h, assert.h ... declarations, so natmod sources that
+# include them compile) but none of its code is linked: it is built for the call0 ABI without
+# -mforce-l32, and some members load bytes from their own tables (isalpha's ctype table, by
+# l8ui), which faults where ESP8266 native code and its rodata live (IRAM).
+# Modules asking for `m`/`c` stop with this reason.
+NATMOD_NOLIBC_xtensa := Debian has no C library a native module for this arch can link: no libm (sqrtf, expf ...), no libc functions, no double-precision arithmetic. Available: C headers (picolibc-xtensa-lx106-elf: declarations only), memset/memcpy/memmove (through the firmware), the kit runtime (toolchain/runtime: float32 + - * / compare and conversions, integer division). Build this module without runtime libraries for xtensa, or leave xtensa out of NATMOD_ARCHES.
+NATMOD_HINT_xtensa := note: if a C header was not found: arch xtensa takes C headers from picolibc (apt-get install -y picolibc-xtensa-lx106-elf) and links no C library (see toolchain/README.md, Runtime libraries).

@@ -16,7 +16,7 @@
 NATMOD_CC_xtensawin ?= xtensa-lx106-elf-gcc
 NATMOD_AR_xtensawin ?= xtensa-lx106-elf-ar
 NATMOD_PKG_xtensawin := gcc-xtensa-lx106
-NATMOD_PKG_EXTRA_xtensawin := binutils-xtensa-lx106
+NATMOD_PKG_EXTRA_xtensawin := binutils-xtensa-lx106 picolibc-xtensa-lx106-elf
 NATMOD_CFLAGS_xtensawin ?= -DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_FLOAT
 NATMOD_WINCC = PYTHONPATH=$(NATMOD_DIR)$${PYTHONPATH:+:$$PYTHONPATH} $(PYTHON) -m mpyld.arch_xtensa wincc $(NATMOD_CC_xtensawin)
 NATMOD_COMPILE_xtensawin = $(NATMOD_WINCC) $(NATMOD_CFLAGS_COMMON) $(NATMOD_CFLAGS_xtensawin) $(NATMOD_XFLAGS) -c -o $@ $<
@@ -39,3 +39,11 @@ $(NATMOD_XTRT_xtensawin): $(NATMOD_XTRT_SRCS) $(NATMOD_XTRT_DIR)/xtrt.h $(NATMOD
 	rm -f $@
 	$(NATMOD_AR_xtensawin) rcs $@ $(addprefix $(@D)/,$(notdir $(NATMOD_XTRT_SRCS:.c=.o)))
 .DEFAULT_GOAL := $(natmod_xtw_goal)
+
+# C library: Debian's only one for this core, picolibc-xtensa-lx106-elf, gives the C headers
+# (GCC finds them by itself: string.h, math.h, assert.h ... declarations, so natmod sources that
+# include them compile) but none of its code is linked: it is built for the call0 ABI, which windowed
+# code (ESP32) cannot call.
+# Modules asking for `m`/`c` stop with this reason.
+NATMOD_NOLIBC_xtensawin := Debian has no C library a native module for this arch can link: no libm (sqrtf, expf ...), no libc functions, no double-precision arithmetic. Available: C headers (picolibc-xtensa-lx106-elf: declarations only), memset/memcpy/memmove (through the firmware), the kit runtime (toolchain/runtime: float32 + - * / compare and conversions, integer division). Build this module without runtime libraries for xtensawin, or leave xtensawin out of NATMOD_ARCHES.
+NATMOD_HINT_xtensawin := note: if a C header was not found: arch xtensawin takes C headers from picolibc (apt-get install -y picolibc-xtensa-lx106-elf) and links no C library (see toolchain/README.md, Runtime libraries).

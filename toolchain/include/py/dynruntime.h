@@ -120,6 +120,32 @@ typedef float mp_float_t;
 #define MICROPY_PY_BUILTINS_FLOAT (0)
 #endif
 
+/* The bits of an mp_float_t (py/misc.h): IEEE 754 binary64 or binary32, little-endian, so
+   the fraction is the low field.  Bit-fields wider than int are a GCC/clang extension. */
+#if MICROPY_PY_BUILTINS_FLOAT
+#if MICROPY_FLOAT_IMPL == MICROPY_FLOAT_IMPL_DOUBLE
+#define MP_FLOAT_EXP_BITS (11)
+#define MP_FLOAT_EXP_OFFSET (1023)
+#define MP_FLOAT_FRAC_BITS (52)
+typedef uint64_t mp_float_uint_t;
+#else
+#define MP_FLOAT_EXP_BITS (8)
+#define MP_FLOAT_EXP_OFFSET (127)
+#define MP_FLOAT_FRAC_BITS (23)
+typedef uint32_t mp_float_uint_t;
+#endif
+#define MP_FLOAT_EXP_BIAS ((1 << (MP_FLOAT_EXP_BITS - 1)) - 1)
+__extension__ typedef union _mp_float_union_t {
+    mp_float_t f;
+    struct {
+        mp_float_uint_t frc : MP_FLOAT_FRAC_BITS;
+        mp_float_uint_t exp : MP_FLOAT_EXP_BITS;
+        mp_float_uint_t sgn : 1;
+    } p;
+    mp_float_uint_t i;
+} mp_float_union_t;
+#endif
+
 #define MICROPY_ERROR_REPORTING_NONE (0)
 #define MICROPY_ERROR_REPORTING_TERSE (1)
 #define MICROPY_ERROR_REPORTING_NORMAL (2)
@@ -169,6 +195,45 @@ typedef const char *mp_rom_error_text_t;
 #define MAX(x, y) ((x) > (y) ? (x) : (y))
 #endif
 #define MP_ERROR_TEXT(x) (x)
+
+/* Compiler and helper macros of py/mpconfig.h and py/misc.h (same meaning, GCC/clang forms). */
+typedef unsigned int uint;
+#ifndef MP_NORETURN
+#define MP_NORETURN __attribute__((noreturn))
+#endif
+#ifndef MP_WEAK
+#define MP_WEAK __attribute__((weak))
+#endif
+#ifndef MP_NOINLINE
+#define MP_NOINLINE __attribute__((noinline))
+#endif
+#ifndef MP_ALWAYSINLINE
+#define MP_ALWAYSINLINE __attribute__((always_inline))
+#endif
+#ifndef MP_UNREACHABLE
+#define MP_UNREACHABLE __builtin_unreachable();
+#endif
+/* A `case` that falls into the next one on purpose (keeps -Wimplicit-fallthrough quiet). */
+#ifndef MP_FALLTHROUGH
+#if defined(__GNUC__) && __GNUC__ >= 7
+#define MP_FALLTHROUGH __attribute__((fallthrough));
+#else
+#define MP_FALLTHROUGH
+#endif
+#endif
+#define MP_STRINGIFY_HELPER(x) #x
+#define MP_STRINGIFY(x) MP_STRINGIFY_HELPER(x)
+#define MP_STATIC_ASSERT(cond) ((void)sizeof(char[1 - 2 * !(cond)]))
+#define MP_CEIL_DIVIDE(a, b) (((a) + (b) - 1) / (b))
+#define MP_ROUND_DIVIDE(a, b) (((a) + (b) / 2) / (b))
+#define MP_BYTES_PER_OBJ_WORD (sizeof(mp_uint_t))
+#define MP_OBJ_WORD_MSBIT_HIGH (((mp_uint_t)1) << (MP_BYTES_PER_OBJ_WORD * MP_BITS_PER_BYTE - 1))
+/* Every arch this kit builds for is little-endian. */
+#define MP_ENDIANNESS_LITTLE (1)
+#define MP_ENDIANNESS_BIG (0)
+#define MP_INT_MAX INTPTR_MAX
+#define MP_INT_MIN INTPTR_MIN
+#define MP_SSIZE_MAX ((mp_int_t)(((mp_uint_t)-1) >> 1))
 
 /* Release-build sentinels (not valid objects). */
 #define MP_OBJ_NULL ((mp_obj_t)(void *)0)
@@ -430,6 +495,31 @@ typedef struct _mp_stream_p_t {
 #define MP_STREAM_OP_READ (1)
 #define MP_STREAM_OP_WRITE (2)
 #define MP_STREAM_OP_IOCTL (4)
+/* ioctl requests (py/stream.h); the firmware passes these numbers to a stream's ioctl. */
+#define MP_STREAM_FLUSH (1)
+#define MP_STREAM_SEEK (2)
+#define MP_STREAM_POLL (3)
+#define MP_STREAM_CLOSE (4)
+#define MP_STREAM_TIMEOUT (5)
+#define MP_STREAM_GET_OPTS (6)
+#define MP_STREAM_SET_OPTS (7)
+#define MP_STREAM_GET_DATA_OPTS (8)
+#define MP_STREAM_SET_DATA_OPTS (9)
+#define MP_STREAM_GET_FILENO (10)
+#define MP_STREAM_GET_BUFFER_SIZE (11)
+#define MP_STREAM_POLL_RD (0x0001)
+#define MP_STREAM_POLL_WR (0x0004)
+#define MP_STREAM_POLL_ERR (0x0008)
+#define MP_STREAM_POLL_HUP (0x0010)
+#define MP_STREAM_POLL_NVAL (0x0020)
+/* The argument of MP_STREAM_SEEK: offset in, new position out; whence as in lseek. */
+struct mp_stream_seek_t {
+    mp_off_t offset;
+    int whence;
+};
+#define MP_SEEK_SET (0)
+#define MP_SEEK_CUR (1)
+#define MP_SEEK_END (2)
 
 /* Argument parsing. */
 typedef enum {
@@ -695,7 +785,10 @@ extern char mpyld_data_start[];
 #define mp_obj_is_exact_type(o, t) mp_obj_is_type((o), (t))
 #define mp_obj_is_int(o) (mp_obj_is_small_int(o) || mp_obj_is_type((o), &mp_type_int))
 #define mp_obj_is_str(o) (mp_obj_get_type((o)) == &mp_type_str)
-#define mp_obj_cast_to_native_base(o, t) (o)
+/* The native object behind `o` if its type is native type `t` or derives from it, else NULL:
+   for an instance of a Python subclass of `t` that is the instance's native base object
+   (mp_obj_cast_to_native_base_dyn, below). */
+#define mp_obj_cast_to_native_base(o, t) (mp_obj_cast_to_native_base_dyn((o), (t)))
 
 #define mp_unary_op(op, o) (mp_fun_table.unary_op((op), (o)))
 #define mp_binary_op(op, l, r) (mp_fun_table.binary_op((op), (l), (r)))
@@ -844,6 +937,15 @@ static inline NORETURN void mp_raise_msg(const mp_obj_type_t *exc_type, mp_rom_e
 #define mp_raise_IndexError(msg) (mp_raise_msg(&mp_type_IndexError, (msg)))
 #define mp_raise_MemoryError() (mp_raise_msg(&mp_type_MemoryError, NULL))
 
+/* Exception objects: calling the class with one argument makes the instance. */
+#define mp_obj_new_exception(exc_type) (MP_OBJ_FROM_PTR(exc_type))
+static inline mp_obj_t mp_obj_new_exception_arg1(const mp_obj_type_t *exc_type, mp_obj_t arg) {
+    return mp_fun_table.call_function_n_kw(MP_OBJ_FROM_PTR(exc_type), 1, &arg);
+}
+static inline NORETURN void mp_raise_type_arg(const mp_obj_type_t *exc_type, mp_obj_t arg) {
+    nlr_raise(mp_obj_new_exception_arg1(exc_type, arg));
+}
+
 static inline NORETURN void mp_raise_OSError(int errno_) {
     mp_obj_t arg = MP_OBJ_NEW_SMALL_INT(errno_);
     nlr_raise(mp_fun_table.call_function_n_kw(mp_load_global(MP_QSTR_OSError), 1, &arg));
@@ -890,6 +992,35 @@ static inline void m_free(void *ptr) {
 #define m_renew(type, ptr, old_num, new_num) ((type *)(m_realloc((ptr), sizeof(type) * (new_num))))
 #define m_del(type, ptr, num) ((void)(num), m_free(ptr))
 #define m_del_obj(type, ptr) (m_del(type, ptr, 1))
+#define m_new_obj_maybe(type) (m_new_maybe(type, 1))
+#define m_renew_maybe(type, ptr, old_num, new_num, allow_move) \
+    ((type *)(mp_fun_table.realloc_((ptr), sizeof(type) * (new_num), (allow_move))))
+#define m_realloc_maybe(ptr, n, allow_move) (mp_fun_table.realloc_((ptr), (n), (allow_move)))
+/* An object with a flexible array member: the fixed part up to var_field, then var_num items. */
+#define m_new_obj_var(obj_type, var_field, var_type, var_num) \
+    ((obj_type *)m_malloc(offsetof(obj_type, var_field) + sizeof(var_type) * (var_num)))
+#define m_new_obj_var0(obj_type, var_field, var_type, var_num) \
+    ((obj_type *)m_malloc0(offsetof(obj_type, var_field) + sizeof(var_type) * (var_num)))
+#define m_new_obj_var_maybe(obj_type, var_field, var_type, var_num) \
+    ((obj_type *)m_malloc_maybe(offsetof(obj_type, var_field) + sizeof(var_type) * (var_num)))
+#define m_del_var(obj_type, var_field, var_type, var_num, ptr) ((void)(var_num), m_free(ptr))
+
+/* Scratch memory for one C call (py/pystack.h without MICROPY_ENABLE_PYSTACK): the C stack. */
+#define mp_local_alloc(n_bytes) __builtin_alloca(n_bytes)
+static inline void mp_local_free(void *ptr) {
+    (void)ptr;
+}
+static inline void *mp_nonlocal_alloc(size_t n_bytes) {
+    return m_malloc(n_bytes);
+}
+static inline void *mp_nonlocal_realloc(void *ptr, size_t old_n_bytes, size_t new_n_bytes) {
+    (void)old_n_bytes;
+    return m_realloc(ptr, new_n_bytes);
+}
+static inline void mp_nonlocal_free(void *ptr, size_t n_bytes) {
+    (void)n_bytes;
+    m_free(ptr);
+}
 
 static inline void *mp_obj_malloc_helper(size_t num_bytes, const mp_obj_type_t *type) {
     mp_obj_base_t *base = (mp_obj_base_t *)m_malloc(num_bytes);
@@ -981,6 +1112,166 @@ static inline void mp_obj_get_array_fixed_n(mp_obj_t o, size_t n, mp_obj_t **ite
 
 #define MP_REGISTER_MODULE(module_name, obj_module)
 #define MP_REGISTER_ROOT_POINTER(x)
+
+#define MP_DECLARE_CONST_FUN_OBJ_0(obj_name) extern const mp_obj_fun_builtin_fixed_t obj_name
+#define MP_DECLARE_CONST_FUN_OBJ_1(obj_name) extern const mp_obj_fun_builtin_fixed_t obj_name
+#define MP_DECLARE_CONST_FUN_OBJ_2(obj_name) extern const mp_obj_fun_builtin_fixed_t obj_name
+#define MP_DECLARE_CONST_FUN_OBJ_3(obj_name) extern const mp_obj_fun_builtin_fixed_t obj_name
+#define MP_DECLARE_CONST_FUN_OBJ_VAR(obj_name) extern const mp_obj_fun_builtin_var_t obj_name
+#define MP_DECLARE_CONST_FUN_OBJ_KW(obj_name) extern const mp_obj_fun_builtin_var_t obj_name
+
+/* ---------------------------------------------------------------------- */
+/* Errno numbers (py/mperrno.h)                                            */
+
+/* MicroPython's own numbering (Linux values), which bare-metal firmware uses and which equals
+   the unix port's; mp_raise_OSError(MP_EINVAL) gives the OSError the firmware itself raises. */
+#define MP_EPERM (1)
+#define MP_ENOENT (2)
+#define MP_ESRCH (3)
+#define MP_EINTR (4)
+#define MP_EIO (5)
+#define MP_ENXIO (6)
+#define MP_E2BIG (7)
+#define MP_ENOEXEC (8)
+#define MP_EBADF (9)
+#define MP_ECHILD (10)
+#define MP_EAGAIN (11)
+#define MP_ENOMEM (12)
+#define MP_EACCES (13)
+#define MP_EFAULT (14)
+#define MP_ENOTBLK (15)
+#define MP_EBUSY (16)
+#define MP_EEXIST (17)
+#define MP_EXDEV (18)
+#define MP_ENODEV (19)
+#define MP_ENOTDIR (20)
+#define MP_EISDIR (21)
+#define MP_EINVAL (22)
+#define MP_ENFILE (23)
+#define MP_EMFILE (24)
+#define MP_ENOTTY (25)
+#define MP_ETXTBSY (26)
+#define MP_EFBIG (27)
+#define MP_ENOSPC (28)
+#define MP_ESPIPE (29)
+#define MP_EROFS (30)
+#define MP_EMLINK (31)
+#define MP_EPIPE (32)
+#define MP_EDOM (33)
+#define MP_ERANGE (34)
+#define MP_EWOULDBLOCK MP_EAGAIN
+#define MP_EOPNOTSUPP (95)
+#define MP_EAFNOSUPPORT (97)
+#define MP_EADDRINUSE (98)
+#define MP_ECONNABORTED (103)
+#define MP_ECONNRESET (104)
+#define MP_ENOBUFS (105)
+#define MP_EISCONN (106)
+#define MP_ENOTCONN (107)
+#define MP_ETIMEDOUT (110)
+#define MP_ECONNREFUSED (111)
+#define MP_EHOSTUNREACH (113)
+#define MP_EALREADY (114)
+#define MP_EINPROGRESS (115)
+#define MP_ECANCELED (125)
+
+/* ---------------------------------------------------------------------- */
+/* Instances of Python classes, native bases                               */
+
+/* An instance of a class defined in Python (py/objtype.h): attribute map, then one slot
+   per native base; a Python subclass of a native type keeps that type's object in subobj[0]. */
+typedef struct _mp_obj_instance_t {
+    mp_obj_base_t base;
+    mp_map_t members;
+    mp_obj_t subobj[];
+} mp_obj_instance_t;
+#define mp_obj_is_instance_type(type) ((type)->flags & MP_TYPE_FLAG_INSTANCE_TYPE)
+#define mp_obj_is_native_type(type) (!((type)->flags & MP_TYPE_FLAG_INSTANCE_TYPE))
+
+/* Whether type `t` is `base` or has it among its ancestors.  The parent slot holds one type, or
+   a tuple of types for a class with several bases (followed depth-first, as the firmware does). */
+static inline bool mpyld_type_derives_from(const mp_obj_type_t *t, mp_const_obj_t base) {
+    while ((mp_const_obj_t)t != base) {
+        if (!MP_OBJ_TYPE_HAS_SLOT(t, parent)) {
+            return false;
+        }
+        const mp_obj_base_t *parent = (const mp_obj_base_t *)MP_OBJ_TYPE_GET_SLOT(t, parent);
+        if (parent == NULL) {
+            return false;
+        }
+        if (parent->type == &mp_type_tuple) {
+            const mp_obj_tuple_t *bases = (const mp_obj_tuple_t *)parent;
+            for (size_t i = 0; i < bases->len; i++) {
+                if (mpyld_type_derives_from((const mp_obj_type_t *)MP_OBJ_TO_PTR(bases->items[i]), base)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        t = (const mp_obj_type_t *)parent;
+    }
+    return true;
+}
+
+static inline mp_obj_t mp_obj_cast_to_native_base_dyn(mp_obj_t self_in, mp_const_obj_t native_type) {
+    const mp_obj_type_t *self_type = mp_obj_get_type(self_in);
+    if ((mp_const_obj_t)self_type == native_type) {
+        return self_in;
+    }
+    if (!mpyld_type_derives_from(self_type, native_type)) {
+        return MP_OBJ_NULL;
+    }
+    if (mp_obj_is_instance_type(self_type)) {
+        /* a class defined in Python: its native base object */
+        return ((mp_obj_instance_t *)MP_OBJ_TO_PTR(self_in))->subobj[0];
+    }
+    /* a native type whose parent chain holds native_type: the object itself */
+    return self_in;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Arrays (py/objarray.h): bytearray, array.array, memoryview               */
+
+/* First word after the base: typecode in the low 8 bits, `free` (unused elements; for a
+   memoryview, its offset in elements) above.  Bit-fields of size_t are a GCC/clang extension. */
+#define MP_OBJ_ARRAY_TYPECODE_FLAG_RW (0x80)
+#define MP_OBJ_ARRAY_FREE_SIZE_BITS (8 * sizeof(size_t) - 8)
+__extension__ typedef struct _mp_obj_array_t {
+    mp_obj_base_t base;
+    size_t typecode : 8;
+    size_t free : MP_OBJ_ARRAY_FREE_SIZE_BITS;
+    size_t len;
+    void *items;
+} mp_obj_array_t;
+
+/* ---------------------------------------------------------------------- */
+/* Streams: close                                                          */
+
+/*
+ * mp_stream_close (py/stream.h) is firmware code that mp_fun_table does not export, so a module
+ * that uses it carries its own copy.  Declared here, like MicroPython's header does, so modules
+ * that define it (MicroPython's deflate example) build unchanged; a module that only uses it
+ * writes MP_DYNRUNTIME_DEFINE_STREAM_CLOSE once at file scope to get this kit's definition.
+ */
+mp_obj_t mp_stream_close(mp_obj_t stream);
+MP_DECLARE_CONST_FUN_OBJ_1(mp_stream_close_obj);
+static inline mp_obj_t mpyld_stream_close(mp_obj_t stream) {
+    const mp_stream_p_t *stream_p = mp_get_stream_raise(stream, MP_STREAM_OP_IOCTL);
+    int error;
+    mp_uint_t res = stream_p->ioctl(stream, MP_STREAM_CLOSE, 0, &error);
+    if (res == MP_STREAM_ERROR) {
+        mp_raise_OSError(error);
+    }
+    return mp_const_none;
+}
+#define MP_DYNRUNTIME_DEFINE_STREAM_CLOSE \
+    mp_obj_t mp_stream_close(mp_obj_t stream) { \
+        return mpyld_stream_close(stream); \
+    } \
+    MP_DEFINE_CONST_FUN_OBJ_1(mp_stream_close_obj, mp_stream_close)
+/* self -> self, the usual __enter__ (py/obj.h declares it; a module defines it when used). */
+mp_obj_t mp_identity(mp_obj_t self);
+MP_DECLARE_CONST_FUN_OBJ_1(mp_identity_obj);
 
 /* ---------------------------------------------------------------------- */
 /* Module entry                                                            */

@@ -1,0 +1,8 @@
+/*
+ * py/binary.h -- a thin header for natmod sources that include MicroPython's py/binary.h:
+ * every name this kit provides lives in the one ABI header, py/dynruntime.h.
+ */
+#ifndef MPYLD_PY_BINARY_H
+#define MPYLD_PY_BINARY_H
+#include "py/dynruntime.h"
+#endif

@@ -1,0 +1,8 @@
+/*
+ * py/mpconfig.h -- a thin header for natmod sources that include MicroPython's py/mpconfig.h:
+ * every name this kit provides lives in the one ABI header, py/dynruntime.h.
+ */
+#ifndef MPYLD_PY_MPCONFIG_H
+#define MPYLD_PY_MPCONFIG_H
+#include "py/dynruntime.h"
+#endif

@@ -1,0 +1,8 @@
+/*
+ * py/nativeglue.h -- a thin header for natmod sources that include MicroPython's py/nativeglue.h:
+ * every name this kit provides lives in the one ABI header, py/dynruntime.h.
+ */
+#ifndef MPYLD_PY_NATIVEGLUE_H
+#define MPYLD_PY_NATIVEGLUE_H
+#include "py/dynruntime.h"
+#endif

@@ -1,0 +1,8 @@
+/*
+ * py/obj.h -- a thin header for natmod sources that include MicroPython's py/obj.h:
+ * every name this kit provides lives in the one ABI header, py/dynruntime.h.
+ */
+#ifndef MPYLD_PY_OBJ_H
+#define MPYLD_PY_OBJ_H
+#include "py/dynruntime.h"
+#endif

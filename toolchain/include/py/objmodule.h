@@ -1,0 +1,8 @@
+/*
+ * py/objmodule.h -- a thin header for natmod sources that include MicroPython's py/objmodule.h:
+ * every name this kit provides lives in the one ABI header, py/dynruntime.h.
+ */
+#ifndef MPYLD_PY_OBJMODULE_H
+#define MPYLD_PY_OBJMODULE_H
+#include "py/dynruntime.h"
+#endif
