@@ -14,10 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import board
+import toolreg
+from mpyld.arches import ARCHES
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import board  # noqa: E402
-import toolreg  # noqa: E402
 
 MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emliir", "emlfft")
 
@@ -31,17 +32,15 @@ def files_for(arch: str, modules: list[str]) -> list[Path]:
 
 
 def example_models(workdir: Path) -> list[Path]:
-    """The XOR example's model, trained now on the host."""
-    sys.path.insert(0, str(ROOT / "examples" / "xor_trees"))
-    import xor_train  # noqa: E402
+    """The XOR example's model, trained now on the host (by the example's own script)."""
     path = workdir / "xor_model.bin"
-    xor_train.main(str(path))
+    subprocess.run([sys.executable, str(ROOT / "examples" / "xor_trees" / "xor_train.py"), str(path)], check=True)
     return [path]
 
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--arch", required=True, choices=sorted(board.ARCH_NUMBERS))
+    ap.add_argument("--arch", required=True, choices=sorted(ARCHES))
     ap.add_argument("--port", default=None)
     ap.add_argument("--modules", default=",".join(MODULES))
     args = ap.parse_args(argv)

@@ -29,15 +29,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+import board  # tools/board.py: mpremote helpers shared with deploy
+import qemu_boards
+import toolreg
+
 ROOT = Path(__file__).resolve().parent.parent
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed", re.M)
 HEAP = re.compile(r"^heap: (\d+) bytes", re.M)
 TIMEOUT_S = 300
-
-sys.path.insert(0, str(ROOT / "tools"))
-import board  # noqa: E402  (tools/board.py: mpremote helpers shared with deploy)
-import qemu_boards  # noqa: E402
-import toolreg  # noqa: E402
 
 
 def make_data(out: Path) -> None:
