@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 from mpyld.abi import (ARCH_CODES, MPY_SUB_VERSION, MPY_VERSION, SLOT, SMALL_INT_BITS, feature_byte, kind_name,
                        slot_kind, word_size)
+from mpyld.arch import LinkContext
+from mpyld.arches import ARCHES, get_arch
+from mpyld.link import Linker
 
 from natmod_util import (OWN_ARCHES, REPO, build_natmod, built_testmod, cc_query, compile_c, inspect, make_testmod, mpyld,
                          run_micropython)
@@ -171,6 +174,12 @@ def test_inspector_xtensa_builds_of_the_same_module(arch):
     assert d["arch"] == arch and d["arch_number"] == ARCH_CODES[arch] and d["version"] == MPY_HEADER_VERSION
     assert path.read_bytes()[:4] == mpy_header(arch)
     assert d["relocations"] > 0 and "Accum" in d["qstrs"]
+
+
+def test_the_linker_is_the_context_every_arch_module_is_written_against():
+    """mpyld.link.Linker offers every service of the plug-in protocol (arch.LinkContext) to each arch."""
+    for arch in ARCHES:
+        assert isinstance(Linker(get_arch(arch), []), LinkContext), arch
 
 
 def test_unix_rejects_wrong_arch(built):

@@ -105,7 +105,7 @@ defaults here rather than changing signatures.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import NoReturn, Optional, Protocol, Sequence, Union
+from typing import NoReturn, Optional, Protocol, Sequence, Union, runtime_checkable
 
 from .abi import ARCH_CODES
 from .linktypes import InputSection, Reloc, Symbol, Target
@@ -114,6 +114,7 @@ GOT = "GOT"  # text_layout marker: the GOT goes here
 STUBS = "STUBS"  # text_layout marker: the memset/memcpy/... stubs go here
 
 
+@runtime_checkable
 class LinkContext(Protocol):
     """The linker as an arch module sees it (``mpyld.link.Linker`` implements it)."""
 
