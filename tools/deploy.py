@@ -2,8 +2,9 @@
 that the board's MicroPython can load them; without --port, "deploy" to the unix port: copy into a
 local folder that stands for the board's filesystem and import every module there.
 
-    python tools/deploy.py --arch armv6m --port /dev/ttyACM0 [--modules emltrees,emlfft]
-    python tools/deploy.py --arch x64                       # unix port, folder build/unix-device
+    make deploy PORT=/dev/ttyACM0 ARCH=armv6m [MODULES=emltrees], or by hand (tools/pythonpath.py):
+    PYTHONPATH=tools:toolchain python tools/deploy.py --arch armv6m --port /dev/ttyACM0 [--modules emltrees,emlfft]
+    PYTHONPATH=tools:toolchain python tools/deploy.py --arch x64     # unix port, folder build/unix-device
 """
 from __future__ import annotations
 
