@@ -29,6 +29,12 @@ $(VENV)/.stamp: requirements.txt python/pyproject.toml
 
 venv: $(VENV)/.stamp
 
+# ---------------------------------------------------------------- Python import path
+# The repository's Python code finds its shared modules (tools/*.py, toolchain/mpyld) through
+# PYTHONPATH, never by editing sys.path (tools/pythonpath.py; pytest.ini lists the same folders):
+# exported to every recipe. By hand: PYTHONPATH=tools:toolchain .venv/bin/python <script>
+export PYTHONPATH := $(CURDIR)/tools:$(CURDIR)/toolchain$(if $(PYTHONPATH),:$(PYTHONPATH))
+
 # ---------------------------------------------------------------- native modules
 -include toolchain/natmod.mk
 
@@ -102,7 +108,7 @@ bench: tools-bench build bench-cores
 # at import, heap of the loaded forest, Cortex-M0 instructions per predict and the seed's chart; then
 # the README. Writes benchmarks/results/boards_*; build products under build/bench-boards/.
 bench-boards: firmware-given tools-boards build
-	$(PYTHON) benchmarks/boards/bench.py --firmware $(FIRMWARE)
+	$(PYTHON) benchmarks/bench_boards.py --firmware $(FIRMWARE)
 	$(PYTHON) benchmarks/report.py
 
 clean:

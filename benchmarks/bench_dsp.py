@@ -9,14 +9,13 @@ import csv
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
+import toolreg  # the project's tool registry
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import toolreg  # noqa: E402  (the project's tool registry)
 
 MICROPYTHON = toolreg.which("micropython")
 RESULTS = HERE / "results"

@@ -23,11 +23,11 @@ from pathlib import Path
 import m2cgen
 import numpy as np
 
+import toolreg  # the project's tool registry
+from digits_forest import everywhereml_code, save_models, train  # the model, shared with bench_boards
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import toolreg  # noqa: E402  (the project's tool registry)
-from digits_forest import everywhereml_code, save_models, train  # noqa: E402  (the model, shared with bench_boards)
 
 MICROPYTHON = toolreg.which("micropython")
 RESULTS = HERE / "results"

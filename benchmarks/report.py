@@ -6,13 +6,12 @@ binary); every number in the README comes from results/, none is typed by hand.
 from __future__ import annotations
 
 import csv
-import sys
 from pathlib import Path
+
+from boards import readme_section  # the "Real firmware" section, from results/boards_*.csv
 
 HERE = Path(__file__).resolve().parent
 RES = HERE / "results"
-sys.path.insert(0, str(HERE / "boards"))
-import readme_section  # noqa: E402  (the "Real firmware" section, from results/boards_*.csv)
 # anchor project (emlearn-micropython), armv6m .mpy bytes, from the issue
 ANCHOR_MPY = {"emltrees": 4711, "emlneighbors": 2352, "emliir": 4223, "emlfft": 4317}
 LEAF_LABEL = {"proba": "proba (default)", "proba8": "proba8 (`leaf_bits=8`)", "class": "class (`leaf_bits=0`)"}
@@ -116,10 +115,10 @@ def main() -> None:
         "Measurements, not tests: `make bench` (about a minute) runs everything below and rewrites this "
         "file from `results/` (`bench_trees.py`, `bench_dsp.py`, `sizes.py`, `cores/bench.py`, then "
         "`report.py`), except the real-firmware section, which `make bench-boards FIRMWARE=<folder>` "
-        "measures (a few minutes; it also rewrites this file). Timings are from one run on a shared, "
-        "noisy machine; compare ratios within a run. "
+        "measures (`bench_boards.py` with `boards/`; a few minutes; it also rewrites this file). Timings "
+        "are from one run on a shared, noisy machine; compare ratios within a run. "
         "May depend on: the built modules in `dist/`, `.venv` (m2cgen, everywhereml, unicorn, emlearn, "
-        "matplotlib).",
+        "matplotlib), `tools/` (through `PYTHONPATH=tools:toolchain`, which the Makefile exports).",
         trees_section(), dsp_section(), sizes_section(),
         "## Cortex-M0 instructions per call (`make bench-cores`)", cores, readme_section.section(RES), notes,
     ])

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pythonpath
 import toolreg
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +36,7 @@ def test_hang_and_crash_are_failures_within_the_time_bound(firmware: Path, tmp_p
     order = [s["t_hang.py"], s["t_ok.py"], s["t_crash.py"], s["t_ok.py"]]
     start = time.monotonic()
     r = subprocess.run([sys.executable, str(RUNNER), "--qemu", str(firmware / "MICROBIT"), "--timeout", "8",
-                        *map(str, order)], capture_output=True, text=True, timeout=180)
+                        *map(str, order)], capture_output=True, text=True, env=pythonpath.env(), timeout=180)
     elapsed = time.monotonic() - start
     out = r.stdout + r.stderr
     assert r.returncode == 1, out
@@ -58,7 +59,7 @@ def test_check_boards_reports_a_board_that_never_boots(tmp_path: Path) -> None:
     (tmp_path / "MPS2_AN385" / "firmware.elf").write_bytes(os.urandom(4096))
     start = time.monotonic()
     r = subprocess.run([sys.executable, str(ROOT / "tools" / "check_boards.py"), "--firmware", str(tmp_path),
-                        "--board-timeout", "60"], capture_output=True, text=True, timeout=300)
+                        "--board-timeout", "60"], capture_output=True, text=True, env=pythonpath.env(), timeout=300)
     out = r.stdout + r.stderr
     assert r.returncode == 1, out
     assert "MPS2_AN385" in out and out.rstrip().endswith("0 passed, 1 failed"), out
@@ -71,5 +72,5 @@ def test_unknown_board_folder_is_refused(tmp_path: Path) -> None:
     (tmp_path / "NOT_A_BOARD").mkdir()
     (tmp_path / "NOT_A_BOARD" / "firmware.elf").write_bytes(b"\x7fELF")
     r = subprocess.run([sys.executable, str(ROOT / "tools" / "check_boards.py"), "--firmware", str(tmp_path)],
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, env=pythonpath.env(), timeout=60)
     assert r.returncode == 2 and "unknown board folder(s) NOT_A_BOARD" in r.stderr, r.stderr

@@ -3,36 +3,31 @@ from __future__ import annotations
 
 import json
 import struct
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import pythonpath
 import toolreg
+from mpyld.abi import (FUN_TABLE_SLOTS, KIND_BSS, KIND_FUN_TABLE, KIND_OBJ_TABLE, KIND_QSTR_TABLE, KIND_RODATA,
+                       KIND_SLOT0, KIND_TEXT, N_FUN_TABLE_SLOTS, NATIVE_TYPES, SLOT)
+from mpyld.mpyfile import read_mpy
+from mpyld.qstrs import STATIC_QSTRS
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = REPO / ".venv" / "bin" / "python"
 MICROPYTHON = toolreg.which("micropython")
 TOOLCHAIN = REPO / "toolchain"
-if str(TOOLCHAIN) not in sys.path:  # so tests can import mpyld
-    sys.path.insert(0, str(TOOLCHAIN))
 # The arches whose linker support lives in mpyld's own modules (not Xtensa).
 OWN_ARCHES = ("x64", "armv6m", "armv7m", "armv7emsp", "rv32imc")
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(TOOLCHAIN) + (":" + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
 
 
 def make_testmod(root: Path, arches: Sequence[str] = OWN_ARCHES, *extra: str) -> subprocess.CompletedProcess:
     """Build toolchain/tests/testmod for ``arches`` into root/{build,dist}."""
     cmd = ["make", "-s", "-f", "toolchain/tests/testmod.mk", f"NATMOD_BUILD={root}/build",
            f"NATMOD_DIST={root}/dist", f"NATMOD_ARCHES={' '.join(arches)}", f"PYTHON={PYTHON}", *extra]
-    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=_env(), timeout=300)
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=pythonpath.env(), timeout=300)
 
 
 _BUILT: dict[tuple, Path] = {}
@@ -55,7 +50,7 @@ def built_testmod(arches: Sequence[str] = OWN_ARCHES) -> Path:
 
 def mpyld(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(PYTHON), "-m", "mpyld", *args], cwd=REPO, capture_output=True, text=True,
-                          env=_env(), timeout=120)
+                          env=pythonpath.env(), timeout=120)
 
 
 def inspect(path: Path) -> dict:
@@ -123,15 +118,19 @@ class EmuObj(int):
 class NatmodEmu:
     TEXT, DATA, FUNTAB, STUBS, TYPES = 0x10000000, 0x20000000, 0x21000000, 0x21100000, 0x21200000
     QSTRTAB, OBJTAB, HEAP, STACK_TOP, RET = 0x21300000, 0x21310000, 0x60000000, 0x6FFF0000, 0x70000000
-    N_SLOTS = 87
+    N_SLOTS = N_FUN_TABLE_SLOTS
     QBASE = 1000  # run-time qstr numbers of the module's table entries
+    NONE, FALSE, TRUE = 0x06, 0x0E, 0x1E  # the firmware's None/False/True objects (object representation A)
+    # Firmware objects given by table slots -> the emulator's type objects (self.type_addr).
+    SLOT_OBJECTS = {"type_type": "type", "type_str": "str", "type_list": "list", "type_dict": "dict",
+                    "type_fun_builtin_0": "fun0", "type_fun_builtin_1": "fun1", "type_fun_builtin_2": "fun2",
+                    "type_fun_builtin_3": "fun3", "type_fun_builtin_var": "funvar", "type_Exception": "Exception",
+                    "stream_read_obj": "sread", "stream_readinto_obj": "sreadinto",
+                    "stream_unbuffered_readline_obj": "sreadline", "stream_write_obj": "swrite"}
 
     def __init__(self, mpy: Path, setjmp: bool = False):
         import unicorn
         from unicorn import arm_const, riscv_const
-
-        from mpyld.mpyfile import read_mpy
-        from mpyld.qstrs import STATIC_QSTRS
 
         self.uc_mod = unicorn
         info = read_mpy(Path(mpy).read_bytes())
@@ -176,19 +175,20 @@ class NatmodEmu:
             ["type", "str", "list", "dict", "fun0", "fun1", "fun2", "fun3", "funvar", "Exception", "sread",
              "sreadinto", "sreadline", "swrite", "float", "tuple", "bytes", "bytearray", "array", "NoneType",
              "bool", "int", "stream", "method"])}
-        for k, name in enumerate(["type", "str", "list", "dict", "fun0", "fun1", "fun2", "fun3", "funvar",
-                                  "Exception", "sread", "sreadinto", "sreadline", "swrite"]):
-            table[73 + k] = self.type_addr[name]
-        table[0], table[1], table[2] = 0x06, 0x0E, 0x1E
-        # nlr: native nlr_push (slot 49 NULL), or setjmp-based firmware (slot 32 =
-        # nlr_push_tail, slot 49 = setjmp), both emulated by saving the CPU context.
-        table[49] = (self.STUBS + 16 * 49) | self.thumb if setjmp else 0
+        for slot_name, obj in self.SLOT_OBJECTS.items():
+            table[SLOT[slot_name]] = self.type_addr[obj]
+        table[SLOT["const_none"]], table[SLOT["const_false"]], table[SLOT["const_true"]] = self.NONE, self.FALSE, self.TRUE
+        # nlr: native nlr_push (setjmp_ slot NULL), or setjmp-based firmware (nlr_push slot =
+        # nlr_push_tail, setjmp_ slot = setjmp), both emulated by saving the CPU context.
+        table[SLOT["setjmp_"]] = (self.STUBS + 16 * SLOT["setjmp_"]) | self.thumb if setjmp else 0
         self.setjmp = setjmp
         self.nlr: list[list] = []  # [buf, context, return address]
-        table[72] = self.TYPES + 0x3000
+        table[SLOT["plat_print"]] = self.TYPES + 0x3000
         uc.mem_write(self.FUNTAB, struct.pack(f"<{self.N_SLOTS}I", *table))
         self.table = table
-        self.exc_types = {self.TYPES + 0x4000 + 0x40 * n: self.qnames[n] for n in range(30, 57)}
+        # the exception classes, ArithmeticError ... ZeroDivisionError (static qstrs in order)
+        exc_qstrs = range(self.qnum["ArithmeticError"], self.qnum["ZeroDivisionError"] + 1)
+        self.exc_types = {self.TYPES + 0x4000 + 0x40 * n: self.qnames[n] for n in exc_qstrs}
         uc.mem_write(self.QSTRTAB, struct.pack(f"<{len(info.qstrs)}H", *[self.QBASE + i for i in range(len(info.qstrs))]))
         uc.hook_add(unicorn.UC_HOOK_CODE, self._hook, begin=self.STUBS, end=self.STUBS + 16 * self.N_SLOTS)
         if self.arch == "armv6m":
@@ -202,10 +202,10 @@ class NatmodEmu:
         uc.mem_write(self.rodata, info.rodata)
         for r in info.relocs:
             at = (self.TEXT if r.blob == "text" else self.rodata) + r.offset
-            dest = {0: self.TEXT, 1: self.rodata, 2: self.bss, 6: self.QSTRTAB, 7: self.OBJTAB,
-                    8: self.FUNTAB}.get(r.kind)
+            dest = {KIND_TEXT: self.TEXT, KIND_RODATA: self.rodata, KIND_BSS: self.bss, KIND_QSTR_TABLE: self.QSTRTAB,
+                    KIND_OBJ_TABLE: self.OBJTAB, KIND_FUN_TABLE: self.FUNTAB}.get(r.kind)
             if dest is None:
-                dest = table[r.kind - 9]
+                dest = table[r.kind - KIND_SLOT0]
             self.w32(at, self.r32(at) + dest)
 
     # ---- memory helpers
@@ -238,9 +238,9 @@ class NatmodEmu:
         if isinstance(v, EmuObj):
             return int(v)
         if v is None:
-            return 0x06
+            return self.NONE
         if v is True or v is False:
-            return 0x1E if v else 0x0E
+            return self.TRUE if v else self.FALSE
         if isinstance(v, int):
             return ((v << 1) | 1) & 0xFFFFFFFF
         if isinstance(v, float):
@@ -266,8 +266,8 @@ class NatmodEmu:
             return (o - (1 << 32) if o & 0x80000000 else o) >> 1
         if o & 7 == 2:
             return self.qnames[o >> 3]
-        if o in (0x06, 0x0E, 0x1E):
-            return {0x06: None, 0x0E: False, 0x1E: True}[o]
+        if o in (self.NONE, self.FALSE, self.TRUE):
+            return {self.NONE: None, self.FALSE: False, self.TRUE: True}[o]
         e = self.objs.get(o)
         if e is None:
             return ("obj", o)
@@ -321,38 +321,39 @@ class NatmodEmu:
         uc.reg_write(self.ret_reg, (ret or 0) & 0xFFFFFFFF)
 
     def _slot(self, slot: int, a: list[int]) -> int:
-        if slot == 3:  # native_from_obj
+        fn = FUN_TABLE_SLOTS[slot]
+        if fn == "native_from_obj":
             v = self.from_obj(a[0])
-            if a[1] & 0xF == 1:
+            if a[1] & 0xF == NATIVE_TYPES["bool"]:
                 return int(bool(v))
             if isinstance(v, bool):
                 return int(v)
             if not isinstance(v, int):
                 raise EmuRaise("TypeError", "can't convert to int")
             return v
-        if slot == 4:  # native_to_obj
+        if fn == "native_to_obj":
             v, t = a[0], a[1] & 0xF
-            if t == 8:
+            if t == NATIVE_TYPES["qstr"]:
                 return (v << 3) | 2
-            if t == 2:
+            if t == NATIVE_TYPES["int"]:
                 v = v - (1 << 32) if v & 0x80000000 else v
-            if t == 1:
-                return 0x1E if v else 0x0E
+            if t == NATIVE_TYPES["bool"]:
+                return self.TRUE if v else self.FALSE
             if not -(1 << 30) <= v < (1 << 30):
                 raise AssertionError("big int not emulated")
             return ((v << 1) | 1) & 0xFFFFFFFF
-        if slot == 5:  # swap_globals
+        if fn == "swap_globals":
             return 0
-        if slot == 7:  # load_global (exception types by static qstr)
+        if fn == "load_global":  # (exception types by static qstr)
             for addr, name in self.exc_types.items():
                 if self.qnames[a[0]] == name:
                     return addr
             raise AssertionError(f"load_global {self.qnames[a[0]]}")
-        if slot == 10:  # load_method(base, attr, dest)
+        if fn == "load_method":  # (base, attr, dest)
             self.w32(a[2], self.new_obj("method", ("method", self.qnames[a[1]])))
             self.w32(a[2] + 4, a[0])
             return 0
-        if slot == 64:  # load_method_maybe(base, attr, dest): streams have readinto
+        if fn == "load_method_maybe":  # (base, attr, dest): streams have readinto
             name = self.qnames[a[1]]
             entry = self.objs.get(a[0])
             if entry is not None and entry[0] == "stream" and hasattr(entry[1], name):
@@ -361,35 +362,35 @@ class NatmodEmu:
             else:
                 self.w32(a[2], 0)
             return 0
-        if slot == 13:  # store_global
+        if fn == "store_global":
             self.globals[self.qnames[a[0]]] = a[1]
             return 0
-        if slot == 19:  # new_tuple
+        if fn == "new_tuple":
             items = [self.r32(a[1] + 4 * i) for i in range(a[0])]
             return self.new_obj("tuple", ("tuple", items), 8 + 4 * a[0])
-        if slot == 26:  # make_function_from_proto_fun(rc, context, defs) -> viper function object
+        if fn == "make_function_from_proto_fun":  # (rc, context, defs) -> viper function object
             return self.new_obj("method", ("viper", self.r32(a[0] + 4)))
-        if slot == 58:  # obj_new_bytes(data, len)
+        if fn == "obj_new_bytes":  # (data, len)
             buf = self.alloc(a[1])
             self.uc.mem_write(buf, bytes(self.uc.mem_read(a[0], a[1])))
             return self.new_obj("bytes", ("buf", buf, a[1], 1))
-        if slot == 16:  # obj_is_true
+        if fn == "obj_is_true":
             return int(bool(self.from_obj(a[0])))
-        if slot == 27:  # call_function_n_kw(fun, n_args | n_kw << 8, args): a Python callable
-            fn = self.objs[a[0]][1]
+        if fn == "call_function_n_kw":  # (fun, n_args | n_kw << 8, args): a Python callable
+            pyfn = self.objs[a[0]][1]
             args = [self.from_obj(self.r32(a[2] + 4 * i)) for i in range(a[1] & 0xFF)]
-            return self.to_obj(fn(*args))
-        if slot == 32:  # nlr_push (native) / nlr_push_tail (setjmp firmware)
+            return self.to_obj(pyfn(*args))
+        if fn == "nlr_push":  # (native) / nlr_push_tail (setjmp firmware)
             self.nlr.append([a[0], None if self.setjmp else self.uc.context_save(), self.uc.reg_read(self.lr_reg)])
             return 0
-        if slot == 49:  # setjmp(&buf->regs)
+        if fn == "setjmp_":  # setjmp(&buf->regs)
             assert self.nlr and self.nlr[-1][0] + 8 == a[0], "setjmp without nlr_push_tail on the same buffer"
             self.nlr[-1][1:] = [self.uc.context_save(), self.uc.reg_read(self.lr_reg)]
             return 0
-        if slot == 33:  # nlr_pop
+        if fn == "nlr_pop":
             self.nlr.pop()
             return 0
-        if slot == 28:  # call_method_n_kw(n_args, n_kw, args): args = [meth, self, arg...]
+        if fn == "call_method_n_kw":  # (n_args, n_kw, args): args = [meth, self, arg...]
             name = self.objs[self.r32(a[2])][1]
             stream = self.objs[self.r32(a[2] + 4)][1]
             pyargs = [self.r32(a[2] + 8 + 4 * i) for i in range(a[0])]
@@ -398,37 +399,37 @@ class NatmodEmu:
             data = stream.read(n)
             self.uc.mem_write(buf, data)
             return self.to_obj(len(data))
-        if slot == 34:  # raise(o): an exception class
+        if fn == "raise":  # (o): an exception class
             raise EmuRaise(self.exc_types.get(a[0], f"obj@{a[0]:#x}"), "")
-        if slot == 44:  # arg_check_num_sig(n_args, n_kw, sig)
+        if fn == "arg_check_num_sig":  # (n_args, n_kw, sig)
             lo, hi = a[2] >> 17, (a[2] >> 1) & 0xFFFF
             if a[1] and not a[2] & 1 or not lo <= a[0] <= hi:
                 raise EmuRaise("TypeError", "wrong number of arguments")
             return 0
-        if slot == 50:  # memset
+        if fn == "memset_":
             self.uc.mem_write(a[0], bytes([a[1] & 0xFF]) * a[2])
             return a[0]
-        if slot == 51:  # memmove
+        if fn == "memmove_":
             self.uc.mem_write(a[0], bytes(self.uc.mem_read(a[1], a[2])))
             return a[0]
-        if slot == 52:  # realloc_(ptr, n, allow_move)
+        if fn == "realloc_":  # (ptr, n, allow_move)
             if a[1] == 0:
                 return 0
             new = self.alloc(a[1])
             if a[0]:
                 self.uc.mem_write(new, bytes(self.uc.mem_read(a[0], a[1])))
             return new
-        if slot == 55:  # raise_msg(type, msg); a module-made type is named by its qstr
+        if fn == "raise_msg":  # (type, msg); a module-made type is named by its qstr
             name = self.exc_types.get(a[0]) or self.qnames[struct.unpack("<H", self.uc.mem_read(a[0] + 6, 2))[0]]
             raise EmuRaise(name, self.cstr(a[1]))
-        if slot == 56:  # obj_get_type
+        if fn == "obj_get_type":
             e = self.objs.get(a[0])
             # heap objects the module allocated itself (mp_obj_malloc) carry their type in word 0
             own = a[0] & 3 == 0 and self.HEAP <= a[0] < self.heap
             return self.r32(a[0]) if e or own else self.type_addr["int"]
-        if slot == 59:  # bytearray_by_ref(n, items)
+        if fn == "obj_new_bytearray_by_ref":  # (n, items)
             return self.new_obj("bytearray", ("buf", a[1], a[0], 1))
-        if slot == 65:  # get_buffer(obj, info, flags)
+        if fn == "get_buffer":  # (obj, info, flags)
             e = self.objs.get(a[0])
             if e is None or e[0] != "buf":
                 if a[2] & 4:
@@ -438,11 +439,11 @@ class NatmodEmu:
             self.w32(a[1] + 4, e[2])
             self.w32(a[1] + 8, e[3])
             return 1
-        if slot in (70, 71):  # binary_get/set_val_array(typecode, p, index[, val])
+        if fn in ("binary_get_val_array", "binary_set_val_array"):  # (typecode, p, index[, val])
             tc = chr(a[0] & 0xFF)
             fmt, size = {"f": ("<f", 4), "d": ("<d", 8)}[tc]
             addr = a[1] + size * a[2]
-            if slot == 70:
+            if fn == "binary_get_val_array":
                 return self.to_obj(struct.unpack(fmt, self.uc.mem_read(addr, size))[0])
             self.uc.mem_write(addr, struct.pack(fmt, self._as_float(a[3])))
             return 0

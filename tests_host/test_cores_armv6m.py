@@ -13,15 +13,13 @@ from __future__ import annotations
 import re
 import struct
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import toolreg
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import treeconv as tc  # noqa: E402
+import treeconv as tc
 
 ROOT = Path(__file__).resolve().parent.parent
 CORES = ROOT / "cores"

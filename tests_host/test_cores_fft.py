@@ -20,6 +20,7 @@ import ctypes as C
 import numpy as np
 import pytest
 
+import ccore
 import cdsp
 from cdsp import ERR_CAPACITY, ERR_NULL, ERR_SIZE, OK, FftT, fptr
 
@@ -29,7 +30,7 @@ U = 2.0 ** -24
 def EMLC_TABLE(n_max: int) -> int:
     """EMLC_FFT_TABLE_LEN(n_max): floats in the twiddle table."""
     return 3 * (n_max // 4)
-MAX_LOG2 = 12 if cdsp.SANITIZED else 16  # 4096 required; 65536 also supported and tested
+MAX_LOG2 = 12 if ccore.SANITIZED else 16  # 4096 required; 65536 also supported and tested
 
 
 def make_fft(n_max: int) -> tuple[FftT, np.ndarray]:
@@ -169,15 +170,14 @@ def test_errors() -> None:
 
 
 def test_cross_compiles() -> None:
-    """cores/emlc_fft.c builds warning-free with -std=c99 -Wall -Wextra -Werror -pedantic -Os for armv6m
-    (cortex-m0), armv7emsp, rv32imc and xtensa (lx106), needs no libm, and uses no double-precision
-    helpers (no division and no double anywhere)."""
-    cdsp.check_portable("emlc_fft.c")
+    """cores/emlc_fft.c builds warning-free for every natmod cross compiler, without libm, double or division
+    helpers (ccore.check_portable)."""
+    ccore.check_portable("emlc_fft.c")
 
 
 def test_armv6m_bitexact() -> None:
     """The Cortex-M0 build (soft float, run in unicorn) gives bit-identical tables and spectra."""
-    m = cdsp.Armv6m(["emlc_fft.c"])
+    m = ccore.Armv6m(["emlc_fft.c"])
     n = 1024
     f, tab = m.alloc(12), m.alloc(4 * EMLC_TABLE(n))  # emlc_fft_t is 12 bytes on armv6m
     assert m.call("emlc_fft_init", f, tab, EMLC_TABLE(n), n) == OK
@@ -202,8 +202,4 @@ def test_armv6m_bitexact() -> None:
 
 def test_sanitized() -> None:
     """This file's tests again, in a child process, on the -fsanitize=address,undefined build."""
-    if cdsp.SANITIZED:
-        pytest.skip("already inside the sanitized run")
-    r = cdsp.run_sanitized(__file__)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    assert " passed" in r.stdout
+    ccore.assert_tests_pass_sanitized(__file__)

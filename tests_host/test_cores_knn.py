@@ -23,12 +23,13 @@ from sklearn.datasets import load_digits, load_iris, load_wine
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 
+import ccore
 import cdsp
 from cdsp import (ERR_CAPACITY, ERR_KIND, ERR_NULL, ERR_SIZE, ERR_STATE, KNN_F32, KNN_I16, OK, KnnResult,
                   KnnT, fptr)
 
 U = 2.0 ** -24
-KS = (1, 2, 3, 4, 5, 7) if not cdsp.SANITIZED else (1, 4)
+KS = (1, 2, 3, 4, 5, 7) if not ccore.SANITIZED else (1, 4)
 
 
 class Knn:
@@ -101,7 +102,7 @@ def test_vs_sklearn(name: str, dtype: int) -> None:
         X = X.astype(np.float32)
         rel = 2 * (X.shape[1] + 3) * U
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
-    if cdsp.SANITIZED:
+    if ccore.SANITIZED:
         Xte = Xte[:40]
     Xtr, Xte = np.ascontiguousarray(Xtr), np.ascontiguousarray(Xte)
     store = Knn(Xtr, ytr, dtype)
@@ -300,15 +301,14 @@ def test_errors() -> None:
 
 
 def test_cross_compiles() -> None:
-    """cores/emlc_knn.c builds warning-free with -std=c99 -Wall -Wextra -Werror -pedantic -Os for armv6m
-    (cortex-m0), armv7emsp, rv32imc and xtensa (lx106), needs no libm, and uses no double-precision
-    helpers (no division and no double anywhere)."""
-    cdsp.check_portable("emlc_knn.c")
+    """cores/emlc_knn.c builds warning-free for every natmod cross compiler, without libm, double or division
+    helpers (ccore.check_portable)."""
+    ccore.check_portable("emlc_knn.c")
 
 
 def test_armv6m_bitexact() -> None:
     """The Cortex-M0 build (run in unicorn) returns the same neighbours, distances and labels."""
-    m = cdsp.Armv6m(["emlc_knn.c"])
+    m = ccore.Armv6m(["emlc_knn.c"])
     res_dtype = np.dtype([("dist", "<u8"), ("index", "<u4"), ("label", "<i2"), ("pad", "V2")])  # 16 bytes
     rng = np.random.default_rng(9)
     for dtype, np_dtype in ((KNN_I16, np.int16), (KNN_F32, np.float32)):
@@ -333,8 +333,4 @@ def test_armv6m_bitexact() -> None:
 
 def test_sanitized() -> None:
     """This file's tests again, in a child process, on the -fsanitize=address,undefined build."""
-    if cdsp.SANITIZED:
-        pytest.skip("already inside the sanitized run")
-    r = cdsp.run_sanitized(__file__)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    assert " passed" in r.stdout
+    ccore.assert_tests_pass_sanitized(__file__)

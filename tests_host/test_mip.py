@@ -6,14 +6,11 @@ import functools
 import http.server
 import json
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
+import mip_package
 import upy
-
-sys.path.insert(0, str(upy.REPO / "tools"))
-import mip_package  # noqa: E402
 
 
 def test_mip_install_from_package_json(tmp_path: Path) -> None:

@@ -8,12 +8,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mpyld.abi import (ARCH_CODES, MPY_SUB_VERSION, MPY_VERSION, SLOT, SMALL_INT_BITS, feature_byte, kind_name,
+                       slot_kind, word_size)
+from mpyld.arch import LinkContext
+from mpyld.arches import ARCHES, get_arch
+from mpyld.link import Linker
 
 from natmod_util import (OWN_ARCHES, REPO, build_natmod, built_testmod, cc_query, compile_c, inspect, make_testmod, mpyld,
                          run_micropython)
 
-# Header byte 2 = (arch << 2) | 3 (MicroPython's MP_NATIVE_ARCH_* numbers).
-ARCH_NUMBERS = {"x64": 2, "armv6m": 4, "armv7m": 5, "armv7emsp": 7, "xtensa": 9, "xtensawin": 10, "rv32imc": 11}
+MPY_HEADER_VERSION = f"{MPY_VERSION}.{MPY_SUB_VERSION}"  # as the inspector prints it
+
+
+def mpy_header(arch: str) -> bytes:
+    """The first 4 bytes of a native .mpy for ``arch``."""
+    return bytes([ord("M"), MPY_VERSION, feature_byte(ARCH_CODES[arch]), SMALL_INT_BITS])
 CROSS = {"armv6m": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m0"],
          "armv7m": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m3"],
          "rv32imc": ["riscv64-unknown-elf-gcc", "-march=rv32imc", "-mabi=ilp32", "-mno-relax"],
@@ -144,16 +153,16 @@ out(testmod.read_sum(io.BytesIO({payload!r}), 1000))
 def test_inspector_every_arch(built, arch):
     path = built / "dist" / arch / "testmod.mpy"
     d = inspect(path)
-    assert d["arch"] == arch and d["arch_number"] == ARCH_NUMBERS[arch]
-    assert d["version"] == "6.3" and d["arch_flags"] is None and d["small_int_bits"] == 31
+    assert d["arch"] == arch and d["arch_number"] == ARCH_CODES[arch]
+    assert d["version"] == MPY_HEADER_VERSION and d["arch_flags"] is None and d["small_int_bits"] == SMALL_INT_BITS
     raw = path.read_bytes()
-    assert raw[:4] == bytes([0x4D, 6, (ARCH_NUMBERS[arch] << 2) | 3, 31])
+    assert raw[:4] == mpy_header(arch)
     assert d["qstrs"][0] == "testmod.mpy" and "Accum" in d["qstrs"] and "readinto" not in d["qstrs"]
     # every loader relocation targets a known destination (the reader validates kinds and bounds)
     assert d["uses_fun_table"] and d["relocations"] > 0 and d["bad_relocations"] == []
     assert d["relocations_by_kind"]["bss"] >= 1 and d["bss_size"] >= 4
-    assert "slot 78 (type_fun_builtin_1)" in d["imported_slots"]
-    word = 8 if arch == "x64" else 4
+    assert kind_name(slot_kind(SLOT["type_fun_builtin_1"])) in d["imported_slots"]
+    word = word_size(ARCH_CODES[arch])
     assert d["text_size"] % word == 0
 
 
@@ -162,9 +171,15 @@ def test_inspector_xtensa_builds_of_the_same_module(arch):
     """With the Xtensa arch module, the same test module builds for all seven arches."""
     path = built_testmod(("xtensa", "xtensawin")) / "dist" / arch / "testmod.mpy"
     d = inspect(path)
-    assert d["arch"] == arch and d["arch_number"] == ARCH_NUMBERS[arch] and d["version"] == "6.3"
-    assert path.read_bytes()[:4] == bytes([0x4D, 6, (ARCH_NUMBERS[arch] << 2) | 3, 31])
+    assert d["arch"] == arch and d["arch_number"] == ARCH_CODES[arch] and d["version"] == MPY_HEADER_VERSION
+    assert path.read_bytes()[:4] == mpy_header(arch)
     assert d["relocations"] > 0 and "Accum" in d["qstrs"]
+
+
+def test_the_linker_is_the_context_every_arch_module_is_written_against():
+    """mpyld.link.Linker offers every service of the plug-in protocol (arch.LinkContext) to each arch."""
+    for arch in ARCHES:
+        assert isinstance(Linker(get_arch(arch), []), LinkContext), arch
 
 
 def test_unix_rejects_wrong_arch(built):

@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 import toolreg
 
-from natmod_util import TOOLCHAIN, NatmodEmu, compile_c, inspect, mpyld, run_micropython
+from mpyld.arches import get_arch
+from mpyld.elfobj import ObjectFile
+from mpyld.errors import LinkError
+from mpyld.link import Linker
+from mpyld.mpyfile import write_mpy
+from mpyld.qstrs import parse_header
 
-from mpyld.arches import get_arch  # noqa: E402  (natmod_util puts toolchain/ on sys.path)
-from mpyld.elfobj import ObjectFile  # noqa: E402
-from mpyld.errors import LinkError  # noqa: E402
-from mpyld.link import Linker  # noqa: E402
-from mpyld.mpyfile import write_mpy  # noqa: E402
-from mpyld.qstrs import parse_header  # noqa: E402
+from natmod_util import TOOLCHAIN, NatmodEmu, compile_c, inspect, mpyld, run_micropython
 
 MAKE = toolreg.which("make")
 ALL_ARCHES = ("x64", "armv6m", "armv7m", "armv7emsp", "xtensa", "xtensawin", "rv32imc")

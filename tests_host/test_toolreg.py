@@ -17,11 +17,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import toolreg
+
 ROOT = Path(__file__).resolve().parents[1]
 SCANNED = ("tests_host", "tests_boards", "tools", "benchmarks", "examples")
 REGISTRY_FILE = ROOT / "tools" / "toolreg.py"
-sys.path.insert(0, str(ROOT / "tools"))
-import toolreg  # noqa: E402
 
 RUNNERS = {"run", "call", "check_call", "check_output", "Popen", "getoutput", "getstatusoutput"}
 # A string that names a tool of these families is a command, wherever it stands.

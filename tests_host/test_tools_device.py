@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
+import board
 import pytest
+import pythonpath
+import toolreg
+from mpyld.abi import ARCH_CODES, MPY_SUB_VERSION, MPY_VERSION
 
 import upy
-import toolreg
-
-sys.path.insert(0, str(upy.REPO / "tools"))
-import board  # noqa: E402
 
 
 def _unix_mpy() -> int:
@@ -21,7 +20,7 @@ def _unix_mpy() -> int:
 
 
 def test_decode_the_unix_ports_mpy_value() -> None:
-    assert board.decode_mpy(_unix_mpy()) == (6, 3, board.ARCH_NUMBERS["x64"])
+    assert board.decode_mpy(_unix_mpy()) == (MPY_VERSION, MPY_SUB_VERSION, ARCH_CODES["x64"])
     board.check_arch(*board.decode_mpy(_unix_mpy()), "x64")
 
 
@@ -43,25 +42,25 @@ def test_wrong_arch_is_refused_before_copying_and_the_loader_agrees(tmp_path: Pa
 
 def test_thumb_firmware_loads_older_thumb_modules() -> None:
     # MicroPython's rule: a Thumb firmware accepts armv6m .. its own arch
-    assert board.accepts(board.ARCH_NUMBERS["armv7emsp"], board.ARCH_NUMBERS["armv6m"])
-    assert not board.accepts(board.ARCH_NUMBERS["armv6m"], board.ARCH_NUMBERS["armv7m"])
+    assert board.accepts(ARCH_CODES["armv7emsp"], ARCH_CODES["armv6m"])
+    assert not board.accepts(ARCH_CODES["armv6m"], ARCH_CODES["armv7m"])
     with pytest.raises(board.BoardError, match="ARCH=armv6m"):
-        board.check_arch(6, 3, board.ARCH_NUMBERS["armv6m"], "armv7emsp")
+        board.check_arch(MPY_VERSION, MPY_SUB_VERSION, ARCH_CODES["armv6m"], "armv7emsp")
 
 
 def test_old_firmware_and_no_native_support_are_named() -> None:
     with pytest.raises(board.BoardError, match="update the firmware"):
-        board.check_arch(6, 2, board.ARCH_NUMBERS["armv6m"], "armv6m")
+        board.check_arch(MPY_VERSION, MPY_SUB_VERSION - 1, ARCH_CODES["armv6m"], "armv6m")
     with pytest.raises(board.BoardError, match="cannot load native code"):
-        board.check_arch(6, 3, 0, "armv6m")
+        board.check_arch(MPY_VERSION, MPY_SUB_VERSION, ARCH_CODES["none"], "armv6m")
 
 
 def test_deploy_to_unix_port_and_missing_board() -> None:
     upy.ensure_modules()
     py = str(upy.REPO / ".venv" / "bin" / "python")
     r = subprocess.run([py, "tools/deploy.py", "--arch", "x64"], cwd=upy.REPO, capture_output=True, text=True,
-                       timeout=120)
+                       env=pythonpath.env(), timeout=120)
     assert r.returncode == 0 and "imported emltrees,emltrees_csv,emlneighbors,emliir,emlfft" in r.stdout, r.stdout + r.stderr
     r = subprocess.run([py, "tools/deploy.py", "--arch", "armv6m", "--port", "/dev/ttyNOPE0"], cwd=upy.REPO,
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, env=pythonpath.env(), timeout=120)
     assert r.returncode == 2 and "found no board" in r.stderr, r.stderr

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import struct
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +20,7 @@ import pytest
 from scipy import signal
 import toolreg
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import test_xtensa_qemu as xq  # noqa: E402
+import test_xtensa_qemu as xq
 
 ROOT = Path(__file__).resolve().parents[1]
 CORES = ROOT / "cores"

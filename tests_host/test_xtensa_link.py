@@ -32,19 +32,19 @@ from pathlib import Path
 
 import pytest
 import toolreg
+from mpyld.abi import (ARCH_CODES, KIND_BSS, KIND_FUN_TABLE, KIND_OBJ_TABLE, KIND_QSTR_TABLE, KIND_RODATA, KIND_SLOT0,
+                       KIND_TEXT, MPY_VERSION, N_FUN_TABLE_SLOTS, SLOT_SYMBOLS, SMALL_INT_BITS, STUB_SYMBOLS,
+                       TABLE_SYMBOLS, feature_byte)
+from mpyld.arch_xtensa import (RETW, RETW_N, R_XTENSA_32, R_XTENSA_PLT, R_XTENSA_SLOT0_OP, call_target,
+                               encode_callx, encode_entry, encode_l32r_imm, encode_movsp, insn_length, j_target,
+                               l32r_target, rewrite_windowed_asm)
+from mpyld.arches import get_arch
+from mpyld.errors import LinkError
+from mpyld.link import Linker
+from mpyld.mpyfile import read_mpy, write_mpy
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLCHAIN = ROOT / "toolchain"
-sys.path.insert(0, str(TOOLCHAIN))
-
-from mpyld.arch import KIND_BSS, KIND_FUN_TABLE, KIND_OBJ_TABLE, KIND_QSTR_TABLE, KIND_RODATA, KIND_SLOT0, KIND_TEXT  # noqa: E402
-from mpyld.arch_xtensa import (RETW, RETW_N, R_XTENSA_32, R_XTENSA_PLT, R_XTENSA_SLOT0_OP, call_target,  # noqa: E402
-                               encode_callx, encode_entry, encode_l32r_imm, encode_movsp, insn_length, j_target,
-                               l32r_target, rewrite_windowed_asm)
-from mpyld.arches import get_arch  # noqa: E402
-from mpyld.errors import LinkError  # noqa: E402
-from mpyld.link import SLOT_SYMBOLS, STUB_SYMBOLS, TABLE_SYMBOLS, Linker  # noqa: E402
-from mpyld.mpyfile import read_mpy, write_mpy  # noqa: E402
 
 # Looked up in the tool registry: a missing tool fails collection with its install line.
 GCC = toolreg.which("xtensa-lx106-elf-gcc")
@@ -115,7 +115,7 @@ MODULES = {  # name -> (sources relative to the build dir or repo, extra cflags)
     "xtmod": (["src/xtmod.c"], ""),
     "xtcalls": (["src/xtcalls.c"], "-fno-pic -ffunction-sections"),
 }
-ARCHES = {"xtensa": 0x27, "xtensawin": 0x2B}
+ARCHES = {arch: feature_byte(ARCH_CODES[arch]) for arch in ("xtensa", "xtensawin")}  # header byte 2
 
 # Made-up run-time addresses for the loader simulation (ESP32-like memory map).
 BASES = {KIND_TEXT: 0x40090000, KIND_RODATA: 0x3FFB1000, KIND_BSS: 0x3FFC2000,
@@ -318,13 +318,13 @@ def literal_end(lk: Linker) -> int:
 def test_header_and_relocation_stream(build_dir: Path, arch: str, name: str) -> None:
     b = built(build_dir, arch, name)
     data = b.mpy.read_bytes()
-    assert data[:4] == bytes((0x4D, 6, ARCHES[arch], 31)), data[:4].hex()
+    assert data[:4] == bytes((0x4D, MPY_VERSION, ARCHES[arch], SMALL_INT_BITS)), data[:4].hex()
     info = read_mpy(data)
     assert info.arch_name == arch and info.arch_flags is None
     lk, again = relink(b)
     assert again == data, "relinking the same objects must give a byte-identical file"
     kinds = {r.kind for r in info.relocs}
-    allowed = {KIND_TEXT, KIND_BSS, KIND_QSTR_TABLE, KIND_FUN_TABLE} | {KIND_SLOT0 + n for n in range(87)}
+    allowed = {KIND_TEXT, KIND_BSS, KIND_QSTR_TABLE, KIND_FUN_TABLE} | {KIND_SLOT0 + n for n in range(N_FUN_TABLE_SLOTS)}
     if arch == "xtensawin":
         allowed.add(KIND_RODATA)
         assert info.rodata_size > 0 and not any(s.name.startswith((".rodata", ".data.rel.ro"))

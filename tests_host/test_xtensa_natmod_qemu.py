@@ -25,17 +25,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import test_xtensa_qemu as xq  # noqa: E402
+import test_xtensa_qemu as xq
+from mpyld.abi import (KIND_BSS, KIND_FUN_TABLE, KIND_QSTR_TABLE, KIND_RODATA, KIND_SLOT0, KIND_TEXT,
+                       N_FUN_TABLE_SLOTS)
+from mpyld.arches import get_arch
+from mpyld.link import Linker
+from mpyld.mpyfile import read_mpy
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLCHAIN = ROOT / "toolchain"
-sys.path.insert(0, str(TOOLCHAIN))
-
-from mpyld.arch import KIND_BSS, KIND_FUN_TABLE, KIND_QSTR_TABLE, KIND_RODATA, KIND_SLOT0, KIND_TEXT  # noqa: E402
-from mpyld.arches import get_arch  # noqa: E402
-from mpyld.link import Linker  # noqa: E402
-from mpyld.mpyfile import read_mpy  # noqa: E402
 
 
 # Memory map of the test process (all inside one RWX segment, see elf()).
@@ -250,7 +248,7 @@ def build(arch: str, work: Path) -> Path:
     fw_text, fw_ro = load(fw.text, fw.rodata, fw.relocs, {KIND_TEXT: FW_TEXT, KIND_RODATA: FW_RODATA, KIND_BSS: FW_BSS})
     blob = fw_ro if tab.section.blob == "rodata" else fw_text
     base = tab_addr - (FW_RODATA if tab.section.blob == "rodata" else FW_TEXT)
-    slots = {KIND_SLOT0 + n: struct.unpack_from("<I", blob, base + 4 * n)[0] for n in range(87)}
+    slots = {KIND_SLOT0 + n: struct.unpack_from("<I", blob, base + 4 * n)[0] for n in range(N_FUN_TABLE_SLOTS)}
 
     # Load the module against that firmware.
     bases = {KIND_TEXT: MOD_TEXT, KIND_RODATA: MOD_RODATA, KIND_BSS: MOD_BSS, KIND_FUN_TABLE: tab_addr,

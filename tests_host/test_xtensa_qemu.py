@@ -28,13 +28,12 @@ import numpy as np
 import pytest
 import toolreg
 
+from mpyld.abi import KIND_BSS, KIND_RODATA, KIND_SLOT0, KIND_TEXT, SLOT
+from mpyld.arch_xtensa import encode_callx, rewrite_windowed_asm
+from mpyld.mpyfile import read_mpy
+
 ROOT = Path(__file__).resolve().parents[1]
 TOOLCHAIN = ROOT / "toolchain"
-sys.path.insert(0, str(TOOLCHAIN))
-
-from mpyld.arch import KIND_BSS, KIND_RODATA, KIND_SLOT0, KIND_TEXT  # noqa: E402
-from mpyld.arch_xtensa import encode_callx, rewrite_windowed_asm  # noqa: E402
-from mpyld.mpyfile import read_mpy  # noqa: E402
 
 # Looked up in the tool registry: a missing tool fails collection with its install line.
 QEMU = toolreg.which("qemu-xtensa")
@@ -154,7 +153,7 @@ void *mpy_init(void *d, const void *s, size_t n) {
     return d;
 }
 """
-FW_BASES = {50: 0x10300000, 51: 0x10310000}
+FW_BASES = {SLOT["memset_"]: 0x10300000, SLOT["memmove_"]: 0x10310000}
 
 XSYS_CALL0 = "\t.text\n\t.align 4\n\t.global xsys\nxsys:\n\tmov a6, a3\n\tmov a3, a4\n\tmov a4, a5\n\tsyscall\n\tret\n"
 XSYS_WINDOWED = ("\t.text\n\t.align 4\n\t.global xsys\nxsys:\n\tentry\ta1, 32\n\tmov a6, a3\n\tmov a3, a4\n"
@@ -213,7 +212,7 @@ def build_program(arch: str, work: Path, name: str, main_c: str, extra: list[Pat
     subprocess.run([GCC, *abi, "-c", "-o", str(xsys), str(work / "xsys.s")], check=True)
     lib = work / "build" / "xtrt" / arch / "libxtrt.a"
     fw_flags = flags + ["-fno-builtin", "-fno-tree-loop-distribute-patterns"]
-    for slot, csrc in ((50, FW_MEMSET_C), (51, FW_MEMCPY_C)):
+    for slot, csrc in ((SLOT["memset_"], FW_MEMSET_C), (SLOT["memmove_"], FW_MEMCPY_C)):
         link(arch, work / f"fw{slot}_{arch}.mpy", [compile_c(arch, work, f"fw{slot}", csrc, fw_flags)], [lib])
     return link(arch, work / f"{name}_{arch}.mpy", [*objs, xsys], [lib])
 

@@ -6,15 +6,10 @@ the arch the board needs, to copy modules built for an arch the board's loader w
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
-import toolreg
 
-# .mpy native arch numbers (the `arch` field of sys.implementation._mpy and of an .mpy header)
-ARCH_NUMBERS = {"x86": 1, "x64": 2, "armv6": 3, "armv6m": 4, "armv7m": 5, "armv7em": 6,
-                "armv7emsp": 7, "armv7emdp": 8, "xtensa": 9, "xtensawin": 10, "rv32imc": 11}
-ARCH_NAMES = {v: k for k, v in ARCH_NUMBERS.items()}
-MPY_VERSION, MPY_SUB = 6, 3
+import toolreg
+from mpyld.abi import ARCH_CODES, ARCH_NAMES, MPY_SUB_VERSION, MPY_VERSION, THUMB_ARCHES, split_feature_byte
 
 
 class BoardError(RuntimeError):
@@ -26,8 +21,7 @@ def accepts(board_arch: int, file_arch: int) -> bool:
     also loads any Thumb file from armv6m up to its own arch."""
     if board_arch == file_arch:
         return True
-    thumb = range(ARCH_NUMBERS["armv6m"], ARCH_NUMBERS["armv7emdp"] + 1)
-    return board_arch in thumb and file_arch in thumb and file_arch <= board_arch
+    return board_arch in THUMB_ARCHES and file_arch in THUMB_ARCHES and file_arch <= board_arch
 
 
 def best_arch(board_arch: int) -> str:
@@ -38,19 +32,20 @@ def best_arch(board_arch: int) -> str:
 
 def decode_mpy(value: int) -> tuple[int, int, int]:
     """sys.implementation._mpy -> (.mpy version, sub-version, native arch number)."""
-    return value & 0xFF, (value >> 8) & 3, (value >> 10) & 0xF
+    arch, sub = split_feature_byte((value >> 8) & 0xFF)
+    return value & 0xFF, sub, arch
 
 
 def check_arch(version: int, sub: int, board_arch: int, arch: str) -> None:
     """Raise BoardError unless a board whose loader reports (version, sub, board_arch) can load
     modules built for `arch`; the message says what to do instead."""
-    if (version, sub) != (MPY_VERSION, MPY_SUB):
+    if (version, sub) != (MPY_VERSION, MPY_SUB_VERSION):
         raise BoardError(f"the board's MicroPython reads .mpy v{version}.{sub}; these modules are "
-                         f"v{MPY_VERSION}.{MPY_SUB}: update the firmware to MicroPython 1.23 or newer")
+                         f"v{MPY_VERSION}.{MPY_SUB_VERSION}: update the firmware to MicroPython 1.23 or newer")
     if board_arch == 0:
         raise BoardError("the board's firmware cannot load native code (no native emitter); "
                          "use a firmware build with native .mpy support")
-    if not accepts(board_arch, ARCH_NUMBERS[arch]):
+    if not accepts(board_arch, ARCH_CODES[arch]):
         raise BoardError(f"refusing to copy {arch} modules: this board needs ARCH={best_arch(board_arch)} "
                          f"(its loader reports {ARCH_NAMES.get(board_arch, board_arch)})")
 

@@ -19,10 +19,10 @@ import sys
 import time
 from pathlib import Path
 
+import qemu_boards
+import toolreg
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import qemu_boards  # noqa: E402
-import toolreg  # noqa: E402
 
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed\s*$", re.M)
 

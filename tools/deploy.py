@@ -2,8 +2,9 @@
 that the board's MicroPython can load them; without --port, "deploy" to the unix port: copy into a
 local folder that stands for the board's filesystem and import every module there.
 
-    python tools/deploy.py --arch armv6m --port /dev/ttyACM0 [--modules emltrees,emlfft]
-    python tools/deploy.py --arch x64                       # unix port, folder build/unix-device
+    make deploy PORT=/dev/ttyACM0 ARCH=armv6m [MODULES=emltrees], or by hand (tools/pythonpath.py):
+    PYTHONPATH=tools:toolchain python tools/deploy.py --arch armv6m --port /dev/ttyACM0 [--modules emltrees,emlfft]
+    PYTHONPATH=tools:toolchain python tools/deploy.py --arch x64     # unix port, folder build/unix-device
 """
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import board
+import toolreg
+from mpyld.arches import ARCHES
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import board  # noqa: E402
-import toolreg  # noqa: E402
 
 MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emliir", "emlfft")
 
@@ -31,17 +33,15 @@ def files_for(arch: str, modules: list[str]) -> list[Path]:
 
 
 def example_models(workdir: Path) -> list[Path]:
-    """The XOR example's model, trained now on the host."""
-    sys.path.insert(0, str(ROOT / "examples" / "xor_trees"))
-    import xor_train  # noqa: E402
+    """The XOR example's model, trained now on the host (by the example's own script)."""
     path = workdir / "xor_model.bin"
-    xor_train.main(str(path))
+    subprocess.run([sys.executable, str(ROOT / "examples" / "xor_trees" / "xor_train.py"), str(path)], check=True)
     return [path]
 
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--arch", required=True, choices=sorted(board.ARCH_NUMBERS))
+    ap.add_argument("--arch", required=True, choices=sorted(ARCHES))
     ap.add_argument("--port", default=None)
     ap.add_argument("--modules", default=",".join(MODULES))
     args = ap.parse_args(argv)

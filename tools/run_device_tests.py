@@ -4,9 +4,10 @@ Each script prints `heap: N bytes used at peak` and one `N passed, N failed` lin
 collects them, prints a total in the same form and exits non-zero if any script failed, crashed,
 timed out or printed no summary (each of those counts as one failure of the script).
 
-    python tools/run_device_tests.py                              # unix port, dist/x64 modules
-    python tools/run_device_tests.py --port /dev/ttyACM0          # a board; ARCH read from it
-    python tools/run_device_tests.py --qemu FIRMWARE/MICROBIT     # real firmware on QEMU
+    make test-device [PORT=/dev/ttyACM0 | QEMU=FIRMWARE/MICROBIT], or by hand (PYTHONPATH: tools/pythonpath.py):
+    PYTHONPATH=tools:toolchain python tools/run_device_tests.py                           # unix port, dist/x64
+    PYTHONPATH=tools:toolchain python tools/run_device_tests.py --port /dev/ttyACM0       # a board; ARCH from it
+    PYTHONPATH=tools:toolchain python tools/run_device_tests.py --qemu FIRMWARE/MICROBIT  # firmware on QEMU
 
 On a board the modules, the scripts and their data are not copied: a host folder holding them is
 mounted as the board's current folder (`mpremote mount`). Nothing is written to the board's flash
@@ -29,15 +30,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+import board  # tools/board.py: mpremote helpers shared with deploy
+import qemu_boards
+import toolreg
+
 ROOT = Path(__file__).resolve().parent.parent
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed", re.M)
 HEAP = re.compile(r"^heap: (\d+) bytes", re.M)
 TIMEOUT_S = 300
-
-sys.path.insert(0, str(ROOT / "tools"))
-import board  # noqa: E402  (tools/board.py: mpremote helpers shared with deploy)
-import qemu_boards  # noqa: E402
-import toolreg  # noqa: E402
 
 
 def make_data(out: Path) -> None:

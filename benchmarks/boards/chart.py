@@ -1,5 +1,5 @@
 """The seed's chart from real firmware: results/boards_chart.csv drawn as samples per second at
-RP2040's 125 MHz, assuming one instruction per cycle (benchmarks/boards/bench.py writes the CSV)."""
+RP2040's 125 MHz, assuming one instruction per cycle (benchmarks/bench_boards.py writes the CSV)."""
 from __future__ import annotations
 
 import csv

@@ -14,16 +14,15 @@ answers it is power-cycled (QEMU restarted) so the next script still runs.
 """
 from __future__ import annotations
 
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import board
+import insncount
+import qemu_boards
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools"))
-import board  # noqa: E402
-import insncount  # noqa: E402
-import qemu_boards  # noqa: E402
 
 
 TAGS = {"LAYOUT", "PRED", "PRED_OUT", "NOFIT", "VERSION"}

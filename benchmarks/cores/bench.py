@@ -7,7 +7,7 @@ benchmarks/results/cores.md (the table for benchmarks/README.md). See README.md 
 
 Depends on: numpy, scipy, scikit-learn, emlearn (its converter and its eml_*.h headers), emlmpy
 (our converter), unicorn, pyelftools, arm-none-eabi-gcc + newlib. Run from the repo root:
-    .venv/bin/python benchmarks/cores/bench.py
+    PYTHONPATH=tools:toolchain .venv/bin/python benchmarks/cores/bench.py
 """
 from __future__ import annotations
 
@@ -19,18 +19,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import m0emu as m0
 import numpy as np
+import toolreg
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 CORES = ROOT / "cores"
 RESULTS = ROOT / "benchmarks" / "results"
 BUILD = ROOT / "build" / "bench-cores"
-sys.path.insert(0, str(HERE))
-
-sys.path.insert(0, str(HERE.parent.parent / "tools"))
-import m0emu as m0  # noqa: E402
-import toolreg  # noqa: E402
 
 N_SAMPLES = 50  # tree test samples averaged
 KNN_ITEMS, KNN_FEATURES, KNN_K, KNN_QUERIES = 100, 10, 5, 20

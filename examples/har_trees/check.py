@@ -4,12 +4,11 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from unixport import run_device_script  # tools/unixport.py (PYTHONPATH)
+
+import har_train
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
-from unixport import run_device_script  # noqa: E402
-import har_train  # noqa: E402
 
 with tempfile.TemporaryDirectory() as tmp:
     host = har_train.main(tmp)

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import numpy as np
 from scipy import signal
+from unixport import run_device_script  # tools/unixport.py (PYTHONPATH)
+
+import soundlevel_host as host
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
-from unixport import run_device_script  # noqa: E402
-import soundlevel_host as host  # noqa: E402
 
 with tempfile.TemporaryDirectory() as tmp:
     ref = host.main(tmp)

@@ -4,12 +4,11 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from unixport import run_device_script  # tools/unixport.py (PYTHONPATH)
+
+import xor_train
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
-from unixport import run_device_script  # noqa: E402
-import xor_train  # noqa: E402
 
 with tempfile.TemporaryDirectory() as tmp:
     est = xor_train.main(str(Path(tmp) / "xor_model.bin"))

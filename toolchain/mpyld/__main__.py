@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from . import qstrs as qstrmod
-from .arch import KIND_QSTR_TABLE
+from .abi import KIND_BSS, KIND_FUN_TABLE, KIND_QSTR_TABLE, KIND_RODATA, KIND_SLOT0, KIND_TEXT, kind_name
 from .arches import ARCHES, get_arch
 from .errors import LinkError
 from .link import Linker
-from .mpyfile import kind_name, read_mpy, write_mpy
+from .mpyfile import read_mpy, write_mpy
 
 
 def cmd_link(a: argparse.Namespace) -> None:
@@ -77,7 +77,7 @@ def inspect_dict(path: Path) -> dict:
     by_kind = Counter(kind_name(r.kind) for r in info.relocs)
     # Every relocated word holds a link-time offset inside its destination (or a small
     # addend for external destinations): anything else means an unresolved/garbled value.
-    sizes = {0: info.text_size + 1, 1: info.rodata_size, 2: info.bss_size}
+    sizes = {KIND_TEXT: info.text_size + 1, KIND_RODATA: info.rodata_size, KIND_BSS: info.bss_size}
     bad = []
     for r in info.relocs:
         blob = info.text if r.blob == "text" else info.rodata
@@ -85,15 +85,15 @@ def inspect_dict(path: Path) -> dict:
         limit = sizes.get(r.kind, 0x10000)
         if not 0 <= value <= limit:
             bad.append(f"{r.blob}+{r.offset:#x} -> {kind_name(r.kind)} value {value:#x}")
-    slots = sorted({r.kind - 9 for r in info.relocs if r.kind >= 9})
+    slots = sorted({r.kind - KIND_SLOT0 for r in info.relocs if r.kind >= KIND_SLOT0})
     return {
         "file": str(path), "version": f"{info.version}.{info.sub_version}", "arch": info.arch_name,
         "arch_number": info.arch, "arch_flags": info.arch_flags, "small_int_bits": info.small_int_bits,
         "qstrs": info.qstrs, "text_size": info.text_size, "rodata_size": info.rodata_size,
         "bss_size": info.bss_size, "scope_flags": info.scope_flags, "relocations": len(info.relocs),
         "relocations_by_kind": dict(sorted(by_kind.items())),
-        "imported_slots": [kind_name(9 + s) for s in slots],
-        "uses_fun_table": any(r.kind == 8 for r in info.relocs),
+        "imported_slots": [kind_name(KIND_SLOT0 + s) for s in slots],
+        "uses_fun_table": any(r.kind == KIND_FUN_TABLE for r in info.relocs),
         "bad_relocations": bad,
     }
 

@@ -5,7 +5,13 @@ CPU: it reads ELF objects and archives (pyelftools), decides which archive
 members are needed, places input sections into the three output blobs, builds
 the GOT, emits the loader relocation stream and writes the ``.mpy``.
 Everything that depends on the instruction set lives in an *arch module*: a
-subclass of :class:`Arch`.
+subclass of :class:`Arch` (an abstract base: ``trampoline`` and ``apply`` must
+be written, every other hook has a default).  The linker hands each hook a
+:class:`LinkContext`, the protocol below: the only linker services an arch
+module may use.  The data it works on (``Reloc``, ``Target``, ``InputSection``,
+``Symbol``) are in ``mpyld.linktypes``, the ABI numbers (``KIND_*``, table
+slots) in ``mpyld.abi``; an arch module keeps per-link state only in
+``link.cache(name)``, never in module globals or on the linker object.
 
 How the linker drives an arch module (in this order):
 
@@ -43,7 +49,7 @@ How the linker drives an arch module (in this order):
 5. ``stub(slot)`` returns ``(code, word_offset)``: a small code sequence
    that jumps to the function pointer stored in ``mp_fun_table`` slot
    ``slot``; the linker stores that pointer at ``code[word_offset]`` via a
-   loader relocation (kind ``KIND_SLOT0 + slot``).  Used when a module calls
+   loader relocation (kind ``abi.KIND_SLOT0 + slot``).  Used when a module calls
    ``memset``/``memcpy``/``memmove`` without defining them.  Return ``None``
    if the arch resolves such calls another way (e.g. a GOT word holding the
    slot value).  ``stub_align`` is the alignment of each stub.
@@ -65,7 +71,9 @@ How the linker drives an arch module (in this order):
      objects given by ``mp_fun_table`` slot);
    * ``link.require_local(rel, target)`` -- raises the clear "static
      reference to bss / external" error for PC-relative forms that cannot
-     be fixed by the loader.
+     be fixed by the loader;
+   * ``link.cache(name)`` -- a dict that lives as long as this link, for an
+     arch module's own indexes (e.g. rv32imc's HI20 relocations by offset).
    For REL objects (ARM) the addend is in the patched bytes
    (``rel.addend is None``); for RELA objects it is ``rel.addend``.
 
@@ -96,67 +104,45 @@ defaults here rather than changing signatures.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional, Sequence, Union
+from abc import ABC, abstractmethod
+from typing import NoReturn, Optional, Protocol, Sequence, Union, runtime_checkable
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .link import Linker
-    from .elfobj import InputSection, Symbol
+from .abi import ARCH_CODES
+from .linktypes import InputSection, Reloc, Symbol, Target
 
-# Loader relocation destination kinds (see facts 1.5).
-KIND_TEXT = 0
-KIND_RODATA = 1
-KIND_BSS = 2
-KIND_QSTR_TABLE = 6
-KIND_OBJ_TABLE = 7
-KIND_FUN_TABLE = 8
-KIND_SLOT0 = 9  # value of mp_fun_table[n] is KIND_SLOT0 + n
-
-BLOB_KIND = {"text": KIND_TEXT, "rodata": KIND_RODATA, "bss": KIND_BSS}
-
-GOT = "GOT"
-STUBS = "STUBS"
+GOT = "GOT"  # text_layout marker: the GOT goes here
+STUBS = "STUBS"  # text_layout marker: the memset/memcpy/... stubs go here
 
 
-@dataclass(frozen=True)
-class Target:
-    """Where a resolved symbol lives.
+@runtime_checkable
+class LinkContext(Protocol):
+    """The linker as an arch module sees it (``mpyld.link.Linker`` implements it)."""
 
-    ``kind`` is a loader relocation kind (``KIND_*``).  For the internal
-    kinds 0..2 ``offset`` is the byte offset inside that blob (Thumb code
-    symbols keep bit 0); for the external kinds it is 0.
-    """
+    word: int  # bytes per relocated word
+    got_base: int  # text offset of the GOT (valid after layout)
+    defs: dict[str, Symbol]  # global definitions by name
+    blobs: dict[str, bytearray]  # "text", "rodata" (valid after layout)
 
-    kind: int
-    offset: int = 0
-    name: str = ""
-
-    @property
-    def internal(self) -> bool:
-        return self.kind in (KIND_TEXT, KIND_RODATA, KIND_BSS)
-
-    @property
-    def blob(self) -> Optional[str]:
-        return {KIND_TEXT: "text", KIND_RODATA: "rodata", KIND_BSS: "bss"}.get(self.kind)
-
-
-@dataclass
-class Reloc:
-    """One input relocation, already decoded from ELF."""
-
-    obj: str  # object file name (archive(member) for archive members)
-    section: "InputSection"  # the section being patched
-    offset: int  # offset of the patched bytes inside ``section``
-    type: int
-    symbol: "Symbol"
-    addend: Optional[int]  # None for REL (addend stored in the bytes)
+    def unsupported(self, rel: Reloc, why: str = "") -> NoReturn: ...
+    def need_got(self, sym: Symbol) -> None: ...
+    def got_offset(self, sym: Symbol) -> int: ...
+    def target(self, sym: Symbol) -> Target: ...
+    def P(self, rel: Reloc) -> tuple[str, int]: ...
+    def read(self, blob: str, off: int, n: int) -> bytes: ...
+    def write(self, blob: str, off: int, data: bytes) -> None: ...
+    def read_u16(self, blob: str, off: int) -> int: ...
+    def write_u16(self, blob: str, off: int, v: int) -> None: ...
+    def read_u32(self, blob: str, off: int) -> int: ...
+    def write_u32(self, blob: str, off: int, v: int) -> None: ...
+    def abs_word(self, rel: Reloc, addend: int) -> None: ...
+    def require_local(self, rel: Reloc, t: Target) -> None: ...
+    def cache(self, name: str) -> dict: ...
 
 
-class Arch:
-    """Base class of an arch module.  Subclasses set the attributes."""
+class Arch(ABC):
+    """Base class of an arch module.  Subclasses set the attributes and write the abstract methods."""
 
-    name: str = ""
-    mpy_arch: int = 0  # MP_NATIVE_ARCH_* number written in the header
+    name: str = ""  # the arch name; its MP_NATIVE_ARCH_* number is ``mpy_arch``
     e_machine: str = ""  # pyelftools name, e.g. "EM_X86_64"
     elfclass: int = 32
     word_size: int = 4
@@ -177,6 +163,11 @@ class Arch:
     # Debian package and compiler that build for this arch (for messages).
     apt_package: str = ""
 
+    @property
+    def mpy_arch(self) -> int:
+        """MP_NATIVE_ARCH_* number written in the header."""
+        return ARCH_CODES[self.name]
+
     def reloc_name(self, rtype: int) -> str:
         return self.reloc_names.get(rtype) or self.reloc_types.get(rtype) or f"type {rtype}"
 
@@ -191,7 +182,7 @@ class Arch:
             return "text"  # initialised writable data (e.g. newlib's __fdlib_version)
         return None
 
-    def scan(self, link: "Linker", rel: Reloc) -> None:
+    def scan(self, link: LinkContext, rel: Reloc) -> None:
         if rel.type in self.ignored_types:
             return
         if rel.type not in self.reloc_types:
@@ -199,11 +190,12 @@ class Arch:
         if rel.type in self.got_types:
             link.need_got(rel.symbol)
 
-    def text_layout(self, link: "Linker", sections: Sequence["InputSection"]) -> list[Union["InputSection", str]]:
+    def text_layout(self, link: LinkContext, sections: Sequence[InputSection]) -> list[Union[InputSection, str]]:
         return [*sections, GOT, STUBS]
 
+    @abstractmethod
     def trampoline(self, entry: int) -> bytes:
-        raise NotImplementedError
+        """Exactly ``trampoline_size`` bytes at text offset 0 that jump to text offset ``entry``."""
 
     def stub(self, slot: int) -> Optional[tuple[bytes, int]]:
         return None
@@ -211,7 +203,7 @@ class Arch:
     def extra_stub(self, name: str) -> Optional[tuple[bytes, int, int]]:
         """Optional: ``(code, word_offset, slot)`` for an arch-specific helper the
         firmware provides through a table slot (e.g. ARM's ``__aeabi_memclr`` ->
-        slot 50 with its arguments reordered).  None for any other name."""
+        the memset slot with its arguments reordered).  None for any other name."""
         return None
 
     def value_stub(self) -> Optional[tuple[bytes, int]]:
@@ -220,8 +212,9 @@ class Arch:
         ``__errno`` (libm wrappers) -> a bss word.  None: not provided."""
         return None
 
-    def apply(self, link: "Linker", rel: Reloc) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def apply(self, link: LinkContext, rel: Reloc) -> None:
+        """Patch the bytes of one relocation (after layout)."""
 
     def check_object(self, obj_name: str, elf) -> None:
         """Look at a whole input object before it is taken apart; raise LinkError if this arch
@@ -232,14 +225,14 @@ class Arch:
         """Optional advice appended to an "undefined symbol" error (None: generic libgcc hint)."""
         return None
 
-    def gc_keep(self, section: "InputSection") -> bool:
+    def gc_keep(self, section: InputSection) -> bool:
         """Optional: True if ``section`` must be linked even when nothing refers to it."""
         return False
 
-    def gc_companions(self, section: "InputSection") -> Sequence["InputSection"]:
+    def gc_companions(self, section: InputSection) -> Sequence[InputSection]:
         """Optional: sections of the same object kept whenever ``section`` is kept."""
         return ()
 
-    def merge_sections(self, link: "Linker", sections: Sequence["InputSection"]) -> int:
+    def merge_sections(self, link: LinkContext, sections: Sequence[InputSection]) -> int:
         """Optional: merge identical pieces of the linked sections; returns the bytes saved."""
         return 0

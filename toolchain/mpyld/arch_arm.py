@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import struct
 
-from .arch import Arch, Reloc
+from .abi import SLOT
+from .arch import Arch, LinkContext
 from .errors import LinkError
+from .linktypes import Reloc
 
 R_ARM_NONE = 0
 R_ARM_ABS32 = 2
@@ -82,12 +84,12 @@ class _ArchThumb(Arch):
         """ARM run-time ABI memory helpers (clang emits them) -> memset/memmove slots."""
         base = name.rstrip("48")
         if base in ("__aeabi_memcpy", "__aeabi_memmove"):
-            return struct.pack("<HH", 0x4B00, 0x4718) + bytes(4), 4, 51  # ldr r3,[pc]; bx r3
+            return struct.pack("<HH", 0x4B00, 0x4718) + bytes(4), 4, SLOT["memmove_"]  # ldr r3,[pc]; bx r3
         if base == "__aeabi_memset":  # (dest, n, c) -> memset(dest, c, n)
             code = struct.pack("<HHHHHH", 0x460B, 0x4611, 0x461A, 0x4B01, 0x4718, 0x46C0)
-            return code + bytes(4), 12, 50  # mov r3,r1; mov r1,r2; mov r2,r3; ldr r3,[pc,#4]; bx r3; nop
+            return code + bytes(4), 12, SLOT["memset_"]  # mov r3,r1; mov r1,r2; mov r2,r3; ldr r3,[pc,#4]; bx r3; nop
         if base == "__aeabi_memclr":  # (dest, n) -> memset(dest, 0, n)
-            return struct.pack("<HHHH", 0x460A, 0x2100, 0x4B00, 0x4718) + bytes(4), 8, 50
+            return struct.pack("<HHHH", 0x460A, 0x2100, 0x4B00, 0x4718) + bytes(4), 8, SLOT["memset_"]
         return None
 
     def value_stub(self) -> tuple[bytes, int]:
@@ -98,7 +100,7 @@ class _ArchThumb(Arch):
         # ldr r3, [pc, #0]; bx r3; .word <value of slot> (a Thumb address, bit 0 set)
         return struct.pack("<HH", 0x4B00, 0x4718) + bytes(4), 4
 
-    def apply(self, link, rel: Reloc) -> None:
+    def apply(self, link: LinkContext, rel: Reloc) -> None:
         blob, P = link.P(rel)
         t = rel.type
         if t in (R_ARM_ABS32, R_ARM_TARGET1):
@@ -145,7 +147,6 @@ class _ArchThumb(Arch):
 class ArchArmv6m(_ArchThumb):
     """Cortex-M0/M0+: Thumb-1 only. Entry: push {r4,lr}; bl mpy_init; pop {r4,pc} (any distance)."""
     name = "armv6m"
-    mpy_arch = 4
     trampoline_size = 8
 
     def trampoline(self, entry: int) -> bytes:
@@ -156,7 +157,6 @@ class ArchArmv6m(_ArchThumb):
 class ArchArmv7m(_ArchThumb):
     """Cortex-M3: Thumb-2. Entry: b.w mpy_init (+-16 MiB)."""
     name = "armv7m"
-    mpy_arch = 5
     trampoline_size = 4
 
     def trampoline(self, entry: int) -> bytes:
@@ -167,4 +167,3 @@ class ArchArmv7m(_ArchThumb):
 class ArchArmv7emsp(ArchArmv7m):
     """Cortex-M4F/M33 with single-precision FPU (hard-float code)."""
     name = "armv7emsp"
-    mpy_arch = 7

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import struct
 
-from .arch import Arch, Reloc
+from .arch import Arch, LinkContext
 from .errors import LinkError
+from .linktypes import Reloc
 
 R = {
     "32": 1, "BRANCH": 16, "JAL": 17, "CALL": 18, "CALL_PLT": 19, "GOT_HI20": 20, "PCREL_HI20": 23,
@@ -40,7 +41,6 @@ def _hi_lo(value: int) -> tuple[int, int]:
 
 class ArchRv32imc(Arch):
     name = "rv32imc"
-    mpy_arch = 11
     e_machine = "EM_RISCV"
     elfclass = 32
     word_size = 4
@@ -66,13 +66,13 @@ class ArchRv32imc(Arch):
 
     # ------------------------------------------------------------------
     def _index(self, link, sec) -> dict:
-        cache = link.__dict__.setdefault("_rv32_hi", {})
+        cache = link.cache("rv32_hi")
         if id(sec) not in cache:
             cache[id(sec)] = {r.offset: r for r in sec.relocs if r.type in _HI}
         return cache[id(sec)]
 
     def _abs_hi(self, link, rel: Reloc):
-        cache = link.__dict__.setdefault("_rv32_abs_hi", {})
+        cache = link.cache("rv32_abs_hi")
         key = id(rel.section)
         if key not in cache:
             cache[key] = sorted((r for r in rel.section.relocs if r.type == R["HI20"]), key=lambda r: r.offset)
@@ -100,7 +100,7 @@ class ArchRv32imc(Arch):
             link.require_local(rel, tgt)
         return tgt.offset + A - P
 
-    def apply(self, link, rel: Reloc) -> None:
+    def apply(self, link: LinkContext, rel: Reloc) -> None:
         blob, P = link.P(rel)
         t = rel.type
         A = rel.addend or 0

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import struct
 
-from .arch import Arch, Reloc
+from .arch import Arch, LinkContext
 from .errors import LinkError
+from .linktypes import Reloc
 
 R_X86_64_64 = 1
 R_X86_64_PC32 = 2
@@ -19,7 +20,6 @@ R_X86_64_REX_GOTPCRELX = 42
 
 class ArchX64(Arch):
     name = "x64"
-    mpy_arch = 2
     e_machine = "EM_X86_64"
     elfclass = 64
     word_size = 8
@@ -48,7 +48,7 @@ class ArchX64(Arch):
         # nop; nop; jmp *[rip+0]; .quad <value of slot>
         return b"\x90\x90\xff\x25\x00\x00\x00\x00" + bytes(8), 8
 
-    def apply(self, link, rel: Reloc) -> None:
+    def apply(self, link: LinkContext, rel: Reloc) -> None:
         blob, P = link.P(rel)
         A = rel.addend or 0
         t = rel.type

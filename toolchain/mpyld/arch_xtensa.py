@@ -83,14 +83,12 @@ import tempfile
 from dataclasses import replace
 from typing import TYPE_CHECKING, Hashable, Optional, Sequence, Union
 
-from .arch import GOT, STUBS, Arch, Reloc
+from .arch import GOT, STUBS, Arch, LinkContext
 from .errors import LinkError
+from .linktypes import InputSection, Reloc, Symbol
 
 if TYPE_CHECKING:  # pragma: no cover
     from elftools.elf.elffile import ELFFile
-
-    from .elfobj import InputSection, Symbol
-    from .link import Linker
 
 # Relocation type numbers (binutils include/elf/xtensa.h).
 R_XTENSA_NONE = 0
@@ -273,7 +271,7 @@ class _XtensaBase(Arch):
             return "text"
         return super().blob_for_section(name, sh_type, sh_flags)
 
-    def text_layout(self, link: "Linker", sections: Sequence["InputSection"]) -> list[Union["InputSection", str]]:
+    def text_layout(self, link: LinkContext, sections: Sequence["InputSection"]) -> list[Union["InputSection", str]]:
         lits = [s for s in sections if s.name.startswith(".literal")]
         rest = [s for s in sections if not s.name.startswith(".literal")]
         return [*lits, GOT, *rest, STUBS]
@@ -290,10 +288,10 @@ class _XtensaBase(Arch):
     # -- literal merging -------------------------------------------------------------
 
     @staticmethod
-    def _definition(link: "Linker", sym: "Symbol") -> "Symbol":
+    def _definition(link: LinkContext, sym: "Symbol") -> "Symbol":
         return link.defs.get(sym.name, sym) if sym.is_global and sym.name else sym
 
-    def _word_key(self, link: "Linker", rel: Optional[Reloc], word: int) -> Hashable:
+    def _word_key(self, link: LinkContext, rel: Optional[Reloc], word: int) -> Hashable:
         """What a literal word holds at run time, independent of layout."""
         if rel is None:
             return ("const", word)
@@ -305,9 +303,8 @@ class _XtensaBase(Arch):
             return ("name", d.name, value)  # firmware symbol, stub, weak undefined
         return ("other", str(d.shndx), d.value, value)
 
-    def merge_sections(self, link: "Linker", sections: Sequence["InputSection"]) -> int:
+    def merge_sections(self, link: LinkContext, sections: Sequence["InputSection"]) -> int:
         """Keep one copy of identical literal words (see the module docstring)."""
-        from .elfobj import Symbol
         lits = {id(s): s for s in sections if s.blob == "text" and s.name.startswith(".literal")
                 and s.size % 4 == 0 and all(r.type in (R_XTENSA_32, R_XTENSA_PLT) and r.offset % 4 == 0
                                             for r in s.relocs)
@@ -401,13 +398,13 @@ class _XtensaBase(Arch):
 
     # -- relocation ------------------------------------------------------------------
 
-    def scan(self, link: "Linker", rel: Reloc) -> None:
+    def scan(self, link: LinkContext, rel: Reloc) -> None:
         if rel.type in self.ignored_types:
             return
         if rel.type not in self.reloc_types:
             link.unsupported(rel)
 
-    def apply(self, link: "Linker", rel: Reloc) -> None:
+    def apply(self, link: LinkContext, rel: Reloc) -> None:
         if rel.type in self.ignored_types:
             return
         addend = rel.addend or 0
@@ -432,7 +429,7 @@ class _XtensaBase(Arch):
         return (f"{self.name}: {what}: {self.reloc_name(rel.type)} against '{rel.symbol.name}' "
                 f"in {rel.obj} section {rel.section.name} at offset 0x{rel.offset:x}")
 
-    def _apply_slot0(self, link: "Linker", rel: Reloc, addend: int) -> None:
+    def _apply_slot0(self, link: LinkContext, rel: Reloc, addend: int) -> None:
         blob, pc = link.P(rel)
         if blob != "text":
             raise LinkError(self._where(rel, "instruction relocation outside text"))
@@ -458,7 +455,6 @@ class ArchXtensa(_XtensaBase):
     """ESP8266 (LX106), call0 ABI; rodata lives in text."""
 
     name = "xtensa"
-    mpy_arch = 9
     abi = 1
 
 
@@ -466,7 +462,6 @@ class ArchXtensawin(_XtensaBase):
     """ESP32/S2/S3 (LX6/LX7), windowed ABI; rodata is a separate blob."""
 
     name = "xtensawin"
-    mpy_arch = 10
     abi = 0
 
     def blob_for_section(self, name: str, sh_type: str, sh_flags: int) -> Optional[str]:

@@ -20,13 +20,6 @@ ARCHES: dict[str, str] = {
     "xtensawin": "arch_xtensa:ArchXtensawin",
 }
 
-# MP_NATIVE_ARCH_* numbers (header byte 2, bits 5..2) -> name, for the inspector.
-MPY_ARCH_NAMES: dict[int, str] = {
-    0: "none", 1: "x86", 2: "x64", 3: "armv6", 4: "armv6m", 5: "armv7m", 6: "armv7em",
-    7: "armv7emsp", 8: "armv7emdp", 9: "xtensa", 10: "xtensawin", 11: "rv32imc",
-    12: "rv64imc", 13: "debug",
-}
-
 
 def get_arch(name: str) -> Arch:
     """Instantiate the arch module registered under ``name``."""

@@ -1,6 +1,6 @@
 """Reading inputs: ELF relocatable objects (pyelftools), ar archives, GNU ld scripts.
 
-Everything is decoded once into small plain objects (InputSection, Symbol,
+Everything is decoded once into the plain objects of ``linktypes`` (InputSection, Symbol,
 Reloc) so the linker and the arch modules never touch pyelftools directly.
 """
 from __future__ import annotations
@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import re
 import struct
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -16,48 +15,9 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationSection
 
-from .arch import Arch, Reloc
+from .arch import Arch
 from .errors import LinkError
-
-
-@dataclass(eq=False)
-class InputSection:
-    obj: "ObjectFile"
-    index: int
-    name: str
-    sh_type: str
-    flags: int
-    size: int
-    align: int
-    data: bytearray
-    blob: Optional[str] = None  # "text", "rodata", "bss" or None (dropped)
-    out_offset: int = -1  # offset inside its blob, set by layout
-    relocs: list[Reloc] = field(default_factory=list)
-
-    def __repr__(self) -> str:
-        return f"<{self.obj.name}:{self.name}>"
-
-
-@dataclass(eq=False)
-class Symbol:
-    name: str
-    obj: "ObjectFile"
-    section: Optional[InputSection]  # None: undefined, absolute or dropped
-    value: int
-    bind: str
-    type: str
-    shndx: object
-
-    @property
-    def undefined(self) -> bool:
-        return self.shndx == "SHN_UNDEF"
-
-    @property
-    def is_global(self) -> bool:
-        return self.bind in ("STB_GLOBAL", "STB_WEAK")
-
-    def __repr__(self) -> str:
-        return f"<sym {self.name or '(section)'} in {self.obj.name}>"
+from .linktypes import InputSection, Reloc, Symbol
 
 
 class ObjectFile:

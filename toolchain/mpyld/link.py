@@ -7,28 +7,16 @@ from __future__ import annotations
 import struct
 from collections import deque
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import NoReturn, Optional, Sequence
 
-from .arch import (BLOB_KIND, GOT, KIND_BSS, KIND_FUN_TABLE, KIND_OBJ_TABLE, KIND_QSTR_TABLE, KIND_SLOT0,
-                   KIND_TEXT, STUBS, Arch, Reloc, Target)
-from .elfobj import Archive, InputSection, ObjectFile, Symbol, load_library
+from .abi import (BLOB_KINDS, KIND_BSS, KIND_QSTR_TABLE, KIND_TEXT, SLOT_SYMBOLS, STUB_SYMBOLS, TABLE_SYMBOLS,
+                  slot_kind)
+from .arch import GOT, STUBS, Arch
+from .elfobj import Archive, ObjectFile, load_library
 from .errors import LinkError
+from .linktypes import KIND_ABS, InputSection, Reloc, Symbol, Target
 from .mpyfile import LoaderReloc, MpyImage
 
-KIND_ABS = -1  # Target kind for absolute values (weak undefined = 0, SHN_ABS)
-
-# Firmware objects whose address is the value of an mp_fun_table slot.
-SLOT_SYMBOLS: dict[str, int] = {
-    name: 73 + i for i, name in enumerate((
-        "mp_type_type", "mp_type_str", "mp_type_list", "mp_type_dict", "mp_type_fun_builtin_0",
-        "mp_type_fun_builtin_1", "mp_type_fun_builtin_2", "mp_type_fun_builtin_3",
-        "mp_type_fun_builtin_var", "mp_type_Exception", "mp_stream_read_obj", "mp_stream_readinto_obj",
-        "mp_stream_unbuffered_readline_obj", "mp_stream_write_obj"))
-}
-# Byte functions the firmware exports through the table (used if the module lacks them).
-STUB_SYMBOLS: dict[str, int] = {"memset": 50, "memcpy": 51, "memmove": 51}
-TABLE_SYMBOLS: dict[str, int] = {"mp_fun_table": KIND_FUN_TABLE, "mp_native_qstr_table": KIND_QSTR_TABLE,
-                                 "mp_native_obj_table": KIND_OBJ_TABLE}
 DATA_START = "mpyld_data_start"
 ERRNO_FN = "__errno"  # newlib's errno accessor (libm wrappers): a stub returning a bss word
 ENTRY = "mpy_init"
@@ -40,7 +28,8 @@ def _align(n: int, a: int) -> int:
 
 
 class Linker:
-    """Links ELF objects (and archive members) into an MpyImage.
+    """Links ELF objects (and archive members) into an MpyImage; the one object that holds the state
+    of a link, and the :class:`mpyld.arch.LinkContext` its arch module works through.
 
     ``gc_sections``: keep only the input sections that ``mpy_init`` reaches (see ``resolve``).
     ``mpyld link`` turns it on unless given --no-gc-sections; the Python default keeps every
@@ -76,6 +65,13 @@ class Linker:
         self.bss_size = 0
         self.loader_relocs: list[LoaderReloc] = []
         self._stub_relocs: list[tuple[int, int]] = []  # (text offset of word, kind)
+        self.errno_offset = 0  # bss offset of the word the __errno stub returns
+        # resolve(): the objects linked (inputs, then archive members as loaded), live sections
+        self.all_objects: list[ObjectFile] = list(self.objects)
+        self._member_cache: dict = {}
+        self._live: set[int] = set()
+        self._queue: deque[InputSection] = deque()
+        self._arch_caches: dict[str, dict] = {}  # cache(): the arch module's per-link indexes
 
     # ----------------------------------------------------------- resolution
     def _add_defs(self, obj: ObjectFile, from_archive: bool) -> None:
@@ -149,10 +145,6 @@ class Linker:
         Without it every section of every loaded object is a root, as before."""
         for obj in self.objects:
             self._add_defs(obj, False)
-        self.all_objects = list(self.objects)
-        self._member_cache: dict = {}
-        self._live: set[int] = set()
-        self._queue: deque[InputSection] = deque()
         missing: dict[str, Symbol] = {}
         for obj in self.objects:
             self._mark_roots(obj)
@@ -208,7 +200,11 @@ class Linker:
         self.stub_names.sort()
 
     # ----------------------------------------------------------- helpers for arch modules
-    def unsupported(self, rel: Reloc, why: str = "") -> None:
+    def cache(self, name: str) -> dict:
+        """A dict private to the caller (by ``name``) that lives as long as this link."""
+        return self._arch_caches.setdefault(name, {})
+
+    def unsupported(self, rel: Reloc, why: str = "") -> NoReturn:
         sym = rel.symbol.name or (rel.symbol.section.name if rel.symbol.section else "?")
         raise LinkError(f"{rel.obj}: unsupported relocation {self.arch.reloc_name(rel.type)} (type {rel.type}) "
                         f"against symbol '{sym}' in section {rel.section.name} at offset {rel.offset:#x}"
@@ -234,13 +230,13 @@ class Linker:
             elif name in TABLE_SYMBOLS:
                 return Target(TABLE_SYMBOLS[name], 0, name)
             elif name in SLOT_SYMBOLS:
-                return Target(KIND_SLOT0 + SLOT_SYMBOLS[name], 0, name)
+                return Target(slot_kind(SLOT_SYMBOLS[name]), 0, name)
             elif name in self.stubs:
                 return Target(KIND_TEXT, self.stubs[name], name)
             elif name in STUB_SYMBOLS:
-                return Target(KIND_SLOT0 + STUB_SYMBOLS[name], 0, name)
+                return Target(slot_kind(STUB_SYMBOLS[name]), 0, name)
             elif sym.undefined and self.arch.extra_stub(name) is not None:
-                return Target(KIND_SLOT0 + self.arch.extra_stub(name)[2], 0, name)
+                return Target(slot_kind(self.arch.extra_stub(name)[2]), 0, name)
             elif name == DATA_START:
                 return Target(KIND_BSS, 0, name)
             elif sym.undefined:
@@ -255,7 +251,7 @@ class Linker:
             raise LinkError(f"{sym.obj.name}: symbol '{name or '(section)'}' is in a section that is not "
                             f"linked (index {sym.shndx})")
         sec = sym.section
-        return Target(BLOB_KIND[sec.blob], sec.out_offset + sym.value, name or sec.name)
+        return Target(BLOB_KINDS[sec.blob], sec.out_offset + sym.value, name or sec.name)
 
     def arch_builtin_target(self, name: str) -> Target:
         if name == "_GLOBAL_OFFSET_TABLE_":
@@ -388,9 +384,9 @@ class Linker:
                         st, kind, value = arch.value_stub(), KIND_BSS, self.errno_offset
                     elif name not in STUB_SYMBOLS:
                         code_, woff_, slot_ = arch.extra_stub(name)
-                        st, kind, value = (code_, woff_), KIND_SLOT0 + slot_, 0
+                        st, kind, value = (code_, woff_), slot_kind(slot_), 0
                     else:
-                        st, kind, value = arch.stub(STUB_SYMBOLS[name]), KIND_SLOT0 + STUB_SYMBOLS[name], 0
+                        st, kind, value = arch.stub(STUB_SYMBOLS[name]), slot_kind(STUB_SYMBOLS[name]), 0
                     if st is None:
                         continue
                     code, word_off = st
@@ -416,7 +412,7 @@ class Linker:
                 raise LinkError(f"internal: section {s} not placed by arch text_layout")
         # GOT: externals first, then text, rodata, bss (merges well in the stream).
         keyed = [(k, self.target(sym)) for k, sym in self.got.items()]
-        keyed.sort(key=lambda kt: (0 if kt[1].kind >= 6 else 1, kt[1].kind if kt[1].kind <= 2 else 0,
+        keyed.sort(key=lambda kt: (0 if kt[1].kind >= KIND_QSTR_TABLE else 1, kt[1].kind if kt[1].kind <= KIND_BSS else 0,
                                    kt[1].kind, kt[1].offset, str(kt[0])))
         for i, (k, t) in enumerate(keyed):
             woff = self.got_base + i * self.word

@@ -4,7 +4,7 @@
 # (lists, boxed floats), so these markers do not lock the heap; a garbage collection that happens
 # inside a prediction is counted in it, as it would be paid on a board.
 # PARAMS = {"method", "nf", "n", "chunk", and for emltrees "name", "trees", "nodes", "payloads"} is
-# prepended by benchmarks/boards/bench.py.
+# prepended by benchmarks/bench_boards.py.
 #
 # Per sample (or chunk) two bodies run between the markers, nothing and then the prediction, twice:
 # the first pass just after the mount's own Python code (the read), the second a tight loop's steady

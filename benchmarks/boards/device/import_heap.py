@@ -1,5 +1,5 @@
 # On the board: the GC heap one module takes at import (bench_boards, benchmarks/boards/README.md).
-# PARAMS = {"module": ..., "file": ...} is prepended by benchmarks/boards/bench.py (file: the
+# PARAMS = {"module": ..., "file": ...} is prepended by benchmarks/bench_boards.py (file: the
 # module's .mpy, or its .py when measuring whether generated source fits). The script runs right
 # after mpremote's soft reset (a fresh heap, nothing imported), with the module's folder mounted.
 # micropython.qstr_info() is printed before and after: the host reads from it how much of the

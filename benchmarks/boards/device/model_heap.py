@@ -1,6 +1,6 @@
 # On the board: the GC heap the loaded digits forest takes, for one leaf kind, loaded from the
 # binary file and from the CSV file (bench_boards, benchmarks/boards/README.md).
-# PARAMS = {"name", "trees", "nodes", "payloads", "nf", "check"} is prepended by benchmarks/boards/bench.py.
+# PARAMS = {"name", "trees", "nodes", "payloads", "nf", "check"} is prepended by benchmarks/bench_boards.py.
 # The model is made with the exact capacities emlmpy reports (emltrees.new(trees, nodes, payloads):
 # limits, nothing is reserved before the file says what it needs), then loaded with load_model.
 # The CSV file is loaded twice: the first load imports emltrees_csv (emltrees does that on the first

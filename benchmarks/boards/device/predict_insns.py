@@ -1,7 +1,7 @@
 # On the Cortex-M0 board with the instruction-count plugin, markers at the entry of
 # micropython.heap_lock() (start) and micropython.heap_unlock() (stop): instructions per emltrees
 # predict call for one leaf kind (bench_boards, benchmarks/boards/README.md).
-# PARAMS = {"name", "trees", "nodes", "payloads", "nf", "n"} is prepended by benchmarks/boards/bench.py.
+# PARAMS = {"name", "trees", "nodes", "payloads", "nf", "n"} is prepended by benchmarks/bench_boards.py.
 #
 # Each test sample is read from the mounted file into x, then five bodies run between heap_lock()
 # and heap_unlock(), in this order: nothing, e = len(x), e = m.outputs(), c = m.predict(x),

@@ -5,9 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import toolreg
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import toolreg  # noqa: E402  (the project's tool registry)
 
 
 def run_device_script(script: Path, cwd: str) -> str:

@@ -28,24 +28,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import board
+import insncount
 import m2cgen
 import numpy as np
+import qemu_boards
+import toolreg
+from boards import chart
+from boards.session import Outcome, Session
+from digits_forest import SavedModel, everywhereml_code, save_models, train
 
-HERE = Path(__file__).resolve().parent
-BENCH = HERE.parent
+BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-sys.path.insert(0, str(BENCH))
-sys.path.insert(0, str(ROOT / "tools"))
-import board  # noqa: E402
-import chart  # noqa: E402  (benchmarks/boards/chart.py)
-import insncount  # noqa: E402
-import qemu_boards  # noqa: E402
-import toolreg  # noqa: E402
-from digits_forest import SavedModel, everywhereml_code, save_models, train  # noqa: E402
-from session import Outcome, Session  # noqa: E402
-
 RESULTS = BENCH / "results"
-DEVICE = HERE / "device"
+DEVICE = BENCH / "boards" / "device"
 BUILD = ROOT / "build" / "bench-boards"
 MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emliir", "emlfft")  # all mounted; each import measured
 M0_BOARD = "MICROBIT"
