@@ -32,8 +32,8 @@ venv: $(VENV)/.stamp
 # ---------------------------------------------------------------- Python import path
 # The repository's Python code finds its shared modules (tools/*.py, toolchain/mpyld) through
 # PYTHONPATH, never by editing sys.path (tools/pythonpath.py; pytest.ini lists the same folders):
-# exported to every recipe. By hand: PYTHONPATH=tools:toolchain .venv/bin/python <script>
-export PYTHONPATH := $(CURDIR)/tools:$(CURDIR)/toolchain$(if $(PYTHONPATH),:$(PYTHONPATH))
+# exported to every recipe. By hand: PYTHONPATH=tools:toolchain:python .venv/bin/python <script>
+export PYTHONPATH := $(CURDIR)/tools:$(CURDIR)/toolchain:$(CURDIR)/python$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 # ---------------------------------------------------------------- native modules
 -include toolchain/natmod.mk

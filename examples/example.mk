@@ -3,5 +3,5 @@
 # toolreg) through PYTHONPATH, as everywhere in the repository (tools/pythonpath.py).
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))..)
 run:
-	PYTHONPATH=$(ROOT)/tools:$(ROOT)/toolchain $(ROOT)/.venv/bin/python check.py
+	PYTHONPATH=$(ROOT)/tools:$(ROOT)/toolchain:$(ROOT)/python $(ROOT)/.venv/bin/python check.py
 .PHONY: run

@@ -3,8 +3,11 @@
 Scripts and tests import the repository's modules (tools/*.py, toolchain/mpyld) through PYTHONPATH,
 never by editing sys.path:
 
-* the Makefiles export PYTHONPATH=<repo>/tools:<repo>/toolchain for every recipe (examples/*/Makefile
-  too), so `make ...` runs any script; by hand: `PYTHONPATH=tools:toolchain .venv/bin/python <script>`;
+* the Makefiles export PYTHONPATH=<repo>/tools:<repo>/toolchain:<repo>/python for every recipe
+  (examples/*/Makefile too), so `make ...` runs any script; by hand:
+  `PYTHONPATH=tools:toolchain:python .venv/bin/python <script>`. python/ comes first so that the
+  checkout's emlmpy is the one used even when the venv's editable install points at another
+  checkout (a second worktree sharing the venv);
 * pytest.ini's `pythonpath` lists the same folders (and tests_host/) for the tests;
 * a test that starts a repository script as a child process passes ``env()``.
 
@@ -17,7 +20,7 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = (ROOT / "tools", ROOT / "toolchain")
+FOLDERS = (ROOT / "tools", ROOT / "toolchain", ROOT / "python")
 
 
 def env(*extra: Path) -> dict[str, str]:
