@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import toolreg
-from natmod_util import PYTHON, REPO, NatmodEmu, _env, inspect, run_micropython
+import pythonpath
+from natmod_util import PYTHON, REPO, NatmodEmu, inspect, run_micropython
 
 ALL_ARCHES = ("x64", "armv6m", "armv7m", "armv7emsp", "xtensa", "xtensawin", "rv32imc")
 LIB_ARCHES = ("x64", "armv6m", "armv7m", "armv7emsp", "rv32imc")
@@ -23,7 +24,7 @@ ARCH_NUMBERS = {"x64": 2, "armv6m": 4, "armv7m": 5, "armv7emsp": 7, "xtensa": 9,
 def _make(root: Path, *targets: str, arches=ALL_ARCHES) -> subprocess.CompletedProcess:
     cmd = [toolreg.which("make"), "-s", "-j2", "-f", "toolchain/tests/compat.mk", f"NATMOD_BUILD={root}/build",
            f"NATMOD_DIST={root}/dist", f"NATMOD_ARCHES={' '.join(arches)}", f"PYTHON={PYTHON}", *targets]
-    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=_env(), timeout=600)
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=pythonpath.env(), timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +166,7 @@ def test_unknown_runtime_library_is_an_error(tmp_path):
     mk.write_text(f"PYTHON := {PYTHON}\ninclude {REPO / 'toolchain' / 'natmod.mk'}\n"
                   f"$(eval $(call NATMOD_MODULE,x,{REPO / 'toolchain/tests/compat/libmod.c'},,m pthread))\n")
     r = subprocess.run([toolreg.which("make"), "-s", "-C", str(tmp_path), "NATMOD_ARCHES=x64"], capture_output=True,
-                       text=True, env=_env(), timeout=60)
+                       text=True, env=pythonpath.env(), timeout=60)
     assert r.returncode != 0 and "unknown runtime library 'pthread'" in r.stderr
 
 
