@@ -1,7 +1,7 @@
 /* emlc_trees.c: tree-ensemble inference over the arrays of docs/model-format.md §1 (version 2).
  *
- * Hot path: leaf_of — per node one 8-byte node (key, fk, c), one input load (float: 3 integer
- * ops for the key and a NaN range test), one signed compare and the shape's step. Aggregation
+ * Hot path: walk — per node one 8-byte node (key, fk, c), one input load (float: 3 integer
+ * ops for the key and a one-sided NaN test), one signed compare and the shape's step. Aggregation
  * follows docs/model-format.md "Aggregation" to the bit: integer votes and fixed-point sums, and
  * float32 only for probabilities, regression values and PROBA near-ties.
  */
@@ -253,68 +253,218 @@ emlc_err_t emlc_trees_validate(const emlc_trees_t *m, emlc_trees_where_t *where)
 
 /* ---------------------------------------------------------------- the walk */
 
-/* Follows tree t from its root to a leaf and returns the leaf reference.
+/* walk(m, x, t, t_end, out, mode) follows trees t .. t_end - 1 (t < t_end), in order, from their
+ * roots to their leaves. EMLC_VOTES: out is uint32_t votes[n_outputs], votes[ref] += 1 per tree
+ * (CLASS leaves); EMLC_REFS: out is uint16_t refs[t_end - t], refs[i] = the leaf reference of
+ * tree t + i.
  * Invariant (emlc_trees_validate): every node child has a larger index than its parent and is
- * < n_nodes, so the walk ends within n_nodes steps. fk bit 0 set: the left child is a leaf
+ * < n_nodes, so each walk ends within n_nodes steps. fk bit 0 set: the left child is a leaf
  * (reference c, or c & 0xff when bit 1 is set too); bit 1: the right child is (c, or c >> 8).
  * A node child is i + 1, except the right child of shape 0 (i + c). A float NaN goes the way of
  * missing_left (fk bit 2): a positive NaN's key is above every threshold, a negative NaN's below,
- * so each side tests only for the NaN that lands on it, and only when the bit says otherwise.
- * Compiled at -O2 where GCC allows: at -Os it reloads the loop's constants on every node. */
+ * so each side tests only for the NaN that lands on it (that rare case first), then the bit. */
+#define EMLC_VOTES 0u
+#define EMLC_REFS 1u
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__ARM_ARCH_6M__) && defined(__thumb__) \
+    && !defined(EMLC_NO_ASM)
+#define EMLC_WALK_THUMB1 1
+#endif
+
+#if defined(EMLC_WALK_THUMB1)
+/* Cortex-M0 (armv6m, Thumb-1): the C walk below, by hand. GCC's Thumb-1 code for the C keeps
+ * bit masks in registers and spills the tree loop to the stack (on make bench-cores' float forest
+ * about 17.8 instructions per node and 35 per tree, 0.55x emlearn's instructions); this takes 15
+ * per float node to the left and 17-18 to the right (int16: 10 and 12-13) and about 19 per tree.
+ * tests_host/test_cores_armv6m.py runs this and the C (-DEMLC_NO_ASM) on an emulated Cortex-M0
+ * against the host build and the format's rule, NaN routing included.
+ * Flags come from shifts, not masks: fk << 31 puts bit 0 (left leaf) in N; fk << 30 sets Z for
+ * shape 0 and puts bit 1 (right leaf) in N; fk << 29 puts missing_left in N. One register holds
+ * the NaN bound 0x7f800001: k >= it (cmp) is a positive NaN, k < -it (cmn) a negative one; 0
+ * there selects the int16 loop. out carries the mode in bit 0 (set: refs, which are 2-aligned).
+ * ip holds the nodes, lr the end of the roots. GCC only: clang keeps r7 for the frame pointer and
+ * cannot give the asm the 8 low registers it takes. */
+static EMLC_NOINLINE void walk(const emlc_trees_t *m, const void *x, uint32_t t, uint32_t t_end, void *out,
+                               uint32_t mode) {
+    const int16_t *root = m->roots + t;
+    uintptr_t o = (uintptr_t)out | mode;
+    uintptr_t n = (uintptr_t)m->nodes, tmp = (uintptr_t)(m->roots + t_end);
+    uint32_t fk, k;
+    int32_t nan = (int32_t)((m->input - 1u) & 0x7f800001u); /* input: 0 float, 1 int16 */
+    __asm__ volatile(
+        ".syntax unified\n"
+        "     mov   ip, %[n]\n"                /* the nodes */
+        "     mov   lr, %[t]\n"                /* the end of the roots */
+        /* per tree: the root r, a node or leaf -1 - r */
+        "0:   ldrh  %[n], [%[root]]\n"
+        "     adds  %[root], #2\n"
+        "     lsls  %[n], %[n], #16\n"
+        "     bmi   9f\n"
+        "     lsrs  %[n], %[n], #13\n"
+        "     add   %[n], ip\n"
+        "     cmp   %[nan], #0\n"
+        "     bne   2f\n"
+        "     b     20f\n"
+        /* float: left of the threshold (key(x) <= key) */
+        "1:   cmn   %[k], %[nan]\n"          /* a negative NaN: missing_left decides */
+        "     blt   5f\n"
+        "3:   lsls  %[t], %[fk], #31\n"
+        "     bmi   7f\n"
+        "     adds  %[n], #8\n"
+        "2:   ldrh  %[fk], [%[n], #4]\n"
+        "     lsrs  %[t], %[fk], #3\n"
+        "     lsls  %[t], %[t], #2\n"
+        "     ldr   %[k], [%[x], %[t]]\n"
+        "     asrs  %[t], %[k], #31\n"      /* key: flip the magnitude bits when negative */
+        "     lsrs  %[t], %[t], #1\n"
+        "     eors  %[k], %[t]\n"
+        "     ldr   %[t], [%[n]]\n"
+        "     cmp   %[k], %[t]\n"
+        "     ble   1b\n"
+        /* float: right of the threshold */
+        "     cmp   %[k], %[nan]\n"          /* a positive NaN: missing_left decides */
+        "     bge   5f\n"
+        "4:   lsls  %[t], %[fk], #30\n"
+        "     bne   6f\n"
+        "     ldrh  %[t], [%[n], #6]\n"      /* shape 0: node i + c */
+        "     lsls  %[t], %[t], #3\n"
+        "     adds  %[n], %[t]\n"
+        "     b     2b\n"
+        "6:   bmi   8f\n"
+        "     adds  %[n], #8\n"              /* shape 1: node i + 1 */
+        "     b     2b\n"
+        "5:   lsls  %[t], %[fk], #29\n"      /* NaN: left if missing_left */
+        "     bmi   3b\n"
+        "     b     4b\n"
+        /* int16 */
+        "21:  lsls  %[t], %[fk], #31\n"
+        "     bmi   7f\n"
+        "     adds  %[n], #8\n"
+        "20:  ldrh  %[fk], [%[n], #4]\n"
+        "     lsrs  %[t], %[fk], #3\n"
+        "     lsls  %[t], %[t], #1\n"
+        "     ldrsh %[k], [%[x], %[t]]\n"
+        "     ldr   %[t], [%[n]]\n"
+        "     cmp   %[k], %[t]\n"
+        "     ble   21b\n"
+        "     lsls  %[t], %[fk], #30\n"
+        "     bne   22f\n"
+        "     ldrh  %[t], [%[n], #6]\n"
+        "     lsls  %[t], %[t], #3\n"
+        "     adds  %[n], %[t]\n"
+        "     b     20b\n"
+        "22:  bmi   8f\n"
+        "     adds  %[n], #8\n"
+        "     b     20b\n"
+        "12:  subs  %[t], %[out], #1\n"      /* *refs++ = ref */
+        "     strh  %[k], [%[t]]\n"
+        "     adds  %[out], #2\n"
+        "     b     11f\n"
+        /* the leaf reference: left c (shape 3: c & 0xff), right c (shape 3: c >> 8) */
+        "7:   ldrh  %[k], [%[n], #6]\n"
+        "     lsls  %[t], %[fk], #30\n"
+        "     bpl   10f\n"
+        "     uxtb  %[k], %[k]\n"
+        "     b     10f\n"
+        "8:   ldrh  %[k], [%[n], #6]\n"
+        "     lsls  %[t], %[fk], #31\n"
+        "     bpl   10f\n"
+        "     lsrs  %[k], %[k], #8\n"
+        "     b     10f\n"
+        "9:   asrs  %[n], %[n], #16\n"
+        "     mvns  %[k], %[n]\n"
+        "10:  lsrs  %[t], %[out], #1\n"
+        "     bcs   12b\n"
+        "     lsls  %[t], %[k], #2\n"        /* votes[ref] += 1 */
+        "     ldr   %[n], [%[out], %[t]]\n"
+        "     adds  %[n], #1\n"
+        "     str   %[n], [%[out], %[t]]\n"
+        "11:  cmp   %[root], lr\n"
+        "     bcc   0b\n"
+        : [n] "+l"(n), [fk] "=&l"(fk), [k] "=&l"(k), [t] "+l"(tmp), [root] "+l"(root), [out] "+l"(o)
+        : [x] "l"(x), [nan] "l"(nan)
+        : "cc", "memory", "ip", "lr");
+}
+#else
+/* The leaf reference of the tree whose root node is n. */
+static inline uint32_t leaf_i16(const emlc_node_t *n, const int16_t *x) {
+    for (;;) {
+        uint32_t fk = n->fk;
+        if (x[fk >> EMLC_FK_FEATURE_SHIFT] <= n->key) {
+            if (fk & EMLC_FK_LEFT_LEAF) {
+                return fk & EMLC_FK_RIGHT_LEAF ? n->c & 0xffu : n->c;
+            }
+            n += 1;
+        } else if (!(fk & (EMLC_FK_LEFT_LEAF | EMLC_FK_RIGHT_LEAF))) {
+            n += n->c;
+        } else if (fk & EMLC_FK_RIGHT_LEAF) {
+            return fk & EMLC_FK_LEFT_LEAF ? (uint32_t)n->c >> 8 : n->c;
+        } else {
+            n += 1;
+        }
+    }
+}
+
+static inline uint32_t leaf_f32(const emlc_node_t *n, const float *x) {
+    for (;;) {
+        uint32_t fk = n->fk;
+        int32_t k = key_f32(x[fk >> EMLC_FK_FEATURE_SHIFT]);
+        if (k <= n->key) {
+            if (k < -0x7f800001 && !(fk & EMLC_FK_MISSING_LEFT)) { /* a negative NaN */
+                goto right;
+            }
+        left:
+            if (fk & EMLC_FK_LEFT_LEAF) {
+                return fk & EMLC_FK_RIGHT_LEAF ? n->c & 0xffu : n->c;
+            }
+            n += 1;
+        } else {
+            if (k > 0x7f800000 && (fk & EMLC_FK_MISSING_LEFT)) { /* a positive NaN */
+                goto left;
+            }
+        right:
+            if (!(fk & (EMLC_FK_LEFT_LEAF | EMLC_FK_RIGHT_LEAF))) {
+                n += n->c;
+            } else if (fk & EMLC_FK_RIGHT_LEAF) {
+                return fk & EMLC_FK_LEFT_LEAF ? (uint32_t)n->c >> 8 : n->c;
+            } else {
+                n += 1;
+            }
+        }
+    }
+}
+
+/* Compiled at -O2 where GCC allows: at -Os it reloads the loop's constants on every node. */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("O2")))
 #endif
-static EMLC_NOINLINE uint32_t leaf_of(const emlc_trees_t *m, uint32_t t, const void *x) {
-    const emlc_node_t *n;
-    uint32_t fk;
-    int32_t r = m->roots[t];
-    if (r < 0) {
-        return (uint32_t)(-1 - r);
-    }
-    n = m->nodes + r;
-    if (m->input == EMLC_INPUT_I16) {
-        const int16_t *xi = (const int16_t *)x;
-        for (;;) {
-            fk = n->fk;
-            if (xi[fk >> EMLC_FK_FEATURE_SHIFT] <= n->key) {
-                if (fk & EMLC_FK_LEFT_LEAF) {
-                    return fk & EMLC_FK_RIGHT_LEAF ? n->c & 0xffu : n->c;
-                }
-                n += 1;
-            } else {
-                if (fk & EMLC_FK_RIGHT_LEAF) {
-                    return fk & EMLC_FK_LEFT_LEAF ? (uint32_t)n->c >> 8 : n->c;
-                }
-                n += fk & EMLC_FK_LEFT_LEAF ? 1 : n->c;
-            }
+static EMLC_NOINLINE void walk(const emlc_trees_t *m, const void *x, uint32_t t, uint32_t t_end, void *out,
+                               uint32_t mode) {
+    for (; t < t_end; t++) {
+        int32_t r = m->roots[t];
+        uint32_t ref;
+        if (r < 0) {
+            ref = (uint32_t)(-1 - r);
+        } else if (m->input == EMLC_INPUT_I16) {
+            ref = leaf_i16(m->nodes + r, (const int16_t *)x);
+        } else {
+            ref = leaf_f32(m->nodes + r, (const float *)x);
         }
-    } else {
-        const float *xf = (const float *)x;
-        for (;;) {
-            int32_t k;
-            fk = n->fk;
-            k = key_f32(xf[fk >> EMLC_FK_FEATURE_SHIFT]);
-            if (k <= n->key) {
-                if (!(fk & EMLC_FK_MISSING_LEFT) && k < -0x7f800001) { /* a negative NaN */
-                    goto right;
-                }
-            left:
-                if (fk & EMLC_FK_LEFT_LEAF) {
-                    return fk & EMLC_FK_RIGHT_LEAF ? n->c & 0xffu : n->c;
-                }
-                n += 1;
-            } else {
-                if ((fk & EMLC_FK_MISSING_LEFT) && k > 0x7f800000) { /* a positive NaN */
-                    goto left;
-                }
-            right:
-                if (fk & EMLC_FK_RIGHT_LEAF) {
-                    return fk & EMLC_FK_LEFT_LEAF ? (uint32_t)n->c >> 8 : n->c;
-                }
-                n += fk & EMLC_FK_LEFT_LEAF ? 1 : n->c;
-            }
+        if (mode == EMLC_REFS) {
+            *(uint16_t *)out = (uint16_t)ref;
+            out = (uint16_t *)out + 1;
+        } else {
+            ((uint32_t *)out)[ref] += 1;
         }
     }
+}
+#endif
+
+/* The leaf reference tree t sends x to. */
+static uint32_t leaf_of(const emlc_trees_t *m, uint32_t t, const void *x) {
+    uint16_t ref;
+    walk(m, x, t, t + 1, &ref, EMLC_REFS);
+    return ref;
 }
 
 emlc_err_t emlc_trees_leaf(const emlc_trees_t *m, uint16_t tree, const void *x, uint32_t *out_ref) {
@@ -331,24 +481,23 @@ emlc_err_t emlc_trees_leaf(const emlc_trees_t *m, uint16_t tree, const void *x, 
 /* ---------------------------------------------------------------- aggregation */
 
 static uint32_t argmax_u32(const uint32_t *a, uint32_t n) {
-    uint32_t j, best = 0;
+    uint32_t j, best = 0, top = a[0];
     for (j = 1; j < n; j++) {
-        if (a[j] > a[best]) {
+        if (a[j] > top) {
+            top = a[j];
             best = j;
         }
     }
     return best;
 }
 
-/* CLASS: votes per class (integer). acc is set from tree 0 on (no memset). */
-static EMLC_NOINLINE void vote(const emlc_trees_t *m, const void *x, uint32_t *acc) {
-    uint32_t j, t, first = leaf_of(m, 0, x);
+/* CLASS: votes per class (integer). */
+static void vote(const emlc_trees_t *m, const void *x, uint32_t *acc) {
+    uint32_t j;
     for (j = 0; j < m->n_outputs; j++) {
-        acc[j] = j == first;
+        acc[j] = 0;
     }
-    for (t = 1; t < m->n_trees; t++) {
-        acc[leaf_of(m, t, x)] += 1;
-    }
+    walk(m, x, 0, m->n_trees, acc, EMLC_VOTES);
 }
 
 /* One walk over the trees for PROBA / VALUE leaves (docs/model-format.md "Aggregation"):
@@ -356,8 +505,10 @@ static EMLC_NOINLINE void vote(const emlc_trees_t *m, const void *x, uint32_t *a
  *  F (if not NULL): float32 sums in tree order, F[c] += 1.0f (pure) or (float)count / (float)w
  *  (payload term), VALUE F[0] += values[r]; zero proportions are not added.
  * Returns U, the number of trees that reached a payload. */
+#define EMLC_CHUNK 16 /* leaf references per walk() in sums() */
 static uint32_t sums(const emlc_trees_t *m, const void *x, uint32_t *S, float *F) {
-    uint32_t j, t, u = 0, n_out = m->n_outputs;
+    uint16_t refs[EMLC_CHUNK];
+    uint32_t i, j, t, c, u = 0, n_out = m->n_outputs;
     for (j = 0; j < n_out; j++) {
         if (S != NULL) {
             S[j] = 0;
@@ -366,31 +517,35 @@ static uint32_t sums(const emlc_trees_t *m, const void *x, uint32_t *S, float *F
             F[j] = 0.0f;
         }
     }
-    for (t = 0; t < m->n_trees; t++) {
-        uint32_t r = leaf_of(m, t, x);
-        if (m->leaf_kind == EMLC_LEAF_VALUE) {
-            F[0] += m->values[r];
-        } else if (r < n_out) {
-            if (S != NULL) {
-                S[r] += 65536u;
-            }
-            if (F != NULL) {
-                F[r] += 1.0f;
-            }
-        } else {
-            const uint8_t *p = m->payload + m->offsets[r - n_out];
-            const uint8_t *term = p + 3, *end = term + 3 * (uint32_t)p[0];
-            uint32_t w = u16le(p + 1);
-            for (; term < end; term += 3) {
-                uint32_t q = u16le(term + 1);
+    for (t = 0; t < m->n_trees; t += c) {
+        c = m->n_trees - t < EMLC_CHUNK ? m->n_trees - t : EMLC_CHUNK;
+        walk(m, x, t, t + c, refs, EMLC_REFS);
+        for (i = 0; i < c; i++) {
+            uint32_t r = refs[i];
+            if (m->leaf_kind == EMLC_LEAF_VALUE) {
+                F[0] += m->values[r];
+            } else if (r < n_out) {
                 if (S != NULL) {
-                    S[term[0]] += q;
+                    S[r] += 65536u;
                 }
                 if (F != NULL) {
-                    F[term[0]] += (float)(int32_t)((q * w + 32768u) >> 16) / (float)(int32_t)w;
+                    F[r] += 1.0f;
                 }
+            } else {
+                const uint8_t *p = m->payload + m->offsets[r - n_out];
+                const uint8_t *term = p + 3, *end = term + 3 * (uint32_t)p[0];
+                uint32_t w = u16le(p + 1);
+                for (; term < end; term += 3) {
+                    uint32_t q = u16le(term + 1);
+                    if (S != NULL) {
+                        S[term[0]] += q;
+                    }
+                    if (F != NULL) {
+                        F[term[0]] += (float)(int32_t)((q * w + 32768u) >> 16) / (float)(int32_t)w;
+                    }
+                }
+                u++;
             }
-            u++;
         }
     }
     return u;

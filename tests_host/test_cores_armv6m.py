@@ -3,9 +3,10 @@ emlc_trees.c calls no soft-float routine; and the armv6m build of emlc_trees.c, 
 predicts exactly like the host build.
 
 The soft-float check reads the call graph from relocations (objdump -dr, one section per function
-with -ffunction-sections): functions reachable from the integer-only classification path
-(classify_int: CLASS leaves; it calls leaf_of, the per-node walk) and the validator must
-reach no __aeabi_f* / __aeabi_d* routine.
+with -ffunction-sections): functions reachable from the tree walk (walk: every tree's leaf, and
+the votes of CLASS leaves), the argmax of votes and fixed-point sums and the validator must reach
+no __aeabi_f* / __aeabi_d* routine, with the Thumb-1 assembly walk and with the C one
+(-DEMLC_NO_ASM).
 """
 
 from __future__ import annotations
@@ -70,14 +71,15 @@ def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
     return seen
 
 
-def test_trees_walk_is_integer_only(tmp_path: Path) -> None:
+@pytest.mark.parametrize("walk", [[], ["-DEMLC_NO_ASM"]], ids=["asm", "c"])
+def test_trees_walk_is_integer_only(tmp_path: Path, walk: list[str]) -> None:
     obj = tmp_path / "emlc_trees.o"
-    res = compile_obj(CORES / "emlc_trees.c", obj, ["-ffunction-sections"])
+    res = compile_obj(CORES / "emlc_trees.c", obj, ["-ffunction-sections", *walk])
     assert res.returncode == 0, res.stderr
     graph = call_graph(obj)
-    assert "vote" in graph and "leaf_of" in graph, sorted(graph)
+    assert "walk" in graph, sorted(graph)
     # the walk, the hard vote and the PROBA fixed-point decision are integer maths
-    for entry in ("vote", "leaf_of", "certain_argmax", "emlc_trees_validate", "emlc_trees_leaf",
+    for entry in ("walk", "argmax_u32", "certain_argmax", "emlc_trees_validate", "emlc_trees_leaf",
                   "emlc_trees_key_f32"):
         bad = sorted(f for f in reachable(graph, entry) if SOFT_FLOAT.search(f))
         assert bad == [], f"{entry} reaches soft-float routines {bad}"
@@ -95,10 +97,10 @@ class M0:
     """emlc_trees.c built for Cortex-M0 (-Os, soft-float libgcc) and run in unicorn through
     tools/m0emu.py (whose instruction counting is installed before any code runs)."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, asm: bool = True):
         import m0emu
         elf = m0emu.build([CORES / "emlc_trees.c", CORES / "emlc_f64.c"], tmp / "trees.elf", includes=[CORES],
-                          extra=["-std=c99", "-ffp-contract=off"])
+                          extra=["-std=c99", "-ffp-contract=off", *([] if asm else ["-DEMLC_NO_ASM"])])
         self._m = m0emu.M0(elf)
         self.uc = self._m.uc
 
@@ -119,6 +121,11 @@ class M0:
         pm = self.put(head)
         self.call("emlc_trees_bind", pm, block)
         return pm
+
+    def leaf(self, pm: int, tree: int, px: int) -> int:
+        pref = self.put(bytes(4))
+        assert self.call("emlc_trees_leaf", pm, tree, px, pref)[0] == 0
+        return int(np.frombuffer(self.uc.mem_read(pref, 4), np.uint32)[0])
 
     def predict(self, pm: int, row: np.ndarray, n_out: int = 0, count: bool = False) -> tuple[int, np.ndarray, int]:
         """(class, out, instructions) of emlc_trees_predict on the M0."""
@@ -160,19 +167,165 @@ def test_armv6m_build_predicts_like_host_and_sklearn(tmp_path: Path) -> None:
                 np.testing.assert_array_equal(p, hp)
 
 
-def test_armv6m_float_walk_cost(tmp_path: Path) -> None:
-    """Instructions per visited node for a float-input CLASS forest, per-tree and per-sample work
-    included (a regression guard for the benchmark target: <= 0.5x emlearn's float trees). The
-    format-2 loop is 16-21 instructions per node: 8-byte nodes with the child shapes in the node
-    and scikit-learn's missing-value routing (it was 15 in format 1, without NaN routing)."""
+@pytest.mark.parametrize("input, limit", [(tc.INPUT_F32, 25), (tc.INPUT_I16, 20)], ids=["float", "int16"])
+def test_armv6m_walk_cost(tmp_path: Path, input: int, limit: float) -> None:
+    """Instructions per visited node for a CLASS forest, per-tree and per-sample work included (a
+    regression guard for the benchmark targets: <= 0.5x emlearn's float trees). The Thumb-1 walk
+    takes 15 instructions per float node to the left and 17-18 to the right (int16: 10, 12-13),
+    about 20 per tree; with the per-prediction work that is about 22 (int16 17) per visited node
+    on this forest (27 and 21 with the C walk of format 2 at commit 9879a54)."""
     est, X = _digits_forest()
     m0 = M0(tmp_path)
-    pm = m0.model(tc.convert(est, tc.LEAF_CLASS))
+    pm = m0.model(tc.convert(est, tc.LEAF_CLASS, input=input))
+    xs = tc.quantize(X) if input == tc.INPUT_I16 else X
     total = visited = 0
-    for row in X[:10]:
-        total += m0.predict(pm, row, count=True)[2]
+    for row, xrow in zip(X[:10], xs[:10]):
+        total += m0.predict(pm, xrow, count=True)[2]
         visited += sum(int(e.decision_path(row[None].astype(np.float64)).sum()) - 1
                        for e in est.estimators_)
     per_node = total / visited
-    print(f"armv6m: {per_node:.1f} instructions per visited node (float input, CLASS leaves)")
-    assert per_node < 30, per_node
+    print(f"armv6m: {per_node:.1f} instructions per visited node ({'float' if input == tc.INPUT_F32 else 'int16'} "
+          "input, CLASS leaves)")
+    assert per_node < limit, per_node
+
+
+# ---------------------------------------------------------------- the walk on edge cases
+
+F32_SPECIAL = np.array([-np.inf, -3.4028235e38, -2.5, -1.0, -1e-45, -0.0, 0.0, 1e-45, 0.5, 1.0, 2.5,
+                        3.4028235e38, np.inf], np.float32)
+NAN_BITS = np.array([0x7FC00000, 0x7F800001, 0x7FFFFFFF, 0xFFC00000, 0xFF800001, 0xFFFFFFFF], np.uint32)
+
+
+def random_model(rng, input: int, leaf_kind: int, n_trees: int, sane: bool) -> tc.TreeV2:
+    """Random valid trees of every shape (pass-through nodes where a both-leaf node has a
+    reference >= 256), random missing_left bits and features, keys from the float32 specials,
+    random floats or ints, and (sane=False) any int32: keys inside the NaN key ranges too."""
+    n_features, n_out = 6, (1 if leaf_kind == tc.LEAF_VALUE else 200)
+    n_refs = 300 if leaf_kind == tc.LEAF_VALUE else n_out
+    if input == tc.INPUT_F32:
+        pool = np.concatenate([tc.key_f32(F32_SPECIAL), tc.key_f32(rng.standard_normal(20).astype(np.float32))])
+        if not sane:
+            pool = np.concatenate([pool, [-2**31, 2**31 - 1, 0x7F800001, 0x7FC00000, -0x7F800002, -0x7FC00000],
+                                   rng.integers(-2**31, 2**31, 10)])
+    else:
+        pool = np.concatenate([[-32769, -32768, -1, 0, 1, 32766, 32767], rng.integers(-40000, 40000, 20)])
+        if not sane:
+            pool = np.concatenate([pool, [-2**31, 2**31 - 1], rng.integers(-2**31, 2**31, 10)])
+    nodes: list = []
+
+    def node(shape: int, c: int) -> tuple:
+        ml = int(rng.random() < 0.5) if input == tc.INPUT_F32 else 0
+        return (int(rng.choice(pool)), int(rng.integers(n_features)) << 3 | ml << 2 | shape, c)
+
+    def build(depth: int) -> None:
+        i = len(nodes)
+        nodes.append(None)
+        left_leaf, right_leaf = depth == 0 or rng.random() < 0.3, depth == 0 or rng.random() < 0.3
+        if left_leaf and right_leaf:
+            a, b = (int(r) for r in rng.integers(n_refs, size=2))
+            if a < 256 and b < 256:
+                nodes[i] = node(3, a | b << 8)
+            else:  # a pass-through node: every input goes left there
+                nodes[i] = node(1, a)
+                nodes.append((tc.INT32_MAX, tc.LEFT_LEAF | tc.MISSING_LEFT, b))
+        elif left_leaf:
+            nodes[i] = node(1, int(rng.integers(n_refs)))
+            build(depth - 1)
+        elif right_leaf:
+            nodes[i] = node(2, int(rng.integers(n_refs)))
+            build(depth - 1)
+        else:
+            build(depth - 1)
+            nodes[i] = node(0, len(nodes) - i)
+            build(depth - 1)
+
+    roots = []
+    for t in range(n_trees):
+        if t % 7 == 3:
+            roots.append(-1 - int(rng.integers(n_refs)))  # a tree that is one leaf
+        else:
+            roots.append(len(nodes))
+            build(int(rng.integers(1, 7)))
+    if nodes[-1][1] == tc.LEFT_LEAF | tc.MISSING_LEFT and nodes[-1][0] == tc.INT32_MAX:
+        nodes.append((0, 3, 0))  # the right child of a final pass-through node must exist
+    m = tc.TreeV2(n_features=n_features, n_outputs=n_out, input=input, leaf_kind=leaf_kind,
+                  nodes=np.array(nodes, dtype=tc.NODE), roots=np.array(roots, np.int16))
+    if leaf_kind == tc.LEAF_VALUE:
+        m.values = rng.standard_normal(n_refs).astype(np.float32)
+    if input == tc.INPUT_I16:
+        m.scale, m.offset = np.ones(n_features, np.float32), np.zeros(n_features, np.float32)
+    return m
+
+
+def random_rows(rng, m: tc.TreeV2, n: int) -> np.ndarray:
+    """Inputs that hit thresholds exactly, the specials, NaNs of both signs, random values."""
+    keys = m.nodes["key"]
+    if m.input == tc.INPUT_I16:
+        pool = np.concatenate([[-32768, -1, 0, 1, 32767], np.clip(keys, -32768, 32767), np.clip(keys + 1, -32768, 32767)])
+        return rng.choice(pool, size=(n, m.n_features)).astype(np.int16)
+    sane = keys[(keys >= tc.key_f32(np.float32(-np.inf))) & (keys <= tc.key_f32(np.float32(np.inf)))]
+    bits = sane ^ ((sane >> 31) & 0x7FFFFFFF)  # the floats whose keys are the thresholds
+    pool = np.concatenate([F32_SPECIAL, bits.astype(np.int32).view(np.float32), NAN_BITS.view(np.float32),
+                           rng.standard_normal(10).astype(np.float32)])
+    return rng.choice(pool, size=(n, m.n_features)).astype(np.float32)
+
+
+def reference_leaf(m: tc.TreeV2, t: int, row: np.ndarray) -> int:
+    """docs/model-format.md §1, directly: key(x) <= key goes left; a NaN goes left iff missing_left."""
+    i = int(m.roots[t])
+    if i < 0:
+        return -1 - i
+    while True:
+        key, fk, c = (int(v) for v in m.nodes[i])
+        v = row[fk >> 3]
+        if m.input == tc.INPUT_F32:
+            left = bool(fk & tc.MISSING_LEFT) if np.isnan(v) else int(tc.key_f32(v)) <= key
+        else:
+            left = int(v) <= key
+        shape = fk & 3
+        if left:
+            if shape & tc.LEFT_LEAF:
+                return c & 0xFF if shape == 3 else c
+            i += 1
+        else:
+            if shape & tc.RIGHT_LEAF:
+                return c >> 8 if shape == 3 else c
+            i += 1 if shape == 1 else c
+
+
+@pytest.mark.parametrize("asm", [True, False], ids=["asm", "c"])
+def test_armv6m_walk_edge_cases(tmp_path: Path, asm: bool) -> None:
+    """The armv6m walk (the Thumb-1 assembly, and the C with -DEMLC_NO_ASM) gives every tree's leaf
+    as the host build does and as the format's rule says: all node shapes, pass-through nodes,
+    one-leaf trees, inputs equal to thresholds, +-0, +-inf, subnormals and NaNs of both signs
+    under both missing_left bits, int16 extremes; the votes (CLASS) and, over more trees than
+    one walk chunk, the tree-order float sums (VALUE). Keys outside the float keys of -inf..+inf
+    (no writer stores them; the validator allows them) are compared with the host build only."""
+    from test_cores_trees import Core
+    rng = np.random.default_rng(7)
+    m0 = M0(tmp_path, asm=asm)
+    for input in (tc.INPUT_F32, tc.INPUT_I16):
+        for leaf_kind, n_trees in ((tc.LEAF_CLASS, 24), (tc.LEAF_VALUE, 37)):
+            for sane in (True, False):
+                m = random_model(rng, input, leaf_kind, n_trees, sane)
+                host = Core(m.blob())  # the C loader validates the model
+                pm = m0.model(m)
+                assert m0.call("emlc_trees_validate", pm, 0)[0] == 0
+                rows = random_rows(rng, m, 25)
+                for row in rows:
+                    px = m0.put(row.tobytes())
+                    got = [m0.leaf(pm, t, px) for t in range(m.n_trees)]
+                    assert got == [host.leaf(t, row) for t in range(m.n_trees)], row
+                    if sane:
+                        assert got == [reference_leaf(m, t, row) for t in range(m.n_trees)], row
+                    cls, out, _ = m0.predict(pm, row, m.n_outputs)
+                    hcls, hout = host.predict(row, with_out=True)
+                    assert cls == hcls
+                    np.testing.assert_array_equal(out, hout)
+                    if leaf_kind == tc.LEAF_CLASS:
+                        assert cls == int(np.argmax(np.bincount(got, minlength=m.n_outputs)))
+                    else:
+                        f = np.float32(0)
+                        for r in got:
+                            f = np.float32(f + m.values[r])
+                        assert out[0] == np.float32(f / np.float32(m.n_trees))
