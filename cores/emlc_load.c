@@ -82,5 +82,5 @@ const char *emlc_load_reason(emlc_err_t err) {
     return err == EMLC_ERR_FEATURE ? "feature index out of range"
          : err == EMLC_ERR_CHILD ? "node child out of range"
          : err == EMLC_ERR_CLASS ? "leaf reference out of range"
-         : err == EMLC_ERR_ROOT ? "root out of range" : "bad payload, value or scale";
+         : err == EMLC_ERR_ROOT ? "root out of range" : "bad threshold, payload, value or scale";
 }

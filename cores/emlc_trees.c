@@ -127,13 +127,20 @@ static uint32_t u16le(const uint8_t *p) {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8);
 }
 
-/* Node i: EMLC_ERR_FEATURE, EMLC_ERR_CHILD (a node child i + 1 or i + c out of range, c == 0 in
- * shape 0), EMLC_ERR_CLASS (a leaf reference out of range). */
+/* Node i: EMLC_ERR_FEATURE, EMLC_ERR_VALUE (a float model's key outside key(-inf)..key(+inf),
+ * where NaN would not follow missing_left; the pass-through key INT32_MAX with missing_left set is
+ * allowed), EMLC_ERR_CHILD (a node child i + 1 or i + c out of range, c == 0 in shape 0),
+ * EMLC_ERR_CLASS (a leaf reference out of range). */
 static emlc_err_t check_node(const emlc_trees_t *m, uint32_t i, uint32_t refs) {
     const emlc_node_t *n = &m->nodes[i];
     uint32_t fk = n->fk, c = n->c, leaves = fk & (EMLC_FK_LEFT_LEAF | EMLC_FK_RIGHT_LEAF);
+    int32_t key = n->key;
     if ((fk >> EMLC_FK_FEATURE_SHIFT) >= m->n_features) {
         return EMLC_ERR_FEATURE;
+    }
+    if (m->input == EMLC_INPUT_F32 && (key < -0x7f800001
+        || (key > 0x7f800000 && !(key == INT32_MAX && (fk & EMLC_FK_MISSING_LEFT))))) {
+        return EMLC_ERR_VALUE;
     }
     if (leaves != (EMLC_FK_LEFT_LEAF | EMLC_FK_RIGHT_LEAF) && i + 1 >= m->n_nodes) {
         return EMLC_ERR_CHILD;

@@ -299,15 +299,24 @@ def test_armv6m_walk_edge_cases(tmp_path: Path, asm: bool) -> None:
     as the host build does and as the format's rule says: all node shapes, pass-through nodes,
     one-leaf trees, inputs equal to thresholds, +-0, +-inf, subnormals and NaNs of both signs
     under both missing_left bits, int16 extremes; the votes (CLASS) and, over more trees than
-    one walk chunk, the tree-order float sums (VALUE). Keys outside the float keys of -inf..+inf
-    (no writer stores them; the validator allows them) are compared with the host build only."""
-    from test_cores_trees import Core
+    one walk chunk, the tree-order float sums (VALUE). Float keys outside key(-inf)..key(+inf)
+    (where a NaN would not follow missing_left) are refused by the validator; int16 models with
+    any int32 key are compared with the host build only."""
+    from test_cores_trees import Core, LoadError
     rng = np.random.default_rng(7)
     m0 = M0(tmp_path, asm=asm)
     for input in (tc.INPUT_F32, tc.INPUT_I16):
         for leaf_kind, n_trees in ((tc.LEAF_CLASS, 24), (tc.LEAF_VALUE, 37)):
             for sane in (True, False):
                 m = random_model(rng, input, leaf_kind, n_trees, sane)
+                if input == tc.INPUT_F32 and not sane:
+                    k = m.nodes["key"].astype(np.int64)
+                    ml = (m.nodes["fk"] & tc.MISSING_LEFT) != 0
+                    beyond = ((k < -0x7F800001) | (k > 0x7F800000)) & ~((k == tc.INT32_MAX) & ml)
+                    if beyond.any():
+                        with pytest.raises(LoadError):
+                            Core(m.blob())
+                        continue
                 host = Core(m.blob())  # the C loader validates the model
                 pm = m0.model(m)
                 assert m0.call("emlc_trees_validate", pm, 0)[0] == 0

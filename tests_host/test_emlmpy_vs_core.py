@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes as C
 import functools
 import random
+import struct
 
 import numpy as np
 import pytest
@@ -261,3 +262,27 @@ def test_host_csv_reader_agrees_with_device_csv_reader(name: str) -> None:
         if host.n_features == m.n_features and host.dtype == m.dtype:
             assert_same_predictions(dev, host, X)
     assert 3 <= accepted < 303
+
+
+@pytest.mark.parametrize("key,missing_left,ok", [
+    (0x7F800000, 0, True), (-0x7F800001, 1, True),            # key(+inf), key(-inf): in range
+    (0x7FFFFFFF, 1, True),                                     # the pass-through key with missing_left
+    (0x7FFFFFFF, 0, False), (0x7F800001, 1, False),            # above key(+inf): a NaN would go left
+    (-0x7F800002, 0, False), (-0x80000000, 1, False)])         # below key(-inf): a NaN would go right
+def test_float_keys_beyond_infinity_are_refused_by_both(key: int, missing_left: int, ok: bool) -> None:
+    """A float model's threshold key outside key(-inf)..key(+inf) would route NaN against its
+    missing_left bit: both readers refuse it, at the node (binary offset, CSV line)."""
+    m, _ = models()["iris"]
+    b = bytearray(m.save(format="bin"))
+    fk = int(m.nodes["fk"][1]) & ~4 | (4 * missing_left)
+    struct.pack_into("<iH", b, 32 + 8, key, fk)
+    dev = device(bytes(b))
+    if ok:
+        assert not isinstance(dev, int) and emlmpy.loads(bytes(b)).n_nodes == m.n_nodes
+    else:
+        with pytest.raises(ModelFormatError) as e:
+            emlmpy.loads(bytes(b))
+        assert dev == e.value.offset == 40
+    text = emlmpy.loads(bytes(b)).save(format="csv").encode() if ok else None
+    if ok:
+        assert not isinstance(csv_device(text, random.Random(0)), LoadError)

@@ -16,7 +16,8 @@ from .layout import (DTYPE_CODES, DTYPES, FORMAT_VERSION, KNN_MAX, LEAF_CLASS,
                      LEAF_PROBA, LEAF_VALUE, MAX_FEATURES, MAX_OUTPUTS, KnnArrays,
                      TreeArrays, count_problem, decode_children, encode_children, n_refs_of, node_array,
                      node_features, node_missing_left, pack_payload, payload_size, make_fk,
-                     HEADER_SIZE, section_starts, tree_sections)
+                     HEADER_SIZE, section_starts, tree_sections, KEY_NEG_INF, KEY_POS_INF, KEY_RANGE_RULE,
+                     PASS_KEY)
 from .numbers import format_float32
 
 MAX_FIELD = 16            # version 2: the longest field (an int32 with sign is 11 characters)
@@ -217,6 +218,8 @@ class _TreeReader:
             raise self.err(f"node {i}: {e}", r.line) from None
         if feature >= self.n_features:
             raise self.err(f"node {i}: feature {feature} >= n_features {self.n_features}", r.line)
+        if self.dtype == "float" and not KEY_NEG_INF <= key <= KEY_POS_INF and not (key == PASS_KEY and ml):
+            raise self.err(f"node {i}: {KEY_RANGE_RULE}, found {key}", r.line)
         self.child(left, f"node {i}: left", r)
         self.child(right, f"node {i}: right", r)
         self.keys.append(key)

@@ -46,6 +46,19 @@ SHAPE_NODE_LEAF = 2   # left node i+1, right leaf c
 SHAPE_LEAVES = 3      # left leaf c & 0xff, right leaf c >> 8
 SHAPE3_MAX_REF = 255
 PASS_KEY = 2 ** 31 - 1  # key of a pass-through node: every input goes left
+KEY_NEG_INF, KEY_POS_INF = -0x7F800001, 0x7F800000  # key(-inf), key(+inf) of a float32 model
+KEY_RANGE_RULE = ("a float model's key must lie in key(-inf)..key(+inf) (the pass-through key "
+                  "2147483647 needs missing_left)")
+
+
+def key_out_of_range(dtype: str, nodes: np.ndarray) -> np.ndarray:
+    """Per node: a float model's threshold key outside key(-inf)..key(+inf), where a NaN would
+    not follow missing_left (§1); the pass-through key with missing_left set is allowed."""
+    if dtype != "float":
+        return np.zeros(len(nodes), dtype=bool)
+    key = nodes["key"].astype(np.int64)
+    passthrough = (key == PASS_KEY) & node_missing_left(nodes)
+    return ((key < KEY_NEG_INF) | (key > KEY_POS_INF)) & ~passthrough
 
 NODE_DTYPE = np.dtype([("key", "<i4"), ("fk", "<u2"), ("c", "<u2")])
 assert NODE_DTYPE.itemsize == 8
@@ -394,14 +407,17 @@ class TreeArrays:
             return np.where(ch >= 0, ch >= n, -1 - ch >= refs)
 
         bad_feature = feature >= self.n_features
+        bad_key = key_out_of_range(self.dtype, self.nodes)
         bad_left = child_bad(left)
         bad_right = child_bad(right) | ((shape == SHAPE_NODES) & (c == 0))
-        bad = np.flatnonzero(bad_feature | bad_left | bad_right)
+        bad = np.flatnonzero(bad_feature | bad_key | bad_left | bad_right)
         if not bad.size:
             return
         k = int(bad[0])
         if bad_feature[k]:
             raise ModelProblem("nodes", k, f"node {k}: feature {int(feature[k])} >= n_features {self.n_features}")
+        if bad_key[k]:
+            raise ModelProblem("nodes", k, f"node {k}: {KEY_RANGE_RULE}, found {int(self.nodes['key'][k])}")
         side, ch = ("left", int(left[k])) if bad_left[k] else ("right", int(right[k]))
         if side == "right" and shape[k] == SHAPE_NODES and c[k] == 0:
             raise ModelProblem("nodes", k, f"node {k}: right child offset 0 (shape 0 needs c >= 1)")
