@@ -27,6 +27,15 @@ typedef enum emlc_err {
     EMLC_ERR_STATE = -13       /* called in the wrong state (e.g. nothing loaded yet) */
 } emlc_err_t;
 
+/* A float32 and its IEEE-754 bits. C99 allows reading a union member other than the one last
+ * stored (type punning); int32_t and uint32_t are exact-width two's complement types, so the bit
+ * patterns are well defined. The cores test floats by their bits (no soft-float compare). */
+typedef union emlc_bits {
+    float f;
+    uint32_t u;
+    int32_t i;
+} emlc_bits_t;
+
 /* A short, static, human-readable name for an error code (never NULL). */
 const char *emlc_strerror(int err);
 

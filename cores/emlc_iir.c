@@ -3,10 +3,7 @@
 
 /* IEEE-754 bit pattern of a float (integer tests: no libm, no soft-float compare). */
 static uint32_t emlc_iir_bits(float v) {
-    union {
-        float f;
-        uint32_t u;
-    } b;
+    emlc_bits_t b;
     b.f = v;
     return b.u;
 }

@@ -1,11 +1,6 @@
 /* emlc_knn.c: k-nearest-neighbours store and vote. See emlc_knn.h for the contract. */
 #include "emlc_knn.h"
 
-typedef union {
-    float f;
-    uint32_t u;
-} emlc_knn_fbits_t;
-
 emlc_err_t emlc_knn_init(emlc_knn_t *m, emlc_knn_dtype_t dtype, size_t n_features, size_t max_items,
                          void *data, size_t data_len, int16_t *labels, size_t labels_len) {
     if (!m || !data || !labels) {
@@ -153,7 +148,7 @@ static emlc_err_t emlc_knn_kneighbors_as(const emlc_knn_t *m, const void *x, siz
     } else {
         const float *xf = (const float *)x, *item = (const float *)m->data;
         for (uint32_t i = 0; i < m->n_items; i++, item += n_features) {
-            emlc_knn_fbits_t s;
+            emlc_bits_t s;
             uint64_t dist;
             s.f = 0.0f;
             for (size_t f = 0; f < n_features; f++) {
@@ -238,7 +233,7 @@ emlc_err_t emlc_knn_predict_f32(const emlc_knn_t *m, const float *x, size_t n_fe
 }
 
 float emlc_knn_dist_f32(const emlc_knn_result_t *r) {
-    emlc_knn_fbits_t s;
+    emlc_bits_t s;
     s.u = r ? (r->dist >> 32 == 1 ? 0x7f800000u : (uint32_t)r->dist) : 0u;
     return s.f;
 }

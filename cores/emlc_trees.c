@@ -14,13 +14,6 @@
 #define EMLC_NOINLINE
 #endif
 
-/* C99 allows reading a union member other than the one last stored (type punning); int32_t
- * and uint32_t are exact-width two's complement types, so the bit patterns are well defined. */
-typedef union emlc_bits {
-    float f;
-    uint32_t u;
-    int32_t i;
-} emlc_bits_t;
 
 static inline int32_t key_f32(float x) {
     emlc_bits_t b;
