@@ -555,13 +555,18 @@ static uint32_t sums(const emlc_trees_t *m, const void *x, uint32_t *S, float *F
  * by more than u (each q is within 1/2 of count/w * 65536, and u trees added a q to a class at
  * most once each). -1 for an exact or near tie. */
 static EMLC_NOINLINE int32_t certain_argmax(const uint32_t *S, uint32_t n_out, uint32_t u) {
-    uint32_t j, b = argmax_u32(S, n_out);
-    for (j = 0; j < n_out; j++) {
-        if (j != b && S[b] - S[j] <= u) {
-            return -1;
+    uint32_t j, b = 0, top = S[0], second = 0; /* the largest S[j], j != b (0 if none) */
+    for (j = 1; j < n_out; j++) {
+        uint32_t s = S[j];
+        if (s > top) {
+            second = top;
+            top = s;
+            b = j;
+        } else if (s > second) {
+            second = s;
         }
     }
-    return (int32_t)b;
+    return top - second > u ? (int32_t)b : -1;
 }
 
 /* The proportion of class c in leaf r (PROBA) as a double: 1 or 0 for a pure leaf, count/w. */
