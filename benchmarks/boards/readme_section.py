@@ -12,6 +12,11 @@ EARLIER_IMPORT = {("armv6m", "emltrees"): 18272, ("armv6m", "emlneighbors"): 694
 EARLIER_PREDICT = "about 5,240 M0 instructions per predict(x), including about 1,200 of interpreter call overhead"
 # results/cores.csv (make bench-cores, unicorn) rows for the same leaf kinds, float32 inputs
 CORES_VARIANT = {"class": "ours CLASS leaves", "proba8": "ours PROBA8", "proba": "ours PROBA ("}
+# The footprint issue's targets on the real Cortex-M0 (MICROBIT, armv6m): import heap per module at or
+# below the anchor's armv6m .mpy bytes; loaded digits forest heap; predict(x) instructions with the call.
+TARGET_IMPORT = {"emltrees": 4724, "emlneighbors": 2365, "emliir": 4236, "emlfft": 4330}
+TARGET_MODEL = {"class": 8128, "proba": 12000}
+TARGET_PREDICT = 4000
 HOWTO = "run `make bench-boards FIRMWARE=<folder>` (docs/boards.md says how to get the firmware)"
 
 
@@ -250,6 +255,36 @@ def seed_chart(res: Path) -> str:
     ])
 
 
+def targets(res: Path) -> str:
+    """The footprint issue's targets on the Cortex-M0 board, with the measured figure."""
+    imp = {r["module"]: r for r in (_rows(res, "boards_import.csv") or []) if r["board"] == "MICROBIT"}
+    mod = {r["leaves"]: r for r in (_rows(res, "boards_model.csv") or []) if r["board"] == "MICROBIT"}
+    pre = [r for r in (_rows(res, "boards_m0_predict.csv") or []) if r["call"] == "predict(x)"]
+    body = []
+    for m, t in TARGET_IMPORT.items():
+        r = imp.get(m)
+        if r and r["import_heap_bytes"]:
+            v = int(r["import_heap_bytes"])
+            body.append([f"`import {m}` heap", f"{v:,}", f"≤ {t:,}", "met" if v <= t else f"**missed** ({v / t:.2f}×)"])
+    for k, t in TARGET_MODEL.items():
+        r = mod.get(k)
+        if r and r["heap_bin_bytes"]:
+            v = int(r["heap_bin_bytes"])
+            body.append([f"digits forest heap, {k} leaves", f"{v:,}", f"≤ {t:,}", "met" if v <= t else "**missed**"])
+    for r in pre:
+        v, worst = float(r["net_of_empty_body"]), int(r["gross_max"]) - float(r["empty_body_mean"])
+        body.append([f"`predict(x)` instructions with the call, {r['leaves']} leaves (mean; worst sample)",
+                     f"{v:,.0f}; {worst:,.0f}", f"≤ {TARGET_PREDICT:,}",
+                     ("met" if v <= TARGET_PREDICT else "**missed**") + ("" if worst <= TARGET_PREDICT
+                                                                          else " (worst sample above)")])
+    if not body:
+        return ""
+    return "\n\n".join(["### Footprint targets on the Cortex-M0 (MICROBIT)",
+                        "From the footprint issue; figures from the tables below (reasons for misses: "
+                        "*Where a target is missed, and why*).",
+                        _table(["what", "measured", "target", ""], body)])
+
+
 def section(res: Path) -> str:
     run = {r["what"]: r["value"] for r in (_rows(res, "boards_run.csv") or [])}
     head = ("## Real firmware (`make bench-boards FIRMWARE=...`)\n\n"
@@ -259,4 +294,5 @@ def section(res: Path) -> str:
     if not run:
         return head + "\n\n" + f"Not measured: {HOWTO}."
     info = _table(["", ""], [[k, v] for k, v in run.items()])
-    return "\n\n".join([head, info, imports(res), models(res), predict(res, run), seed_chart(res)])
+    return "\n\n".join(t for t in [head, info, targets(res), imports(res), models(res), predict(res, run),
+                                    seed_chart(res)] if t)
