@@ -55,7 +55,7 @@ emlc_err_t emlc_knn_load_header(emlc_knn_file_t *f, emlc_load_error_t *e) {
         why = "k is 0";
     } else if (h->n_items == 0 || i < h->n_features) {
         where = 16;
-        why = "n_items 0 or n_items x n_features > 2^28";
+        why = "n_items 0 or too large";
     } else if (h->k > h->n_items) {
         where = 12;
         why = "k > n_items";

@@ -60,21 +60,30 @@ static unsigned knn_bits(size_t v) {
     return n;
 }
 
+/* Empty: no items, no room, no quantization or class labels; `drop`: the block is freed too. */
+static void knn_empty(knn_obj_t *self, bool drop) {
+    self->knn.n_items = self->knn.max_items = 0;
+    self->n_results = 0;
+    self->scale = self->offset = NULL;
+    self->classes = NULL;
+    if (drop && self->results != NULL) {
+        m_free(self->results);
+        self->results = NULL;
+    }
+}
+
 /* A model object without a store (results NULL, no items) and load_model's limits. */
 static knn_obj_t *knn_make(uint32_t cap_items, size_t cap_features, size_t cap_k, uint8_t cap_dtype) {
     knn_obj_t *self = mp_obj_malloc(knn_obj_t, (mp_obj_type_t *)&knn_type);
-    self->knn.n_items = self->knn.max_items = 0;
+    self->results = NULL;
+    knn_empty(self, false);
     self->knn.n_features = (uint16_t)cap_features;
     self->knn.dtype = cap_dtype;
-    self->results = NULL;
-    self->scale = self->offset = NULL;
-    self->classes = NULL;
     self->cap_items = cap_items;
     self->cap_features = (uint16_t)cap_features;
     self->k = self->cap_k = (uint16_t)cap_k;
     self->cap_dtype = cap_dtype;
     self->loading = 0;
-    self->n_results = 0;
     return self;
 }
 
@@ -151,10 +160,7 @@ static void knn_load_body(knn_obj_t *self, mp_obj_t stream) {
     if (self->cap_dtype != KNN_ANY_DTYPE && f.h.dtype != self->cap_dtype) {
         knn_load_error(6, "dtype differs from the Model's");
     }
-    if (self->results != NULL) { /* the old store goes before the new one is allocated */
-        m_free(self->results);
-        self->results = NULL;
-    }
+    knn_empty(self, true); /* the old store goes just before the new one is allocated */
     self->results = m_malloc(f.h.k * sizeof(emlc_knn_result_t) + f.h.file_bytes - EMLC_KNN_HEADER);
     body = (uint8_t *)(self->results + f.h.k);
     got = emlg_read(stream, body, f.h.file_bytes - EMLC_KNN_HEADER);
@@ -187,11 +193,7 @@ static mp_obj_t knn_load_model(mp_obj_t self_in, mp_obj_t stream) {
     if (self->loading) { /* called again from the stream's own readinto */
         emlg_fail(MP_QSTR_ValueError, "this model is already loading");
     }
-    /* empty from here on: no items, no room, no quantization or class labels */
-    self->knn.n_items = self->knn.max_items = 0;
-    self->n_results = 0;
-    self->scale = self->offset = NULL;
-    self->classes = NULL;
+    knn_empty(self, false); /* empty from here on (its block is freed once the header passed) */
     self->loading = 1;
     if (nlr_push(&nlr) == 0) {
         knn_load_body(self, stream);
@@ -200,11 +202,7 @@ static mp_obj_t knn_load_model(mp_obj_t self_in, mp_obj_t stream) {
         return mp_const_none;
     }
     self->loading = 0;
-    self->knn.n_items = self->knn.max_items = 0;
-    if (self->results != NULL) {
-        m_free(self->results);
-        self->results = NULL;
-    }
+    knn_empty(self, true);
     nlr_raise(MP_OBJ_FROM_PTR(nlr.ret_val));
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(knn_load_model_obj, knn_load_model);
