@@ -371,3 +371,43 @@ def test_gc_and_memory_error(tmp_path: Path) -> None:
     lines = r.stdout.splitlines()
     assert int(lines[0]) <= 1024  # the heap returns to within 1 KiB of where it started
     assert lines[1] == "['MemoryError', 'MemoryError', 'no items: call add_item first', 2]"
+
+
+CSV_PIPELINE = r'''
+import array
+import emlneighbors
+X = array.array("f", open("X.f32", "rb").read())
+with open("knn.bin", "rb") as f:
+    m = emlneighbors.load(f)
+print([m.predict(X[i * 4:(i + 1) * 4]) for i in range(len(X) // 4)])
+'''
+
+
+@pytest.mark.parametrize("dtype", ["float", "int16"])
+def test_csv_converted_on_the_host_loads_on_the_device(dtype: str, tmp_path: Path) -> None:
+    """A k-NN CSV (host only) keeps the class labels (`cl` lines); `python -m emlmpy convert knn.csv
+    -o knn.bin` makes the binary file the device loads, predicting scikit-learn's labels."""
+    import subprocess
+    import sys
+
+    import pythonpath
+
+    Xtr, Xte, ytr, _ = dataset("iris")
+    est = KNeighborsClassifier(n_neighbors=3).fit(Xtr, relabel(ytr, "ints"))
+    cm = emlmpy.convert(est, dtype=dtype)
+    cm.save(file=str(tmp_path / "knn.csv"))
+    text = (tmp_path / "knn.csv").read_text()
+    assert text.count("\ncl,") == 3 and "\ncl,42\n" in text
+    back = emlmpy.load(tmp_path / "knn.csv")
+    assert back.same_as(cm) and back.classes.tolist() == [-1, 7, 42]
+    r = subprocess.run([sys.executable, "-m", "emlmpy", "convert", "knn.csv", "-o", "knn.bin"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120, env=pythonpath.env())
+    assert r.returncode == 0, r.stderr
+    assert "labels: True" in r.stdout and f"device_bytes: {cm.device_bytes}" in r.stdout
+    assert emlmpy.load(tmp_path / "knn.bin").same_as(cm)
+    (tmp_path / "X.f32").write_bytes(Xte.astype(np.float32).tobytes())
+    r = upy.run(CSV_PIPELINE, tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads(r.stdout) == cm.predict(Xte.astype(np.float32)).tolist()
+    amb = ambiguous(Xtr, Xte, 3, 1e-5)
+    assert np.array_equal(np.array(json.loads(r.stdout))[~amb], est.predict(Xte)[~amb])
