@@ -149,16 +149,15 @@ typedef struct emlc_knn_file {
     uint32_t size[EMLC_KNN_SECTIONS]; /* its bytes without padding; 0 for an absent section */
 } emlc_knn_file_t;
 
-/* Check the header f->h (the file's first 32 bytes); fill f->at and f->size. EMLC_ERR_FORMAT (magic,
- * reserved fields, flags), EMLC_ERR_VERSION, EMLC_ERR_KIND (dtype), EMLC_ERR_SIZE (counts, total
- * size). */
+/* Check the header f->h (the file's first 32 bytes); fill f->at and f->size. Any problem:
+ * EMLC_ERR_FORMAT, *e says where and why. */
 emlc_err_t emlc_knn_load_header(emlc_knn_file_t *f, emlc_load_error_t *e);
 
-/* body (4-byte aligned, f->file_bytes - EMLC_KNN_HEADER bytes) holds the rest of the file: check
- * every padding byte is 0, float items are finite, labels < n_classes, int16 scales finite and
+/* body (4-byte aligned, f->h.file_bytes - EMLC_KNN_HEADER bytes) holds the rest of the file: check
+ * every padding byte is 0, then float items finite, labels < n_classes, int16 scales finite and
  * > 0, offsets finite; then bind *m to it (n_items = max_items = the file's). The quantization
  * and class labels are at body + f->at[EMLC_KNN_SEC_SCALE / _OFFSET / _CLASSES] when their size
- * is not 0. EMLC_ERR_FORMAT (padding), EMLC_ERR_VALUE, EMLC_ERR_CLASS. */
+ * is not 0. EMLC_ERR_FORMAT (padding), EMLC_ERR_VALUE (an element); *e says where and why. */
 emlc_err_t emlc_knn_load_check(const emlc_knn_file_t *f, uint8_t *body, emlc_knn_t *m, emlc_load_error_t *e);
 
 #endif /* EMLC_KNN_H */
