@@ -204,20 +204,19 @@ def put(blob: bytes, at: int, fmt: str, value) -> bytes:
     return bytes(b)
 
 
-def test_every_rule_refused_at_its_offset() -> None:
-    """One file per rule of §4 (header fields out of range, bad padding, bad elements): the C
-    loader names the same offset as emlmpy, and the one the format page gives."""
+def rule_cases() -> tuple[list[tuple[bytes, int]], list[bytes]]:
+    """(file, offset) for one file per rule of §4 (header fields out of range, truncations, bad
+    padding, bad elements), and files at the allowed edges (32768 classes, k == n_items)."""
     mi, _ = models()["iris_int16"]  # 75 items (odd: label padding), int16, class labels
     mf, _ = models()["wine_float"]  # float items, no class labels
     bi, bf = mi.save(format="bin"), mf.save(format="bin")
     n = mi.n_items
-    items_end = HEADER + ((n * 4 * 2 + 3) & ~3)
-    labels_at = items_end
+    labels_at = HEADER + ((n * 4 * 2 + 3) & ~3)
     scale_at = labels_at + ((2 * n + 3) & ~3)
     offset_at = scale_at + 16
     cases = [
         (bi[:0], 0), (bi[:31], 31), (bi[:-1], len(bi) - 1), (bi + b"\0", len(bi)),
-        (put(bi, 0, "4s", b"EMLT"), 0), (put(bi, 0, "4s", b"XMLK"), 0),
+        (put(bi, 0, "4s", b"EMLT"), 0), (put(bi, 0, "4s", b"EMLX"), 0),
         (put(bi, 4, "<H", 3), 4), (put(bi, 4, "<H", 0), 4), (put(bi, 6, "<B", 2), 6),
         (put(bi, 7, "<B", 1), 7), (put(bi, 20, "<I", 1), 20), (put(bi, 28, "<I", 1 << 31), 28),
         (put(bi, 14, "<H", 2), 14), (put(bi, 8, "<H", 0), 8), (put(bi, 10, "<H", 0), 10),
@@ -233,15 +232,21 @@ def test_every_rule_refused_at_its_offset() -> None:
         (put(bf, HEADER + 4 * 13, "<f", float("nan")), HEADER + 4 * 13),
         (put(bf, HEADER + 4 * 20, "<f", float("inf")), HEADER + 4 * 20),
     ]
+    edges = [put(put(bi, 10, "<H", 32768), 24, "<I", len(bi) + 4 * (32768 - 3)) + b"\0" * 4 * (32768 - 3),
+             put(bi, 12, "<H", n)]
+    return cases, edges
+
+
+def test_every_rule_refused_at_its_offset() -> None:
+    """One file per rule of §4: the C loader names the same offset as emlmpy, and the one the
+    format page gives; the allowed edges load (a class label table of any values included)."""
+    cases, edges = rule_cases()
     for blob, where in cases:
         dev, host = device(blob), host_verdict(blob)
         assert isinstance(dev, Refused) and isinstance(host, ModelFormatError), (where, dev, host)
         assert dev.where == host.offset == where, (where, dev, host)
-    # the edges that are allowed: 32768 classes, k == n_items, a class label table of any values
-    ok = put(put(bi, 10, "<H", 32768), 24, "<I", len(bi) + 4 * (32768 - 3))
-    ok += b"\0" * 4 * (32768 - 3)
-    assert isinstance(device(ok), CKnn) and not isinstance(host_verdict(ok), ModelFormatError)
-    assert isinstance(device(put(bi, 12, "<H", n)), CKnn)
+    for blob in edges:
+        assert isinstance(device(blob), CKnn) and not isinstance(host_verdict(blob), ModelFormatError)
 
 
 def test_tree_file_and_version_1_refused_with_their_own_message() -> None:

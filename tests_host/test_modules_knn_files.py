@@ -411,3 +411,38 @@ def test_csv_converted_on_the_host_loads_on_the_device(dtype: str, tmp_path: Pat
     assert json.loads(r.stdout) == cm.predict(Xte.astype(np.float32)).tolist()
     amb = ambiguous(Xtr, Xte, 3, 1e-5)
     assert np.array_equal(np.array(json.loads(r.stdout))[~amb], est.predict(Xte)[~amb])
+
+
+RULES = r'''
+import json
+import emlneighbors
+res = []
+for i in range(json.load(open("cfg.json"))["files"]):
+    try:
+        with open("r%d.bin" % i, "rb") as f:
+            emlneighbors.load(f)
+        res.append("ok")
+    except ValueError as e:
+        res.append(str(e))
+print(json.dumps(res))
+'''
+
+
+def test_every_rule_refused_at_its_offset_on_the_device(tmp_path: Path) -> None:
+    """The files of test_cores_knn_load.rule_cases (every header field out of range, truncations,
+    data after the end, padding, NaN/infinite items, scales, offsets, labels >= n_classes) on the
+    device: refused with the offset emlmpy names; the allowed edges load."""
+    from test_cores_knn_load import rule_cases
+    cases, edges = rule_cases()
+    files = [blob for blob, _ in cases] + edges
+    for i, blob in enumerate(files):
+        (tmp_path / f"r{i}.bin").write_bytes(blob)
+    (tmp_path / "cfg.json").write_text(json.dumps({"files": len(files)}))
+    r = upy.run(RULES, tmp_path, heapsize="8M")
+    assert r.returncode == 0, r.stdout + r.stderr
+    got = json.loads(r.stdout)
+    for (blob, where), msg in zip(cases, got):
+        with pytest.raises(ModelFormatError) as e:
+            emlmpy.binformat.read_knn(blob)
+        assert e.value.offset == where and msg.startswith(f"offset {where}: "), (where, msg, e.value)
+    assert got[len(cases):] == ["ok"] * len(edges)
