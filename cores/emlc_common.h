@@ -39,4 +39,11 @@ typedef union emlc_bits {
 /* A short, static, human-readable name for an error code (never NULL). */
 const char *emlc_strerror(int err);
 
+/* Where a model file loader (emlc_load.h: trees; emlc_knn.h: k-NN) found a problem: the byte
+ * offset in the file (or the line, for CSV) and a short static reason. */
+typedef struct emlc_load_error {
+    uint32_t where;      /* byte offset in the file */
+    const char *reason;  /* short, static */
+} emlc_load_error_t;
+
 #endif /* EMLC_COMMON_H */

@@ -107,4 +107,57 @@ emlc_err_t emlc_knn_vote(const emlc_knn_result_t *results, size_t n, int16_t *la
 /* The float32 squared distance of a result from a float32 store. */
 float emlc_knn_dist_f32(const emlc_knn_result_t *r);
 
+/* ---- model files (docs/model-format.md §4, version 2; emlc_knn_load.c) ----------------------
+ * After its 32-byte header a binary k-NN file is the store itself: items, labels (class indices),
+ * for int16 items the quantization (scale, offset), and optionally the class labels, each section
+ * padded with zeros to 4 bytes. A loader reads the header, checks it (emlc_knn_load_header),
+ * allocates the file's size minus the header, reads the rest of the file straight into it and
+ * checks that (emlc_knn_load_check), which also binds the store to it. Nothing is allocated here.
+ * Errors come with a static reason and the byte offset in the file: of the header field for header
+ * errors, of the offending element or padding byte otherwise. The checks and their order are
+ * those of emlmpy's reader (python/emlmpy/binformat.py read_knn), which accepts and refuses
+ * exactly the same files. */
+#define EMLC_KNN_HEADER 32
+#define EMLC_KNN_MAX_CLASSES 32768             /* class indices fit the store's int16 labels */
+#define EMLC_KNN_MAX_ELEMENTS (1ul << 28)      /* n_items * n_features */
+#define EMLC_KNN_FLAG_CLASSES 1u               /* header flags bit 0: the class labels follow */
+
+enum { EMLC_KNN_SEC_ITEMS, EMLC_KNN_SEC_LABELS, EMLC_KNN_SEC_SCALE, EMLC_KNN_SEC_OFFSET, EMLC_KNN_SEC_CLASSES,
+       EMLC_KNN_SECTIONS };
+
+/* The header as it lies in the file (every field at its natural alignment, so this struct has no
+ * padding: read the file's first 32 bytes straight into it; little-endian targets only, as the
+ * rest of the file). */
+typedef struct emlc_knn_header {
+    uint8_t magic[4];      /* "EMLK" */
+    uint16_t version;      /* 2 */
+    uint8_t dtype;         /* emlc_knn_dtype_t */
+    uint8_t reserved7;
+    uint16_t n_features;   /* 1..65535 */
+    uint16_t n_classes;    /* 1..32768 */
+    uint16_t k;            /* 1..n_items */
+    uint16_t flags;        /* EMLC_KNN_FLAG_* */
+    uint32_t n_items;      /* >= 1, n_items * n_features <= 2^28 */
+    uint32_t reserved20;
+    uint32_t file_bytes;   /* the whole file, header included */
+    uint32_t reserved28;
+} emlc_knn_header_t;
+
+typedef struct emlc_knn_file {
+    emlc_knn_header_t h;
+    uint32_t at[EMLC_KNN_SECTIONS];   /* byte offset of each section after the header (4-aligned) */
+    uint32_t size[EMLC_KNN_SECTIONS]; /* its bytes without padding; 0 for an absent section */
+} emlc_knn_file_t;
+
+/* Check the header f->h (the file's first 32 bytes); fill f->at and f->size. Any problem:
+ * EMLC_ERR_FORMAT, *e says where and why. */
+emlc_err_t emlc_knn_load_header(emlc_knn_file_t *f, emlc_load_error_t *e);
+
+/* body (4-byte aligned, f->h.file_bytes - EMLC_KNN_HEADER bytes) holds the rest of the file: check
+ * every padding byte is 0, then float items finite, labels < n_classes, int16 scales finite and
+ * > 0, offsets finite; then bind *m to it (n_items = max_items = the file's). The quantization
+ * and class labels are at body + f->at[EMLC_KNN_SEC_SCALE / _OFFSET / _CLASSES] when their size
+ * is not 0. EMLC_ERR_FORMAT (padding), EMLC_ERR_VALUE (an element); *e says where and why. */
+emlc_err_t emlc_knn_load_check(const emlc_knn_file_t *f, uint8_t *body, emlc_knn_t *m, emlc_load_error_t *e);
+
 #endif /* EMLC_KNN_H */

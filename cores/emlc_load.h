@@ -17,10 +17,7 @@
 
 #define EMLC_LOAD_HEADER 32
 
-typedef struct emlc_load_error {
-    uint32_t where;      /* byte offset in the file */
-    const char *reason;  /* short, static */
-} emlc_load_error_t;
+/* Errors are emlc_load_error_t (emlc_common.h, shared with the k-NN loader). */
 
 /* Check a header and fill the counts of *m (arrays NULL) and *file_bytes (the whole file's size:
  * EMLC_LOAD_HEADER + emlc_trees_layout(m)). EMLC_ERR_FORMAT (magic, reserved fields, size),

@@ -20,6 +20,23 @@ static __attribute__((noinline, noreturn, unused)) void emlg_fail(qstr exc, cons
     mp_raise_msg((const mp_obj_type_t *)MP_OBJ_TO_PTR(mp_load_global(exc)), msg);
 }
 
+/* ValueError(fmt % (where, reason)) for a bad model file, where fmt is "offset %d: %s" (binary
+ * files) or "line %d: %s" (CSV): the one formatted message, by the firmware's own %. Every loader
+ * calls it through one wrapper of its own (emltrees, emltrees_csv, emlneighbors); use the macro. */
+#define EMLG_FAIL_AT(fmt, where, reason) emlg_fail_at(fmt, sizeof(fmt) - 1, where, reason)
+static __attribute__((noreturn, unused)) void emlg_fail_at(const char *fmt, size_t fmt_len, uint32_t where,
+                                                            const char *reason) {
+    size_t len = 0;
+    mp_obj_t items[2], msg;
+    while (reason[len] != '\0') {
+        len++;
+    }
+    items[0] = mp_obj_new_int_from_uint(where);
+    items[1] = mp_obj_new_str(reason, len);
+    msg = mp_binary_op(MP_BINARY_OP_MODULO, mp_obj_new_str(fmt, fmt_len), mp_obj_new_tuple(2, items));
+    nlr_raise(mp_call_function_n_kw(mp_load_global(MP_QSTR_ValueError), 1, 0, &msg));
+}
+
 /* ValueError(msg) when a core call failed. The glue checks arguments first, so this is a
  * safety net: the message names the call. */
 static inline void emlg_ok(int err, const char *msg) {

@@ -1,5 +1,7 @@
-# emlneighbors on the device: labels equal scikit-learn's KNeighborsClassifier (brute force, k=5).
+# emlneighbors on the device: labels equal scikit-learn's KNeighborsClassifier (brute force, k=5),
+# for stores filled with additem and for models read from files emlmpy wrote.
 import array
+import io
 
 import emlneighbors
 from dtest import check, done, load, raises, rows
@@ -63,4 +65,42 @@ o = array.array("f", [0.0])
 big = array.array("f", [1e20])[0]  # 1e20 rounded to float32, as stored
 check("get_item == getitem", m.get_item(1, o) == 1 and o[0] == big and m.getitem(0, o) == 0 and o[0] == 0.0)
 raises("get_item out typecode", TypeError, m.get_item, 0, array.array("h", [0]))
+
+# Models from files: emlmpy.convert(KNeighborsClassifier).save("knn_*.bin"), trained on float iris
+# with labels -1/7/42 (scikit-learn's classes_, returned by predict); float inputs (an int16 model
+# quantizes them with the file's scale and offset).
+m = xf = x = ytrain = Y = None
+Yf = load("knn_yf.i16", "h")
+
+
+def load_model_from(model, name, cut=None):
+    with open(name, "rb") as f:
+        emlneighbors.load_model(model, f if cut is None else io.BytesIO(f.read()[:cut]))
+
+
+for name, tc in (("knn_i16.bin", "h"), ("knn_f32.bin", "f")):
+    with open(name, "rb") as f:
+        m = emlneighbors.load(f)
+    c = emlneighbors.Model(105, nf, 5, tc)  # load_model into a Model made with capacities
+    load_model_from(c, name)
+    check(name + " n_items", m.n_items() == 105 and c.n_items() == 105)
+    bad = i = 0
+    for x in rows("knn_Xf.f32", "f", nf):
+        if m.predict(x) != Yf[i] or c.predict(x) != Yf[i]:
+            bad += 1
+        i += 1
+    check(name + " == sklearn", i == len(Yf) and bad == 0, "%d rows, %d wrong" % (i, bad))
+    check(name + " get_result label", m.get_result(0)[2] in (-1, 7, 42))
+    msg = raises(name + " beyond the capacities", ValueError, load_model_from, emlneighbors.Model(104, nf, 5, tc), name)
+    check(name + " capacity offset", msg is not None and msg.startswith("offset 16:"), msg)
+    msg = raises(name + " truncated", ValueError, load_model_from, c, name, 100)
+    check(name + " truncated offset", msg is not None and msg.startswith("offset 100:"), msg)
+    raises(name + " empty after an error", ValueError, c.predict, array.array(tc, [0] * nf))
+    load_model_from(c, name)
+    check(name + " loads again", c.predict(x) == Yf[len(Yf) - 1])
+    c = None
+msg = raises("CSV refused", ValueError, load_model_from, emlneighbors.Model(105, nf, 5), "knn_i16.csv")
+check("CSV message", msg is not None and "host-only" in msg and "emlmpy" in msg, msg)
+msg = raises("tree file refused", ValueError, load_model_from, emlneighbors.Model(105, nf, 5), "iris.bin")
+check("tree file message", msg is not None and "emltrees" in msg, msg)
 done()

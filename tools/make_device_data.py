@@ -73,6 +73,19 @@ def make_knn(out: Path) -> None:
     _write(out / "knn_X.i16", Xte)  # (45, 4)
     _write(out / "knn_y.i16", knn.predict(Xte))  # (45,)
 
+    # models from files: trained on the float data, integer class labels, saved by emlmpy
+    Xtr, Xte, ytr, yte = train_test_split(X, np.array([-1, 7, 42])[y], test_size=0.3, random_state=4)
+    knn = KNeighborsClassifier(n_neighbors=5, algorithm="brute").fit(Xtr, ytr)
+    want = knn.predict(Xte)
+    for dtype, name in (("int16", "knn_i16"), ("float", "knn_f32")):
+        model = emlmpy.convert(knn, dtype=dtype)
+        if not np.array_equal(model.predict(Xte.astype(np.float32)), want):  # no tie or rounding case here
+            raise AssertionError(f"{name}: emlmpy's predictor differs from scikit-learn on the test data")
+        model.save(file=str(out / f"{name}.bin"))  # 105 items: 1,128 bytes (int16), 1,936 (float)
+    emlmpy.convert(knn, dtype="int16").save(file=str(out / "knn_i16.csv"))  # host only: the device refuses it
+    _write(out / "knn_Xf.f32", Xte)  # (45, 4)
+    _write(out / "knn_yf.i16", want)  # (45,) labels -1, 7, 42
+
 
 def make_iir(out: Path) -> None:
     sos = scipy.signal.butter(4, 0.1, output="sos").astype(np.float32)

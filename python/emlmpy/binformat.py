@@ -1,7 +1,8 @@
 """Binary files: tree models in format version 2 (docs/model-format.md §2) and k-NN files (§4,
-version 1 header). A 32-byte header, then the arrays in the device's little-endian layout, each
-padded with zeros to 4 bytes. Readers return layout.TreeArrays / layout.KnnArrays, accept exactly
-what the device loader accepts, and locate every rejection by byte offset.
+version 2; version 1 is still read). A 32-byte header, then the arrays in the device's
+little-endian layout, each padded with zeros to 4 bytes. Readers return layout.TreeArrays /
+layout.KnnArrays, accept exactly what the device loaders accept, and locate every rejection by
+byte offset.
 
 Imports: struct, numpy, errors, layout.
 """
@@ -12,19 +13,20 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from .errors import ModelFormatError, ModelProblem, in_file
-from .layout import (DTYPE_CODES, DTYPES, FORMAT_VERSION, HEADER_SIZE, KNN_MAGIC, LEAF_KIND_NAMES,
-                     LEGACY_VERSION, TREES_MAGIC, KnnArrays, Section, TreeArrays, count_problem,
-                     pad4, section_starts, tree_sections)
+from .errors import ConversionError, ModelFormatError, ModelProblem, in_file
+from .layout import (DTYPE_CODES, DTYPES, FORMAT_VERSION, HEADER_SIZE, KNN_FLAG_CLASSES, KNN_MAGIC,
+                     KNN_MAX_CLASSES, KNN_MAX_ELEMENTS, KNN_VERSION, LEAF_KIND_NAMES, LEGACY_VERSION,
+                     TREES_MAGIC, KnnArrays, Section, TreeArrays, count_problem, knn_sections, pad4,
+                     section_starts, tree_sections)
 
 # §2: magic, version u16, dtype u8, leaf_kind u8, n_features, n_outputs, n_trees, n_nodes,
 # n_payloads, flags (u16 each; bit 0: class labels present), payload_bytes, total size, reserved (u32)
 HEADER = struct.Struct("<4sHBBHHHHHHIII")
-# k-NN files keep the version 1 header: ..., n_classes u16 @10, k u16 @12, reserved u16 @14,
-# n_items u32 @16, reserved u32 @20, total u32 @24, reserved u32 @28
+# §4: magic, version u16, dtype u8, reserved u8 @7, n_features u16 @8, n_classes u16 @10, k u16 @12,
+# flags u16 @14 (version 2; reserved 0 in version 1), n_items u32 @16, reserved u32 @20,
+# total u32 @24, reserved u32 @28
 KNN_HEADER = struct.Struct("<4sHBBHHHHIIII")
 assert HEADER.size == KNN_HEADER.size == HEADER_SIZE
-KNN_VERSION = LEGACY_VERSION
 FIELD_OFFSETS = {"n_features": 8, "n_outputs": 10, "n_trees": 12, "n_nodes": 14, "n_payloads": 16,
                  "flags": 18, "payload_bytes": 20}
 FLAG_LABELS = 1
@@ -56,20 +58,23 @@ def write_trees(m: TreeArrays) -> bytes:
 
 
 def write_knn(m: KnnArrays) -> bytes:
-    secs = _knn_sections(m.dtype, m.n_features, m.n_items)
+    """A version 2 k-NN file. k is written as min(k, n_items), which predicts the same (the host
+    predictor votes among min(k, n_items) neighbours; version 2 requires k <= n_items). Raises
+    ConversionError for a model version 2 cannot hold (more than 32768 classes, n_items x
+    n_features > 2^28: a version 1 or CSV file may)."""
+    if m.n_classes > KNN_MAX_CLASSES:
+        raise ConversionError(f"{m.n_classes} classes: a k-NN file holds at most {KNN_MAX_CLASSES}")
+    if m.n_items * m.n_features > KNN_MAX_ELEMENTS:
+        raise ConversionError(f"{m.n_items} items x {m.n_features} features: a k-NN file holds at most "
+                              f"2^28 values")
+    secs = knn_sections(m.dtype, m.n_features, m.n_items, m.n_classes if m.class_labels is not None else 0)
     total = section_starts(secs)[1]
+    flags = KNN_FLAG_CLASSES if m.class_labels is not None else 0
     header = KNN_HEADER.pack(KNN_MAGIC, KNN_VERSION, DTYPE_CODES[m.dtype], 0, m.n_features, m.n_classes,
-                             m.k, 0, m.n_items, 0, total, 0)
-    values: Dict[str, Optional[np.ndarray]] = {"items": m.items, "labels": m.labels, "scale": m.scale, "offset": m.offset}
+                             min(m.k, m.n_items), flags, m.n_items, 0, total, 0)
+    values: Dict[str, Optional[np.ndarray]] = {"items": m.items, "labels": m.labels, "scale": m.scale,
+                                               "offset": m.offset, "classes": m.class_labels}
     return _pack(header, secs, values)
-
-
-def _knn_sections(dtype: str, n_features: int, n_items: int) -> List[Section]:
-    item_dt = np.dtype("<f4") if dtype == "float" else np.dtype("<i2")
-    secs: List[Section] = [("items", item_dt, n_items * n_features), ("labels", np.dtype("<u2"), n_items)]
-    if dtype == "int16":
-        secs += [("scale", np.dtype("<f4"), n_features), ("offset", np.dtype("<f4"), n_features)]
-    return secs
 
 
 def _read_sections(data: bytes, sections: List[Section], total: int, path: Optional[str]) -> Dict[str, np.ndarray]:
@@ -156,18 +161,77 @@ def read_trees(data: bytes, path: Optional[str] = None) -> TreeArrays:
 
 
 def read_knn(data: bytes, path: Optional[str] = None) -> KnnArrays:
-    """A k-NN file (§4, version 1 header)."""
+    """A k-NN file (§4), version 2 (what the device reads) or 1. Version 2 checks, in the device
+    loader's order (cores/emlc_knn_load.c): header length, magic (offset 0), version (4), dtype (6),
+    the reserved fields (7, 20, 28), flags (14), n_features (8), n_classes (10), k (12), n_items and
+    n_items x n_features (16), k <= n_items (12), total size (24); then the file length (truncated:
+    offset = file size; too long: offset = declared size), the padding, and check() (offset of the
+    offending element)."""
     def fail(msg: str, offset: int) -> ModelFormatError:
         return ModelFormatError(msg, offset=offset, path=path)
 
     if len(data) < HEADER_SIZE:
         raise fail(f"truncated header: file has {len(data)} bytes, the header needs {HEADER_SIZE}", len(data))
-    (magic, version, dtype_code, kind_byte, n_features, n_classes, k, reserved14, n_items, reserved20,
+    (magic, version, dtype_code, reserved7, n_features, n_classes, k, flags, n_items, reserved20,
      total, reserved28) = KNN_HEADER.unpack_from(data, 0)
     if magic != KNN_MAGIC:
         raise fail(f"bad magic {magic!r}: expected {KNN_MAGIC!r}", 0)
+    if version == LEGACY_VERSION:
+        return _read_knn_v1(data, path)
     if version != KNN_VERSION:
-        raise fail(f"unsupported k-NN format version {version} (this reader knows {KNN_VERSION})", 4)
+        raise fail(f"unsupported k-NN format version {version} (this reader knows {KNN_VERSION} and "
+                   f"{LEGACY_VERSION})", 4)
+    if dtype_code >= len(DTYPES):
+        raise fail(f"unknown input dtype code {dtype_code} (0 float32, 1 int16)", 6)
+    for value, off in ((reserved7, 7), (reserved20, 20), (reserved28, 28)):
+        if value != 0:
+            raise fail("reserved header field is not 0", off)
+    if flags & ~KNN_FLAG_CLASSES:
+        raise fail(f"unknown header flags {flags:#x} (bit 0: class labels)", 14)
+    if n_features == 0:
+        raise fail("n_features is 0", 8)
+    if not 1 <= n_classes <= KNN_MAX_CLASSES:
+        raise fail(f"n_classes {n_classes} outside 1..{KNN_MAX_CLASSES}", 10)
+    if k == 0:
+        raise fail("k is 0", 12)
+    if n_items == 0 or n_items * n_features > KNN_MAX_ELEMENTS:
+        raise fail(f"n_items {n_items}: must be >= 1 with n_items x n_features ({n_features}) <= 2^28", 16)
+    if k > n_items:
+        raise fail(f"k {k} > n_items {n_items}", 12)
+    dtype = DTYPES[dtype_code]
+    secs = knn_sections(dtype, n_features, n_items, n_classes if flags & KNN_FLAG_CLASSES else 0)
+    expected = section_starts(secs)[1]
+    if total != expected:
+        raise fail(f"header says the file has {total} bytes but its counts need {expected}", 24)
+    # the device reads the whole body (and probes for one byte more) before it looks at it
+    if len(data) < total:
+        raise fail(f"truncated: file has {len(data)} bytes, header says {total}", len(data))
+    if len(data) > total:
+        raise fail(f"{len(data) - total} extra bytes after the end the header declares", total)
+    v = _read_sections(data, secs, total, path)
+    m = KnnArrays(dtype=dtype, k=k, n_features=n_features, n_classes=n_classes,
+                  items=v["items"].reshape(n_items, n_features), labels=v["labels"],
+                  scale=v.get("scale"), offset=v.get("offset"), class_labels=v.get("classes"))
+    in_file(m.check, _knn_locator(secs), path)
+    return m
+
+
+def _knn_locator(secs: List[Section]):
+    starts, _ = section_starts(secs)
+    sizes = {name: dt.itemsize for name, dt, _ in secs}
+
+    def locate(p: ModelProblem) -> Dict[str, Optional[int]]:
+        return {"offset": starts[p.where] + p.index * sizes[p.where] if p.where in starts else 0}
+    return locate
+
+
+def _read_knn_v1(data: bytes, path: Optional[str] = None) -> KnnArrays:
+    """A version 1 k-NN file (§4: no flags, no class labels, up to 65535 classes, any k)."""
+    def fail(msg: str, offset: int) -> ModelFormatError:
+        return ModelFormatError(msg, offset=offset, path=path)
+
+    (magic, version, dtype_code, kind_byte, n_features, n_classes, k, reserved14, n_items, reserved20,
+     total, reserved28) = KNN_HEADER.unpack_from(data, 0)
     if dtype_code >= len(DTYPES):
         raise fail(f"unknown input dtype code {dtype_code} (0 float32, 1 int16)", 6)
     for value, off in ((kind_byte, 7), (reserved14, 14), (reserved20, 20), (reserved28, 28)):
@@ -177,10 +241,10 @@ def read_knn(data: bytes, path: Optional[str] = None) -> KnnArrays:
                              (n_items, 16, "n_items")):
         if value == 0:
             raise fail(f"{name} is 0", off)
-    if n_items * n_features > 1 << 28:
+    if n_items * n_features > KNN_MAX_ELEMENTS:
         raise fail(f"n_items {n_items} x n_features {n_features} is implausibly large", 16)
     dtype = DTYPES[dtype_code]
-    secs = _knn_sections(dtype, n_features, n_items)
+    secs = knn_sections(dtype, n_features, n_items)
     expected = section_starts(secs)[1]
     if total != expected:
         raise fail(f"header says the file has {total} bytes but its counts need {expected}", 24)
@@ -188,13 +252,5 @@ def read_knn(data: bytes, path: Optional[str] = None) -> KnnArrays:
     m = KnnArrays(dtype=dtype, k=k, n_features=n_features, n_classes=n_classes,
                   items=v["items"].reshape(n_items, n_features), labels=v["labels"],
                   scale=v.get("scale"), offset=v.get("offset"))
-    starts, _ = section_starts(secs)
-    row = n_features * secs[0][1].itemsize
-
-    def locate(p: ModelProblem) -> Dict[str, Optional[int]]:
-        size = {"items": row, "labels": 2, "scale": 4, "offset": 4}.get(p.where)
-        return {"offset": starts[p.where] + p.index * size if size else 0}
-
-    in_file(m.check, locate, path)
+    in_file(m.check, _knn_locator(secs), path)
     return m
-

@@ -13,8 +13,8 @@ from . import keys as K
 from .encode import Leaf, SourceForest, encode
 from .errors import ConversionError, ModelProblem
 from .keys import quiet
-from .layout import (KNN_MAX, LEAF_CLASS, LEAF_PROBA, LEAF_VALUE, MAX_FEATURES, MAX_OUTPUTS,
-                     pack_payload)
+from .layout import (KNN_MAX, KNN_MAX_CLASSES, KNN_MAX_ELEMENTS, LEAF_CLASS, LEAF_PROBA, LEAF_VALUE,
+                     MAX_FEATURES, MAX_OUTPUTS, pack_payload)
 from .neighbors import KnnModel
 from .trees import TreeModel
 
@@ -120,7 +120,7 @@ def _convert_trees(estimator: Any, kind: str, dtype: str, leaf_bits: Optional[in
 
 
 def _integer_labels(classes: Optional[np.ndarray]) -> Optional[np.ndarray]:
-    """scikit-learn's classes_ as the file's class labels (§1): when they are integers that fit
+    """scikit-learn's classes_ as the file's class labels (§1, §4): when they are integers that fit
     int32 and are not simply 0..n-1 (then the index is the label and nothing is stored). String
     labels stay on the host model (`classes`); the device returns their index."""
     if classes is None or not np.issubdtype(classes.dtype, np.integer):
@@ -246,14 +246,18 @@ def _convert_knn(est: Any, dtype: str) -> KnnModel:
     if np.asarray(est._y).ndim != 1:
         raise ConversionError("multi-output KNeighborsClassifier is not supported")
     X = np.asarray(est._fit_X, dtype=np.float64)
-    n_features = X.shape[1]
+    n_items, n_features = X.shape
     classes = np.asarray(est.classes_)
-    if len(classes) > KNN_MAX:
-        raise ConversionError(f"{len(classes)} classes: a k-NN file holds at most {KNN_MAX}")
+    if len(classes) > KNN_MAX_CLASSES:
+        raise ConversionError(f"{len(classes)} classes: a k-NN file holds at most {KNN_MAX_CLASSES}")
     if n_features > KNN_MAX:
         raise ConversionError(f"{n_features} features: a k-NN file holds at most {KNN_MAX}")
     if int(est.n_neighbors) > KNN_MAX:
         raise ConversionError(f"n_neighbors {est.n_neighbors}: at most {KNN_MAX}")
+    if int(est.n_neighbors) > n_items:  # scikit-learn's predict refuses it too
+        raise ConversionError(f"n_neighbors {est.n_neighbors} > {n_items} training samples")
+    if n_items * n_features > KNN_MAX_ELEMENTS:
+        raise ConversionError(f"{n_items} samples x {n_features} features: a k-NN file holds at most 2^28 values")
     labels = np.asarray(est._y).astype(np.uint16)
     scale = offset = None
     if dtype == "float":
@@ -265,4 +269,5 @@ def _convert_knn(est: Any, dtype: str) -> KnnModel:
                                               common_scale=True)
         items = K.quantize(X, scale, offset)
     return KnnModel(dtype=dtype, k=int(est.n_neighbors), n_features=n_features, n_classes=len(classes),
-                    items=items, labels=labels, scale=scale, offset=offset, classes=classes)
+                    items=items, labels=labels, scale=scale, offset=offset,
+                    class_labels=_integer_labels(classes), classes=classes)

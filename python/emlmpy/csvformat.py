@@ -1,5 +1,5 @@
 """CSV files: tree models in format version 2 (docs/model-format.md §3) and k-NN files (§4,
-version 1 syntax). Readers return layout.TreeArrays / layout.KnnArrays and accept exactly what the
+version 1 syntax, optional `cl` lines; host only). Readers return layout.TreeArrays / layout.KnnArrays and accept exactly what the
 device loader accepts; every rejection is a ModelFormatError naming the 1-based line.
 
 Imports: numpy, errors, numbers, layout, csvtext.
@@ -317,15 +317,17 @@ def read_trees(text: str, path: Optional[str] = None) -> TreeArrays:
 
 
 # ---- k-NN files (version 1 syntax, §4) --------------------------------------------------------
-KNN_VERSION = 1
+KNN_CSV_VERSION = 1  # k-NN CSV files keep version 1's syntax (§4)
 V1_DATA_KINDS = ("l", "lp", "r", "n", "q", "i")
 V1_HEADER_KINDS = ("v", "d", "k", "f", "c", "o", "s", "lb", "knn")
 V1_EXTENSION_KINDS = ("d", "k", "o", "q", "lp", "s", "knn", "i")
 
 
 def write_knn(m: KnnArrays) -> str:
-    lines = [f"v,{KNN_VERSION}", f"knn,{m.n_items},{m.n_features},{m.k},{m.n_classes}", f"d,{m.dtype}"]
+    lines = [f"v,{KNN_CSV_VERSION}", f"knn,{m.n_items},{m.n_features},{m.k},{m.n_classes}", f"d,{m.dtype}"]
     lines += v1_q_lines(m.scale, m.offset)
+    if m.class_labels is not None:
+        lines += [f"cl,{int(v)}" for v in m.class_labels]
     for lab, row in zip(m.labels, m.items):
         vals = (format_float32(v) for v in row) if m.dtype == "float" else (str(int(v)) for v in row)
         lines.append(f"i,{int(lab)}," + ",".join(vals))
@@ -396,8 +398,8 @@ def read_knn(text: str, path: Optional[str] = None) -> KnnArrays:
     if "v" not in heads or "knn" not in heads:
         raise fl.err("not a k-NN file: needs a 'v,1' and a 'knn' line", recs[0].line if recs else 1)
     fl.nfields(heads["v"], 1)
-    if fl.integer(heads["v"], 0, 0, U32, "format version") != KNN_VERSION:
-        raise fl.err(f"k-NN files are format version {KNN_VERSION}", heads["v"].line)
+    if fl.integer(heads["v"], 0, 0, U32, "format version") != KNN_CSV_VERSION:
+        raise fl.err(f"k-NN files are format version {KNN_CSV_VERSION}", heads["v"].line)
     h = heads["knn"]
     fl.nfields(h, 4)
     n_items = fl.integer(h, 0, 1, 2 ** 31 - 1, "n_items")
@@ -422,12 +424,27 @@ def read_knn(text: str, path: Optional[str] = None) -> KnnArrays:
                 items[j, f] = fl.f32(r, f + 1, "item value")
             else:
                 items[j, f] = fl.integer(r, f + 1, -32768, 32767, "item value")
+    class_labels = None
+    cl_recs = [r for r in recs if r.kind == "cl"]
+    if cl_recs:  # optional: the class labels, one per class in class order
+        if len(cl_recs) > n_classes:
+            raise fl.err(f"more 'cl' lines than the {n_classes} classes declared on line {h.line}",
+                         cl_recs[n_classes].line)
+        if len(cl_recs) < n_classes:
+            raise fl.err(f"{len(cl_recs)} 'cl' line(s) for the {n_classes} classes declared on line {h.line}",
+                         cl_recs[-1].line)
+        class_labels = np.zeros(n_classes, dtype=np.int32)
+        for j, r in enumerate(cl_recs):
+            fl.nfields(r, 1)
+            class_labels[j] = fl.integer(r, 0, -2 ** 31, 2 ** 31 - 1, "class label")
     m = KnnArrays(dtype=dtype, k=k, n_features=n_features, n_classes=n_classes, items=items,
-                  labels=labels, scale=scale, offset=offset)
+                  labels=labels, scale=scale, offset=offset, class_labels=class_labels)
     item_lines = [r.line for r in items_recs]
-    table = {"items": item_lines, "labels": item_lines, "scale": q_lines, "offset": q_lines}
+    table = {"labels": item_lines, "scale": q_lines, "offset": q_lines}
 
     def locate(p: ModelProblem) -> Dict[str, Optional[int]]:
+        if p.where == "items":  # the element index, row-major
+            return {"line": item_lines[p.index // n_features]}
         lst = table.get(p.where)
         return {"line": lst[p.index] if lst and p.index < len(lst) and lst[p.index] else h.line}
 

@@ -15,7 +15,7 @@ from .errors import ModelProblem
 
 # ---- constants (§1, §2) -----------------------------------------------------------------------
 FORMAT_VERSION = 2
-LEGACY_VERSION = 1        # tree files emlmpy still reads (and k-NN files, which stay version 1)
+LEGACY_VERSION = 1        # tree and k-NN files emlmpy still reads (k-NN: §4's version 1 layout)
 TREES_MAGIC = b"EMLT"
 KNN_MAGIC = b"EMLK"
 HEADER_SIZE = 32
@@ -224,6 +224,18 @@ def tree_sections(dtype: str, leaf_kind: int, n_features: int, n_trees: int, n_n
         secs += [("scale", np.dtype("<f4"), n_features), ("offset", np.dtype("<f4"), n_features)]
     if n_labels:
         secs.append(("labels", np.dtype("<i4"), n_labels))
+    return secs
+
+
+def knn_sections(dtype: str, n_features: int, n_items: int, n_class_labels: int = 0) -> List[Section]:
+    """The §4 sections: items, labels, for int16 scale and offset, and (version 2, flag bit 0) the
+    n_classes class labels."""
+    item_dt = np.dtype("<f4") if dtype == "float" else np.dtype("<i2")
+    secs: List[Section] = [("items", item_dt, n_items * n_features), ("labels", np.dtype("<u2"), n_items)]
+    if dtype == "int16":
+        secs += [("scale", np.dtype("<f4"), n_features), ("offset", np.dtype("<f4"), n_features)]
+    if n_class_labels:
+        secs.append(("classes", np.dtype("<i4"), n_class_labels))
     return secs
 
 
@@ -480,13 +492,19 @@ class TreeArrays:
 
 
 # ---- k-NN arrays (§4) ------------------------------------------------------------------------
-KNN_MAX = 65535
+KNN_MAX = 65535               # n_features, k (and n_classes in version 1 files)
+KNN_VERSION = 2               # the binary k-NN file emlmpy writes and the device reads
+KNN_MAX_CLASSES = 32768       # version 2: class indices fit the device's int16 labels
+KNN_MAX_ELEMENTS = 2 ** 28    # n_items * n_features
+KNN_FLAG_CLASSES = 1          # header flags bit 0: the class labels (int32) follow
 
 
 @dataclass
 class KnnArrays:
-    """Training items (float32 or int16, row-major) with class-index labels, k, and for int16
-    items the quantization (one common scale, per-feature offsets)."""
+    """Training items (float32 or int16, row-major) with class-index labels, k, for int16 items the
+    quantization (one common scale, per-feature offsets), and optionally the class labels
+    (`class_labels`, int32, one per class: scikit-learn's integer classes_; the device's predict
+    returns class_labels[index] instead of the index)."""
 
     dtype: str
     k: int
@@ -496,6 +514,7 @@ class KnnArrays:
     labels: np.ndarray  # (n_items,) uint16, class indices
     scale: Optional[np.ndarray] = None
     offset: Optional[np.ndarray] = None
+    class_labels: Optional[np.ndarray] = None  # (n_classes,) int32
 
     @property
     def n_items(self) -> int:
@@ -508,8 +527,12 @@ class KnnArrays:
         return self.scale, self.offset
 
     def check(self) -> None:
-        """Raise ModelProblem: counts, then labels in order, then items (float: finite), then the
-        int16 quantization (finite, scale > 0)."""
+        """Raise ModelProblem for the first broken rule, in file order (the device loader checks the
+        same elements in the same order): counts, then the items (float: finite; `index` is the
+        element, row-major), the labels (< n_classes), for int16 scale[f] finite and > 0 for f in
+        order, then offset[f] finite; class_labels, when present, int32 with one per class. The
+        limits of version 2 files (n_classes <= 32768, k <= n_items, n_items * n_features <= 2^28)
+        are the binary reader's and writer's (version 1 files and CSV may exceed them)."""
         if self.dtype not in DTYPES:
             raise ModelProblem("model", 0, f"unknown dtype {self.dtype!r}", field="dtype")
         for name, v in (("n_features", self.n_features), ("n_classes", self.n_classes), ("k", self.k)):
@@ -519,21 +542,30 @@ class KnnArrays:
             raise ModelProblem("model", 0, "items/labels have inconsistent shapes")
         if self.n_items < 1:
             raise ModelProblem("model", 0, "no items", field="n_items")
+        if self.class_labels is not None and (self.class_labels.dtype != np.int32
+                                              or self.class_labels.shape != (self.n_classes,)):
+            raise ModelProblem("model", 0, f"class labels must be int32, one per class ({self.n_classes})")
+        if self.dtype == "float":
+            bad = np.flatnonzero(~np.isfinite(self.items.reshape(-1)))
+            if bad.size:
+                i = int(bad[0])
+                raise ModelProblem("items", i, f"item {i // self.n_features}: value of feature "
+                                               f"{i % self.n_features} is NaN or infinite")
         bad = np.flatnonzero(self.labels.astype(np.int64) >= self.n_classes)
         if bad.size:
-            raise ModelProblem("labels", int(bad[0]), f"label {int(self.labels[bad[0]])} >= n_classes")
+            raise ModelProblem("labels", int(bad[0]), f"label of item {int(bad[0])}: "
+                                                      f"{int(self.labels[bad[0]])} >= n_classes {self.n_classes}")
         if self.dtype == "float":
-            bad = np.flatnonzero(~np.isfinite(self.items).all(axis=1))
-            if bad.size:
-                raise ModelProblem("items", int(bad[0]), "item value is NaN or infinite")
+            if self.scale is not None or self.offset is not None:
+                raise ModelProblem("model", 0, "scale/offset are for int16 models only")
             return
         scale, offset = self.quantization()
         for name, arr in (("scale", scale), ("offset", offset)):
             if arr.shape != (self.n_features,):
                 raise ModelProblem("model", 0, f"int16 model needs {self.n_features} {name} values")
-            bad = np.flatnonzero(~np.isfinite(arr))
-            if bad.size:
-                raise ModelProblem(name, int(bad[0]), f"{name} is not finite")
-        bad = np.flatnonzero(~(scale > 0))
+        for f in range(self.n_features):
+            if not np.isfinite(scale[f]) or not scale[f] > 0:
+                raise ModelProblem("scale", f, f"scale of feature {f} must be finite and > 0, found {scale[f]}")
+        bad = np.flatnonzero(~np.isfinite(offset))
         if bad.size:
-            raise ModelProblem("scale", int(bad[0]), "scale must be > 0")
+            raise ModelProblem("offset", int(bad[0]), f"offset of feature {int(bad[0])} is not finite")

@@ -11,7 +11,7 @@ import numpy as np
 from . import files
 from . import keys as K
 from .keys import quiet
-from .layout import KnnArrays
+from .layout import HEADER_SIZE, KnnArrays, knn_sections, section_starts
 
 
 @dataclass
@@ -28,8 +28,12 @@ class KnnModel(KnnArrays):
 
     @classmethod
     def from_arrays(cls, a: KnnArrays, classes: Optional[np.ndarray] = None) -> "KnnModel":
+        """The model for arrays (a reader's or the converter's); `classes` defaults to the file's
+        class labels, else 0..n-1."""
         fields = {f.name: getattr(a, f.name) for f in dataclasses.fields(KnnArrays)}
-        return cls(**fields, classes=np.arange(a.n_classes) if classes is None else classes)
+        if classes is None:
+            classes = a.class_labels if a.class_labels is not None else np.arange(a.n_classes)
+        return cls(**fields, classes=classes)
 
     @property
     def kind(self) -> str:
@@ -41,15 +45,23 @@ class KnnModel(KnnArrays):
 
     @property
     def device_bytes(self) -> int:
-        per = 4 if self.dtype == "float" else 2
-        n = self.n_items * self.n_features * per + self.n_items * 2
-        if self.dtype == "int16":
-            n += self.n_features * 8
-        return n
+        """Bytes of the model's block on the device after emlneighbors.load(): the binary file
+        minus its 32-byte header, plus 16 bytes per neighbour (k) for the results. The object
+        itself is extra (~60 bytes)."""
+        n_labels = self.n_classes if self.class_labels is not None else 0
+        body = section_starts(knn_sections(self.dtype, self.n_features, self.n_items, n_labels))[1] - HEADER_SIZE
+        return body + 16 * min(self.k, self.n_items)
+
+    @property
+    def device_call(self) -> str:
+        tc = "'f'" if self.dtype == "float" else "'h'"
+        return (f"emlneighbors.load(f)  or  emlneighbors.Model({self.n_items}, {self.n_features}, "
+                f"{min(self.k, self.n_items)}, {tc})")
 
     def info(self) -> dict:
         return {"kind": "knn", "dtype": self.dtype, "k": self.k, "n_features": self.n_features,
-                "n_classes": self.n_classes, "n_items": self.n_items, "device_bytes": self.device_bytes}
+                "n_classes": self.n_classes, "n_items": self.n_items, "labels": self.class_labels is not None,
+                "device_bytes": self.device_bytes, "device": self.device_call}
 
     @quiet
     def _inputs(self, X: np.ndarray) -> np.ndarray:
@@ -120,7 +132,8 @@ class KnnModel(KnnArrays):
                 other.dtype, other.k, other.n_features, other.n_classes):
             return False
         for a, b in ((self.items, other.items), (self.labels, other.labels),
-                     (self.scale, other.scale), (self.offset, other.offset)):
+                     (self.scale, other.scale), (self.offset, other.offset),
+                     (self.class_labels, other.class_labels)):
             if (a is None) != (b is None):
                 return False
             if a is not None and b is not None and (a.dtype != b.dtype or a.shape != b.shape

@@ -13,6 +13,7 @@
 #include "emlglue.h"
 #include "emlc_trees.h"
 #include "emlc_load.h"
+#include "emlc_quant.h"
 #include "trees_obj.h"
 
 mp_obj_full_type_t trees_type;
@@ -45,18 +46,9 @@ static mp_obj_t trees_new(size_t n_args, const mp_obj_t *pos, mp_map_t *kw) {
 static MP_DEFINE_CONST_FUN_OBJ_KW(trees_new_obj, 0, trees_new);
 EMLG_MAKE_NEW_VIA(trees_make_new, trees_new_obj)
 
-/* ValueError("offset <where>: <reason>"); the firmware's own % formats the number. */
+/* ValueError("offset <where>: <reason>") (emlglue.h). */
 static NORETURN void trees_load_error(uint32_t where, const char *reason) {
-    static const char fmt[] = "offset %d: %s";
-    size_t len = 0;
-    mp_obj_t items[2], msg;
-    while (reason[len] != '\0') {
-        len++;
-    }
-    items[0] = mp_obj_new_int_from_uint(where);
-    items[1] = mp_obj_new_str(reason, len);
-    msg = mp_binary_op(MP_BINARY_OP_MODULO, mp_obj_new_str(fmt, sizeof(fmt) - 1), mp_obj_new_tuple(2, items));
-    nlr_raise(mp_call_function_n_kw(mp_load_global(MP_QSTR_ValueError), 1, 0, &msg));
+    EMLG_FAIL_AT("offset %d: %s", where, reason);
 }
 
 /* A CSV file (docs/model-format.md §3) is read by the separate module emltrees_csv, imported the
@@ -164,37 +156,6 @@ static trees_obj_t *trees_ready(mp_obj_t self_in) {
     return self;
 }
 
-/* int16 quantization of docs/model-format.md §1, in float32 as the host's emlmpy quantize():
- * u = (x - offset) * scale; q = floor(u + 0.5f), clamped to int16; NaN -> 0. Comparisons use the
- * integer keys of the floats and x - offset is x + (-offset) (the same IEEE operation): no soft-
- * float comparison or subtraction routine is linked. */
-static int16_t trees_quantize(float x, float scale, float offset) {
-    union {
-        float f;
-        uint32_t u;
-    } neg;
-    float v;
-    int32_t k, i;
-    neg.f = offset;
-    neg.u ^= 0x80000000u; /* -offset, exactly, by its sign bit */
-    v = (x + neg.f) * scale + 0.5f;
-    k = emlc_trees_key_f32(v);
-    if ((uint32_t)k - 0x7f800001u <= 0x00fffffdu) { /* NaN */
-        return 0;
-    }
-    if (k <= emlc_trees_key_f32(-32768.0f)) {
-        return -32768;
-    }
-    if (k >= emlc_trees_key_f32(32767.0f)) {
-        return 32767;
-    }
-    i = (int32_t)v; /* truncates toward zero; |v| < 2^15 here */
-    if (emlc_trees_key_f32((float)i) > k) {
-        i -= 1;
-    }
-    return (int16_t)i;
-}
-
 /* X: samples of n_features values, array('f') or array('h'), converted to the model's input type
  * when the typecode differs (float -> int16 by the model's quantization, int16 -> float). */
 typedef struct trees_x {
@@ -224,12 +185,12 @@ static const void *trees_sample(const trees_obj_t *self, const trees_x_t *x, siz
     if (x->tmp == NULL) {
         return row;
     }
+    if (x->f32) { /* docs/model-format.md §1, as the host's quantize() */
+        emlc_quantize_row((const float *)row, m->scale, m->offset, m->n_features, x->tmp);
+        return x->tmp;
+    }
     for (j = 0; j < m->n_features; j++) {
-        if (x->f32) {
-            ((int16_t *)x->tmp)[j] = trees_quantize(((const float *)row)[j], m->scale[j], m->offset[j]);
-        } else {
-            ((float *)x->tmp)[j] = (float)((const int16_t *)row)[j];
-        }
+        ((float *)x->tmp)[j] = (float)((const int16_t *)row)[j];
     }
     return x->tmp;
 }

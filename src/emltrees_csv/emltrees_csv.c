@@ -20,16 +20,7 @@ static void *csv_alloc(void *ctx, uint32_t bytes) {
 }
 
 static NORETURN void csv_error(uint32_t line, const char *reason) {
-    static const char fmt[] = "line %d: %s";
-    size_t len = 0;
-    mp_obj_t items[2], msg;
-    while (reason[len] != '\0') {
-        len++;
-    }
-    items[0] = mp_obj_new_int_from_uint(line);
-    items[1] = mp_obj_new_str(reason, len);
-    msg = mp_binary_op(MP_BINARY_OP_MODULO, mp_obj_new_str(fmt, sizeof(fmt) - 1), mp_obj_new_tuple(2, items));
-    nlr_raise(mp_call_function_n_kw(mp_load_global(MP_QSTR_ValueError), 1, 0, &msg));
+    EMLG_FAIL_AT("line %d: %s", line, reason);
 }
 
 /* read(model, stream, first): `first` is the byte emltrees read to tell the format. The reader
