@@ -6,6 +6,7 @@ compatmod is built for all seven arches and run on the unix port; libmod runs on
 from __future__ import annotations
 
 import ast
+import math
 import subprocess
 from pathlib import Path
 
@@ -132,25 +133,43 @@ def test_libmod_x64_musl(built):
 
 @pytest.mark.parametrize("arch", ["armv6m", "armv7emsp", "rv32imc"])
 def test_libmod_emulated(built, arch):
-    """newlib (ARM) and picolibc (rv32imc) maths run in the emulator (the module's float is float32)."""
+    """newlib (ARM) and picolibc (rv32imc) maths run in the emulator (the module's float is float32).
+    rv32imc: picolibc's expf used to give expf(2) = -0.611 (e^2 - 8), an absolute %lo paired with the
+    wrong lui (mpyld.rv32_flow)."""
     e = NatmodEmu(built / "dist" / arch / "libmod.mpy")
     e.init()
     for x in (0.25, 2.0, 7.5):
-        got = list(e.call_global("maths", x))
-        want = _f32_maths(x)
-        if arch == "rv32imc":
-            # picolibc's expf gives wrong values once linked (e.g. expf(2) = -0.611, i.e. e^2 - 8);
-            # see test_picolibc_expf_rv32imc
-            got[1] = want[1] = 0.0
-        np.testing.assert_allclose(got, want, rtol=3e-7)
+        np.testing.assert_allclose(e.call_global("maths", x), _f32_maths(x), rtol=3e-7)
         assert e.call_global("maths_d", x) == (float(np.float32(np.sqrt(x))), float(np.floor(x * 3.5)))
 
 
-@pytest.mark.xfail(strict=True, reason="known: picolibc expf linked by mpyld computes a wrong value on rv32imc")
-def test_picolibc_expf_rv32imc(built):
-    e = NatmodEmu(built / "dist" / "rv32imc" / "libmod.mpy")
+MATHS2_ARGS = ((2.0, 3.0), (0.3, -1.5), (7.5, 0.5))
+
+
+def _maths2(x: float, y: float, double: bool) -> list[float]:
+    """libmod.maths2: float32 functions, then double ones (as float32 unless the module's float is double)."""
+    f = np.float32
+    x32, y32 = f(x), f(y)
+    singles = [np.power(x32, y32), np.log(x32), np.log10(x32), np.log2(x32), np.exp2(x32), np.cbrt(x32), np.cosh(x32)]
+    doubles = [math.exp(x), math.sin(x), math.cos(x), math.log(x), math.pow(x, y), math.atan2(x, y)]
+    return [float(v) for v in singles] + [v if double else float(f(v)) for v in doubles]
+
+
+def test_libmod_more_maths_x64(built):
+    out = _run(built, "".join(f"out(libmod.maths2({x}, {y}))\n" for x, y in MATHS2_ARGS))
+    for (x, y), got in zip(MATHS2_ARGS, out):
+        np.testing.assert_allclose(got, _maths2(x, y, double=True), rtol=3e-7)
+
+
+@pytest.mark.parametrize("arch", ["armv6m", "armv7m", "armv7emsp", "rv32imc"])
+def test_libmod_more_maths_emulated(built, arch):
+    """powf, logf, log10f, log2f, exp2f, cbrtf, coshf, exp, sin, cos, log, pow, atan2 link from newlib
+    and picolibc and compute right. rv32imc used to stop the link ("LO12 without a preceding HI20": picolibc's
+    %lo uses carry other addends than their %hi, or come before their lui in the section)."""
+    e = NatmodEmu(built / "dist" / arch / "libmod.mpy")
     e.init()
-    assert e.call_global("maths", 2.0)[1] == pytest.approx(float(np.exp(np.float32(2))), rel=3e-7)
+    for x, y in MATHS2_ARGS:
+        np.testing.assert_allclose(e.call_global("maths2", x, y), _maths2(x, y, double=False), rtol=3e-7)
 
 
 @pytest.mark.parametrize("arch", ["xtensa", "xtensawin"])
@@ -179,3 +198,32 @@ def test_each_py_header_compiles_alone(tmp_path, header):
            f"-I{REPO / 'toolchain/include'}", "-c", "-o", str(tmp_path / "h.o"), str(src)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("call,message", [
+    ("tanhf(x)", "libm_math_sf_tanh.c.o): section .sdata holds initialised writable data (12 bytes), which native "
+                 "modules on rv32imc cannot have"),
+    ("lgammaf(x)", "static (PC-relative) reference to bss symbol '__signgam' from section .text.lgammaf"),
+    ("x + (float)strtol(\"7\", 0, 0)", "thread-local data (.tbss) is not supported: a native module has no thread-local "
+                                   "storage (a C library's errno, for one)"),
+])
+def test_picolibc_members_a_module_cannot_have(tmp_path, call, message):
+    """rv32imc: picolibc code that keeps writable data, writes a global through an absolute address or
+    uses thread-local errno stops the link, naming the member (and, when loading it fails, the function
+    that pulled it in)."""
+    (tmp_path / "bad.c").write_text(
+        '#include "py/dynruntime.h"\n#include <math.h>\n#include <stdlib.h>\n'
+        f"static mp_obj_t f(mp_obj_t x_in) {{ float x = (float)mp_obj_get_float(x_in); "
+        f"return mp_obj_new_float({call}); }}\n"
+        "static MP_DEFINE_CONST_FUN_OBJ_1(f_obj, f);\n"
+        "mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {\n"
+        "    MP_DYNRUNTIME_INIT_ENTRY\n    mp_store_global(MP_QSTR_f, MP_OBJ_FROM_PTR(&f_obj));\n"
+        "    MP_DYNRUNTIME_INIT_EXIT\n}\n")
+    (tmp_path / "Makefile").write_text(f"PYTHON := {PYTHON}\ninclude {REPO / 'toolchain' / 'natmod.mk'}\n"
+                                       "$(eval $(call NATMOD_MODULE,bad,bad.c,,m c))\nall: $(NATMOD_ALL)\n")
+    r = subprocess.run([toolreg.which("make"), "-s", "-C", str(tmp_path), "NATMOD_ARCHES=rv32imc"], capture_output=True,
+                       text=True, env=pythonpath.env(), timeout=120)
+    assert r.returncode != 0
+    assert message in r.stderr, r.stderr
+    assert "this library code" in r.stderr and "cannot be linked into a native module" in r.stderr
+    assert ("[loaded for '" in r.stderr) == ("bss symbol" not in message)
