@@ -87,21 +87,11 @@ def _read(name: str, data: bytes) -> _Part:
                  data[r.pos:])
 
 
-def _read_bits(b: bytes, pos: int) -> int:
-    """End of a prelude field encoded as bytes with bit 7 meaning 'more follows'."""
-    while b[pos] & 0x80:
-        pos += 1
-    return pos + 1
-
-
 def _vuint_at(b: bytes, pos: int) -> tuple[int, int]:
-    n = 0
-    while True:
-        c = b[pos]
-        pos += 1
-        n = (n << 7) | (c & 0x7F)
-        if not c & 0x80:
-            return n, pos
+    """The var-uint at ``pos`` and the offset after it."""
+    r = _Reader(b)
+    r.pos = pos
+    return r.vuint(), r.pos
 
 
 class _Insn:
