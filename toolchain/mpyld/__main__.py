@@ -1,4 +1,4 @@
-"""Command line: python -m mpyld {link,qstrs,inspect} ..."""
+"""Command line: python -m mpyld {link,qstrs,merge,inspect} ..."""
 from __future__ import annotations
 
 import argparse
@@ -13,6 +13,7 @@ from .abi import KIND_BSS, KIND_FUN_TABLE, KIND_QSTR_TABLE, KIND_RODATA, KIND_SL
 from .arches import ARCHES, get_arch
 from .errors import LinkError
 from .link import Linker
+from .merge import merge
 from .mpyfile import read_mpy, write_mpy
 
 
@@ -56,6 +57,18 @@ def print_gc_sections(linker: Linker) -> None:
           f"code and data, {total['bss']} bytes of bss", file=sys.stderr)
 
 
+def cmd_merge(a: argparse.Namespace) -> None:
+    def read(p: str) -> tuple[str, bytes]:
+        try:
+            return Path(p).name, Path(p).read_bytes()
+        except OSError as exc:
+            raise LinkError(f"cannot read {p}: {exc.strerror}") from exc
+    data = merge(read(a.native), [read(p) for p in a.parts])
+    out = Path(a.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+
+
 def cmd_qstrs(a: argparse.Namespace) -> None:
     try:
         names = qstrmod.scan_sources([Path(p) for p in a.sources])
@@ -94,7 +107,7 @@ def inspect_dict(path: Path) -> dict:
         "relocations_by_kind": dict(sorted(by_kind.items())),
         "imported_slots": [kind_name(KIND_SLOT0 + s) for s in slots],
         "uses_fun_table": any(r.kind == KIND_FUN_TABLE for r in info.relocs),
-        "bad_relocations": bad,
+        "bad_relocations": bad, "py_parts": info.py_parts,
     }
 
 
@@ -111,6 +124,8 @@ def cmd_inspect(a: argparse.Namespace) -> None:
         print(f"arch:            {d['arch']} ({d['arch_number']})"
               f"{'' if d['arch_flags'] is None else ', arch flags ' + hex(d['arch_flags'])}")
         print(f"small int bits:  {d['small_int_bits']}")
+        if d["py_parts"]:
+            print(f"python parts:    {d['py_parts']} (merged after the native part)")
         print(f"text:            {d['text_size']} bytes")
         print(f"rodata:          {d['rodata_size']} bytes")
         print(f"bss:             {d['bss_size']} bytes")
@@ -150,6 +165,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     qs.add_argument("-o", "--output", required=True)
     qs.add_argument("sources", nargs="+")
     qs.set_defaults(func=cmd_qstrs)
+    mg = sub.add_parser("merge", help="one .mpy from a linked native module and mpy-cross output of .py parts")
+    mg.add_argument("-o", "--output", required=True)
+    mg.add_argument("native", help="the .mpy made by `mpyld link`")
+    mg.add_argument("parts", nargs="*", help=".mpy files made by mpy-cross, run in this order after mpy_init")
+    mg.set_defaults(func=cmd_merge)
     ins = sub.add_parser("inspect", help="describe a native .mpy")
     ins.add_argument("--json", action="store_true")
     ins.add_argument("files", nargs="+")

@@ -39,7 +39,11 @@ How the linker drives an arch module (in this order):
    sections (those with blob ``"text"``) and the markers ``GOT`` and
    ``STUBS``.  Default: sections in input order, then GOT, then STUBS.
    Xtensa puts GOT (and literal sections) first because L32R only reaches
-   backwards.
+   backwards.  Then, in that order, ``place(link, section, offset)`` is asked
+   for each input section's text offset: ``offset`` is the next free one at
+   the section's alignment; the arch may return a later one (a multiple of
+   the section's alignment), e.g. to keep PC-relative distances off a
+   boundary (rv32imc's absolute %hi/%lo pairs).  Default: ``offset``.
 
 4. ``trampoline(entry)`` returns exactly ``trampoline_size`` bytes placed
    at text offset 0 that jump to text offset ``entry`` (``mpy_init``; for
@@ -192,6 +196,11 @@ class Arch(ABC):
 
     def text_layout(self, link: LinkContext, sections: Sequence[InputSection]) -> list[Union[InputSection, str]]:
         return [*sections, GOT, STUBS]
+
+    def place(self, link: LinkContext, section: InputSection, offset: int) -> int:
+        """Optional: the text offset of ``section``, ``offset`` or a later multiple of its alignment
+        (sections placed before it have their ``out_offset``; later ones still -1)."""
+        return offset
 
     @abstractmethod
     def trampoline(self, entry: int) -> bytes:

@@ -23,8 +23,9 @@ from .linktypes import InputSection, Reloc, Symbol
 class ObjectFile:
     """One relocatable ELF object (a file or an archive member)."""
 
-    def __init__(self, name: str, data: bytes, arch: Arch):
+    def __init__(self, name: str, data: bytes, arch: Arch, member: bool = False):
         self.name = name
+        self.member = member  # an archive member (a library's code, not the module's own)
         self.sections: dict[int, InputSection] = {}
         self.symbols: list[Symbol] = []
         try:
@@ -54,11 +55,19 @@ class ObjectFile:
             if blob is None:
                 writable = sec["sh_flags"] & 1
                 if writable and size and sh_type in ("SHT_PROGBITS",) and name.startswith((".data", ".sdata")):
-                    raise LinkError(f"{self.name}: section {name} holds initialised writable data "
-                                    f"({size} bytes), which native modules cannot have: make it const, "
-                                    f"or zero-initialised (bss), or allocate it at run time")
+                    what = (f"section {name} holds initialised writable data ({size} bytes), which native "
+                            f"modules on {arch.name} cannot have (their code is not writable memory, and bss "
+                            f"is allocated apart from it)")
+                    if self.member:
+                        raise LinkError(f"{self.name}: {what}: this library code cannot be linked into a "
+                                        f"native module")
+                    raise LinkError(f"{self.name}: {what}: make it const, or zero-initialised (bss), or "
+                                    f"allocate it at run time")
                 if name.startswith((".tdata", ".tbss")) and size:
-                    raise LinkError(f"{self.name}: thread-local data ({name}) is not supported")
+                    raise LinkError(f"{self.name}: thread-local data ({name}) is not supported: a native module "
+                                    f"has no thread-local storage" + (" (a C library's errno, for one); this "
+                                                                       "library code cannot be linked into a "
+                                                                       "native module" if self.member else ""))
                 if name.startswith((".init_array", ".preinit_array", ".ctors")) and size:
                     raise LinkError(f"{self.name}: static constructors ({name}) are not supported: "
                                     f"a native module only runs mpy_init")
@@ -74,7 +83,7 @@ class ObjectFile:
                     raise LinkError(f"{self.name}: common symbol '{s.name}': compile with -fno-common")
                 sec = self.sections.get(shndx) if isinstance(shndx, int) else None
                 self.symbols.append(Symbol(s.name, self, sec, s["st_value"], s["st_info"]["bind"],
-                                           s["st_info"]["type"], shndx))
+                                           s["st_info"]["type"], shndx, s["st_size"]))
         for rsec in elf.iter_sections():
             if not isinstance(rsec, RelocationSection):
                 continue
@@ -157,7 +166,7 @@ class Archive:
         key = (str(self.path), off)
         if key not in cache:
             name, start, size = self.members[off]
-            cache[key] = ObjectFile(f"{self.path}({name})", self.data[start:start + size], arch)
+            cache[key] = ObjectFile(f"{self.path}({name})", self.data[start:start + size], arch, member=True)
         return cache[key]
 
 

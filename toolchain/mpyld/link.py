@@ -107,7 +107,10 @@ class Linker:
             return None
         member = None
         for ar in self.archives:
-            member = ar.member_defining(name, self.arch, self._member_cache)
+            try:
+                member = ar.member_defining(name, self.arch, self._member_cache)
+            except LinkError as exc:
+                raise LinkError(f"{exc} [loaded for '{name}', referenced from {sym.obj.name}]") from exc
             if member is not None:
                 break
         if member is None:
@@ -315,11 +318,14 @@ class Linker:
             return
         sym = rel.symbol.name or t.name
         if t.kind == KIND_BSS:
-            raise LinkError(
-                f"{rel.obj}: static (PC-relative) reference to bss symbol '{sym}' from section "
-                f"{rel.section.name} (relocation {self.arch.reloc_name(rel.type)}): the module's bss is "
-                f"allocated apart from its code, so it cannot be reached PC-relatively. Make the variable "
-                f"non-static (globals are reached through the GOT) or allocate it at run time.")
+            where = (f"{rel.obj}: static (PC-relative) reference to bss symbol '{sym}' from section "
+                     f"{rel.section.name} (relocation {self.arch.reloc_name(rel.type)}): the module's bss is "
+                     f"allocated apart from its code, so it cannot be reached PC-relatively")
+            if getattr(rel.section.obj, "member", False):
+                raise LinkError(f"{where}; this library code (not built with -fpic) cannot be linked into a "
+                                f"native module.")
+            raise LinkError(f"{where}. Make the variable non-static (globals are reached through the GOT) or "
+                            f"allocate it at run time.")
         what = {KIND_ABS: "an absolute symbol"}.get(t.kind, f"'{t.name}' ({t.blob or 'firmware'})")
         hint = ""
         if not t.internal:
@@ -398,7 +404,12 @@ class Linker:
                     self._stub_relocs.append((off + word_off, kind))
                     off += len(code)
             else:
-                off = _align(off, max(it.align, arch.text_align if it.flags & 4 else 1))
+                align = max(it.align, arch.text_align if it.flags & 4 else 1)
+                off = _align(off, align)
+                moved = arch.place(self, it, off)
+                if moved < off or moved % align:
+                    raise LinkError(f"internal: arch placed {it} at {moved:#x} (free: {off:#x}, align {align})")
+                off = moved
                 it.out_offset = off
                 placed.append((off, bytes(it.data)))
                 off += it.size

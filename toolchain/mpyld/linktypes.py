@@ -20,6 +20,7 @@ class InputObject(Protocol):
 
     name: str  # file name, or archive(member)
     sections: dict[int, "InputSection"]  # by ELF section index: the allocated sections kept
+    symbols: list["Symbol"]  # the symbol table, in ELF order
 
 
 @dataclass(eq=False)
@@ -49,6 +50,7 @@ class Symbol:
     bind: str
     type: str
     shndx: object
+    size: int = 0  # st_size (functions and objects that declare it)
 
     @property
     def undefined(self) -> bool:

@@ -3,7 +3,9 @@
 Layout: header ``M 6 (arch<<2|3) 31``, qstr table (entry 0 is the file name),
 no constant objects, one viper raw code = text, scope flags, optional
 rodata/bss sizes, rodata bytes, relocation stream ended by 0xFF.  The numbers
-are in ``abi.py``, with where MicroPython defines them.
+are in ``abi.py``, with where MicroPython defines them.  The reader also takes a
+module merged with Python parts (``merge.py``): a top-level bytecode raw code whose
+first child is the native one; it describes the native part and counts the others.
 """
 from __future__ import annotations
 
@@ -134,6 +136,29 @@ class _Reader:
         return b
 
 
+# Constant object types in the object table (py/persistentcode.h MP_PERSISTENT_OBJ_*): 0 the
+# function table, 1 None, 2 False, 3 True, 4 Ellipsis (no data); 5 str, 6 bytes (length, data,
+# NUL); 7 int, 8 float, 9 complex (length, text); 10 tuple (length, then that many objects).
+OBJ_STR, OBJ_BYTES, OBJ_TUPLE = 5, 6, 10
+
+
+def skip_obj(r: _Reader) -> None:
+    """Move ``r`` past one constant object of an object table."""
+    t = r.byte()
+    if t <= 4:
+        return
+    n = r.vuint()
+    if t == OBJ_TUPLE:
+        for _ in range(n):
+            skip_obj(r)
+        return
+    if t > OBJ_TUPLE:
+        raise LinkError(f"corrupt .mpy file: unknown constant object type {t}")
+    r.take(n)
+    if t in (OBJ_STR, OBJ_BYTES):
+        r.byte()  # NUL terminator
+
+
 @dataclass
 class MpyInfo:
     version: int
@@ -153,6 +178,7 @@ class MpyInfo:
     word_size: int
     text: bytes = b""
     rodata: bytes = b""
+    py_parts: int = 0  # merged file: raw codes after the native one (the .py parts)
 
 
 def read_mpy(data: bytes) -> MpyInfo:
@@ -186,10 +212,18 @@ def read_mpy(data: bytes) -> MpyInfo:
             if r.byte() != 0:
                 raise LinkError("corrupt .mpy file: qstr not NUL-terminated")
             qstrs.append(s.decode("utf-8", "replace"))
-    if n_obj:
-        raise LinkError(f"unsupported: {n_obj} constant objects (native modules have none)")
+    for _ in range(n_obj):
+        skip_obj(r)
     kind_len = r.vuint()
     kind = (kind_len & 3) + 2
+    py_parts = 0
+    if kind == 2 and kind_len & 4:  # merged: top-level bytecode; children: native, then .py parts
+        r.take(kind_len >> 3)
+        py_parts = r.vuint() - 1
+        kind_len = r.vuint()
+        kind = (kind_len & 3) + 2
+    elif n_obj:
+        raise LinkError(f"unsupported: {n_obj} constant objects (native modules have none)")
     if kind != RAW_CODE_NATIVE_VIPER or kind_len & 4:
         raise LinkError(f"unsupported raw code (kind {kind}, children {bool(kind_len & 4)}): "
                         f"not a single-raw-code native module")
@@ -230,7 +264,8 @@ def read_mpy(data: bytes) -> MpyInfo:
                     raise LinkError(f"relocation outside {blob} (offset {off:#x}, size {limit:#x})")
                 relocs.append(LoaderReloc(blob, off, dest))
                 loc = (blob, off + word)
-    if r.pos != len(data):
-        raise LinkError(f"{len(data) - r.pos} trailing bytes after the native code (merged or corrupt file)")
+    if r.pos != len(data) and not py_parts:
+        raise LinkError(f"{len(data) - r.pos} trailing bytes after the native code (corrupt file)")
     return MpyInfo(version, sub, arch, ARCH_NAMES.get(arch, f"unknown({arch})"), arch_flags, sib,
-                   qstrs, statics, n_obj, text_size, scope, rodata_size, bss_size, relocs, word, text, rodata)
+                   qstrs, statics, n_obj, text_size, scope, rodata_size, bss_size, relocs, word, text, rodata,
+                   py_parts)

@@ -30,6 +30,24 @@ static mp_obj_t maths_d(mp_obj_t x_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(maths_d_obj, maths_d);
 
+/* More of libm: (powf(x, y), logf, log10f, log2f, exp2f, cbrtf, coshf; exp, sin, cos, log, pow(x, y),
+   atan2(x, y) in double precision), as the module's float. */
+static mp_obj_t maths2(mp_obj_t x_in, mp_obj_t y_in) {
+    float x = (float)mp_obj_get_float(x_in);
+    float y = (float)mp_obj_get_float(y_in);
+    double xd = (double)mp_obj_get_float(x_in);
+    double yd = (double)mp_obj_get_float(y_in);
+    mp_float_t r[13] = {powf(x, y), logf(x), log10f(x), log2f(x), exp2f(x), cbrtf(x), coshf(x),
+                        (mp_float_t)exp(xd), (mp_float_t)sin(xd), (mp_float_t)cos(xd), (mp_float_t)log(xd),
+                        (mp_float_t)pow(xd, yd), (mp_float_t)atan2(xd, yd)};
+    mp_obj_t items[13];
+    for (int i = 0; i < 13; i++) {
+        items[i] = mp_obj_new_float(r[i]);
+    }
+    return mp_obj_new_tuple(13, items);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(maths2_obj, maths2);
+
 /* (strlen, index of strchr(s, 'x') or -1, sign of memcmp(s, t), strtol(s, 0) (None on rv32imc), errno) */
 static mp_obj_t strings(mp_obj_t s_in, mp_obj_t t_in) {
     size_t n, m;
@@ -54,6 +72,7 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     MP_DYNRUNTIME_INIT_ENTRY
     mp_store_global(MP_QSTR_maths, MP_OBJ_FROM_PTR(&maths_obj));
     mp_store_global(MP_QSTR_maths_d, MP_OBJ_FROM_PTR(&maths_d_obj));
+    mp_store_global(MP_QSTR_maths2, MP_OBJ_FROM_PTR(&maths2_obj));
     mp_store_global(MP_QSTR_strings, MP_OBJ_FROM_PTR(&strings_obj));
     MP_DYNRUNTIME_INIT_EXIT
 }
