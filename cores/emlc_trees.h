@@ -78,6 +78,11 @@ enum { EMLC_SEC_NODES, EMLC_SEC_ROOTS, EMLC_SEC_OFFSETS, EMLC_SEC_PAYLOAD, EMLC_
  * section rounded up to 4 bytes). Counts are not checked here. */
 uint32_t emlc_trees_layout(const emlc_trees_t *m, uint32_t size[EMLC_TREES_SECTIONS]);
 
+/* A little-endian uint16 of a payload (its bytes need not be aligned); for the core's own files. */
+static inline uint32_t emlc_trees_u16le(const uint8_t *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8);
+}
+
 /* Point m's arrays into `block` (4-byte aligned, at least emlc_trees_layout() bytes). */
 void emlc_trees_bind(emlc_trees_t *m, void *block);
 

@@ -99,7 +99,7 @@ class M0:
 
     def __init__(self, tmp: Path, asm: bool = True):
         import m0emu
-        elf = m0emu.build([CORES / "emlc_trees.c", CORES / "emlc_f64.c"], tmp / "trees.elf", includes=[CORES],
+        elf = m0emu.build([CORES / "emlc_trees.c", CORES / "emlc_trees_check.c", CORES / "emlc_f64.c"], tmp / "trees.elf", includes=[CORES],
                           extra=["-std=c99", "-ffp-contract=off", *([] if asm else ["-DEMLC_NO_ASM"])])
         self._m = m0emu.M0(elf)
         self.uc = self._m.uc

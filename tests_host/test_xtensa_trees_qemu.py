@@ -1,4 +1,4 @@
-"""The tree-ensemble core (cores/emlc_trees.c, emlc_f64.c, emlc_load.c) built for xtensa and
+"""The tree-ensemble core (cores/emlc_trees.c, emlc_trees_check.c, emlc_f64.c, emlc_load.c) built for xtensa and
 xtensawin with our toolchain and run on QEMU's Xtensa CPUs predicts exactly like the host build,
 and its class predictions equal scikit-learn's.
 
@@ -82,7 +82,7 @@ def trees_elf(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     arch = request.param
     work = tmp_path_factory.mktemp(f"trees_{arch}")
     mpy = xq.build_program(arch, work, "trees", TREES_MAIN_C,
-                           [CORES / "emlc_trees.c", CORES / "emlc_f64.c", CORES / "emlc_load.c"], [f"-I{CORES}"])
+                           [CORES / "emlc_trees.c", CORES / "emlc_trees_check.c", CORES / "emlc_f64.c", CORES / "emlc_load.c"], [f"-I{CORES}"])
     elf = work / f"trees_{arch}.elf"
     elf.write_bytes(xq.mpy_to_elf(mpy, arch))
     elf.chmod(0o755)

@@ -35,7 +35,7 @@ IIR_SAMPLES = 1000
 FFT_SIZES = (256, 1024)
 SEED = 1
 EXTRA_FLAGS = ["-std=c99", "-ffp-contract=off"]  # both sides
-TREES_SOURCES = ("emlc_trees.c", "emlc_f64.c", "emlc_load.c", "emlc_common_sf.c")  # as emltrees links them
+TREES_SOURCES = ("emlc_trees.c", "emlc_trees_check.c", "emlc_f64.c", "emlc_load.c", "emlc_common_sf.c")  # as emltrees links them
 
 
 def f32(a) -> bytes:
