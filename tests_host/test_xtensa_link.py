@@ -1,4 +1,5 @@
 """Static verification of .mpy files built for xtensa (ESP8266) and xtensawin (ESP32).
+(~700 lines: one decoder-driven check per relocation and literal-pool rule of the two ABIs.)
 
 No board and no Xtensa emulator exist here, so the output is checked by decoding it:
 
