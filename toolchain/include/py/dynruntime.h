@@ -11,8 +11,8 @@
  * Freestanding: only stdint/stddef/stdbool/stdarg/limits/float headers.
  *
  * One file on purpose (over 1,000 lines): the whole ABI a module sees, so that every layout and
- * slot is checked against one source (tests_host/test_toolchain_abi.py); the thin py/*.h headers
- * that natmod sources include all include this one.
+ * slot is checked against one source (tests_host/test_toolchain_abi.py); the thin headers that
+ * natmod sources include (py/runtime.h, py/stream.h, ...) all include this one.
  *
  * Invariants a module relies on:
  *  - objects use MicroPython's "REPR_A" small-int tag (bit 0 set), but
