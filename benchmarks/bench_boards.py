@@ -3,7 +3,8 @@ emulated boards, through mpremote exactly as on a board (method: benchmarks/boar
 
 On every board under FIRMWARE (tools/qemu_boards.py), one at a time:
   1. the GC heap each module takes at import (one mpremote invocation, hence one soft reset, each),
-     emltrees_csv (emltrees' optional CSV reader, imported by the first CSV load) included;
+     emltrees_csv (emltrees' optional CSV reader, imported by the first CSV load) and
+     emlneighbors_load (emlneighbors' optional k-NN file loader, imported by the first load) included;
   2. the heap of the loaded digits forest per leaf kind (model format version 2), loaded from the
      binary and the CSV file (the first CSV load also imports emltrees_csv: measured with and without).
 On the Cortex-M0 board (MICROBIT), with QEMU's instruction-count plugin (tools/insncount.py):
@@ -43,7 +44,7 @@ ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 DEVICE = BENCH / "boards" / "device"
 BUILD = ROOT / "build" / "bench-boards"
-MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emliir", "emlfft")  # all mounted; each import measured
+MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emlneighbors_load", "emliir", "emlfft")  # all mounted; each import measured
 M0_BOARD = "MICROBIT"
 CLOCK_HZ = 125_000_000  # RP2040's default clock, one instruction per cycle assumed
 CHUNK = 60              # samples per predict_many call (540 test samples do not fit the heap at once)

@@ -22,7 +22,7 @@ static __attribute__((noinline, noreturn, unused)) void emlg_fail(qstr exc, cons
 
 /* ValueError(fmt % (where, reason)) for a bad model file, where fmt is "offset %d: %s" (binary
  * files) or "line %d: %s" (CSV): the one formatted message, by the firmware's own %. Every loader
- * calls it through one wrapper of its own (emltrees, emltrees_csv, emlneighbors); use the macro. */
+ * calls it through one wrapper of its own (emltrees, emltrees_csv, emlneighbors_load); use the macro. */
 #define EMLG_FAIL_AT(fmt, where, reason) emlg_fail_at(fmt, sizeof(fmt) - 1, where, reason)
 static __attribute__((noreturn, unused)) void emlg_fail_at(const char *fmt, size_t fmt_len, uint32_t where,
                                                             const char *reason) {

@@ -1,9 +1,10 @@
 """k-nearest-neighbours classification on the device (squared euclidean distance, majority vote).
 
 A store is filled with ``add_item`` or read from a binary k-NN file written by emlmpy
-(``load``/``load_model``, docs/model-format.md §4). emlearn-micropython's method names
-``additem``, ``getresult`` and ``getitem`` are kept as aliases of ``add_item``, ``get_result`` and
-``get_item``."""
+(``load``/``load_model``, docs/model-format.md §4), which needs the optional module
+``emlneighbors_load`` (``emlneighbors_load.mpy`` on the board: imported by the first load).
+emlearn-micropython's method names ``additem``, ``getresult`` and ``getitem`` are kept as aliases
+of ``add_item``, ``get_result`` and ``get_item``."""
 from array import array
 
 
@@ -53,7 +54,9 @@ def load(stream) -> Model:
     """A model read from a binary k-NN file (``open('knn.bin', 'rb')``, or any object with
     ``readinto`` or ``read``), of exactly the file's size. ValueError("offset N: reason") for a
     malformed file, a CSV file (convert it on the host: ``python -m emlmpy convert knn.csv -o
-    knn.bin``), a tree file or a version 1 file; MemoryError when it does not fit the heap."""
+    knn.bin``), a tree file or a version 1 file; MemoryError when it does not fit the heap.
+    ValueError("k-NN files need emlneighbors_load.mpy") when that module is not on the board
+    (nothing is read)."""
 
 
 def load_model(model: Model, stream) -> None:
@@ -61,4 +64,6 @@ def load_model(model: Model, stream) -> None:
     arguments are limits: a file with more items, features, a larger k or the other dtype is
     refused with ValueError (offset 16, 8, 12, 6); a model made by ``load`` takes any file. On any
     error (ValueError, MemoryError) the model is left empty (``predict`` raises ValueError until
-    a load succeeds). TypeError when ``model`` is no emlneighbors Model."""
+    a load succeeds). TypeError when ``model`` is no emlneighbors Model. Without
+    ``emlneighbors_load.mpy``: ValueError("k-NN files need emlneighbors_load.mpy"), and the model
+    keeps its items (nothing is read)."""

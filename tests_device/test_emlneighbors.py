@@ -1,5 +1,6 @@
 # emlneighbors on the device: labels equal scikit-learn's KNeighborsClassifier (brute force, k=5),
-# for stores filled with additem and for models read from files emlmpy wrote.
+# for stores filled with additem and for models read from files emlmpy wrote (through the optional
+# module emlneighbors_load, which the first load imports).
 import array
 import io
 
@@ -77,6 +78,25 @@ def load_model_from(model, name, cut=None):
     with open(name, "rb") as f:
         emlneighbors.load_model(model, f if cut is None else io.BytesIO(f.read()[:cut]))
 
+
+# The loader is the separate module emlneighbors_load, imported by the first load. Without it (hidden
+# here by an empty sys.path: this is the script's first load) load_model names the missing .mpy and
+# leaves the model as it was: its items stay and add_item still works.
+import sys
+
+m = emlneighbors.Model(2, nf, 1)
+m.add_item(array.array("h", [1, 2, 3, 4]), 3)
+path = list(sys.path)
+try:
+    while sys.path:
+        sys.path.pop()
+    msg = raises("load without the loader", ValueError, load_model_from, m, "knn_i16.bin")
+finally:
+    sys.path.extend(path)
+check("without the loader: message", msg == "k-NN files need emlneighbors_load.mpy", msg)
+check("without the loader: model kept", m.n_items() == 1 and m.add_item(array.array("h", [5, 6, 7, 8]), 4) == 1
+      and m.predict(array.array("h", [5, 6, 7, 9])) == 4 and m.get_result(0)[0] == 1)
+m = None
 
 for name, tc in (("knn_i16.bin", "h"), ("knn_f32.bin", "f")):
     with open(name, "rb") as f:

@@ -446,3 +446,76 @@ def test_every_rule_refused_at_its_offset_on_the_device(tmp_path: Path) -> None:
             emlmpy.binformat.read_knn(blob)
         assert e.value.offset == where and msg.startswith(f"offset {where}: "), (where, msg, e.value)
     assert got[len(cases):] == ["ok"] * len(edges)
+
+
+BASE_ONLY = r'''
+import array, io
+import emlneighbors
+def out(f, *a):
+    try:
+        return "ok %r" % (f(*a),)
+    except Exception as e:
+        return "%s: %s" % (type(e).__name__, e)
+H = open("h.bin", "rb").read()
+x = array.array("f", [5.9, 3.0, 5.1, 1.8])
+m = emlneighbors.Model(150, 4, 5)
+print("add", out(m.add_item, array.array("h", [1, 2, 3, 4]), 5))
+f = open("h.bin", "rb")
+print("load_model", out(emlneighbors.load_model, m, f), len(f.read()) == len(H))  # the stream untouched
+print("load", out(emlneighbors.load, io.BytesIO(H)))
+print("not a model", out(emlneighbors.load_model, "x", io.BytesIO(H)))
+print("kept", m.n_items(), out(m.add_item, array.array("h", [7, 7, 7, 7]), 6),
+      out(m.add_item, array.array("h", [8, 8, 8, 8]), 6), out(m.predict, array.array("h", [7, 6, 7, 7])),
+      out(m.get_item, 0, array.array("h", [0] * 4)))
+def copy(src):
+    with open(src, "rb") as a, open("emlneighbors_load.mpy", "wb") as b:
+        b.write(a.read())
+copy("other_arch.mpy")  # a loader the firmware cannot load: that import error, as it is
+print("other arch", out(emlneighbors.load_model, m, io.BytesIO(H)), m.n_items())
+copy("loader.mpy")  # the loader arrives: the next load imports it (a failed import is not remembered)
+print("loader", out(lambda: emlneighbors.load(io.BytesIO(H)).predict(x)), out(emlneighbors.load_model, m, io.BytesIO(H)),
+      m.n_items(), out(m.predict, x))
+import emlneighbors_load  # direct use: the same function, the same checks
+print("direct", out(emlneighbors_load.load_model, "x", io.BytesIO(H)),
+      out(emlneighbors_load.load_model, m, io.BytesIO(H[:40])), m.n_items())
+'''
+
+
+def test_without_the_loader_module_the_model_is_kept(tmp_path: Path) -> None:
+    """A board with emlneighbors.mpy only (most k-NN users collect items with add_item): load and
+    load_model name the missing module, and the model and the stream are untouched; a loader that
+    cannot be imported for another reason raises that error; once the loader is there it loads."""
+    import os
+    import shutil
+    import subprocess
+
+    import toolreg
+
+    X, y = load_iris(return_X_y=True)
+    est = KNeighborsClassifier(n_neighbors=5).fit(X, np.array([-1, 7, 42])[y])
+    emlmpy.convert(est, dtype="int16").save(file=str(tmp_path / "h.bin"))
+    want = int(est.predict([[5.9, 3.0, 5.1, 1.8]])[0])
+    shutil.copy(upy.DIST / "emlneighbors.mpy", tmp_path)
+    shutil.copy(upy.DIST / "emlneighbors_load.mpy", tmp_path / "loader.mpy")
+    other = upy.REPO / "dist" / "armv6m" / "emlneighbors_load.mpy"
+    if not other.exists():
+        r = subprocess.run([toolreg.which("make"), "-s", "NATMOD_ARCHES=armv6m", "dist/armv6m/emlneighbors_load.mpy"],
+                           cwd=upy.REPO, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stdout + r.stderr
+    shutil.copy(other, tmp_path / "other_arch.mpy")
+    (tmp_path / "s.py").write_text(BASE_ONLY)
+    r = subprocess.run([str(upy.MICROPYTHON), "s.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, MICROPYPATH=str(tmp_path)))  # only what is in tmp_path
+    assert r.returncode == 0, r.stdout + r.stderr
+    missing = "ValueError: k-NN files need emlneighbors_load.mpy"
+    assert r.stdout.splitlines() == [
+        "add ok 0",
+        f"load_model {missing} True",
+        f"load {missing}",
+        f"not a model {missing}",
+        "kept 1 ok 1 ok 2 ok 6 ok 5",
+        "other arch ValueError: incompatible .mpy arch 3",
+        f"loader ok {want} ok None 150 ok {want}",
+        "direct TypeError: load_model needs an emlneighbors model "
+        "ValueError: offset 40: truncated file 0",
+    ], r.stdout

@@ -84,8 +84,9 @@ def imports(res: Path) -> str:
         "mount, then `gc.collect(); gc.mem_free()` before and after `__import__(name)` inside a function "
         "(no global is added). On these ports a native module's code lives on the GC heap. `emltrees_csv` "
         "is emltrees' optional CSV reader: emltrees imports it on the first CSV model loaded (and it stays "
-        "imported), so a board that loads only binary models never pays this row; measured here alone, "
-        "like the others."
+        "imported), so a board that loads only binary models never pays this row; `emlneighbors_load` is "
+        "emlneighbors' optional k-NN file loader, imported by the first k-NN file loaded (and kept), so a "
+        "board that only adds items never pays its row; both measured here alone, like the others."
         + (f" Free heap before the import: {_n(free[0])} to {_n(free[-1])} bytes." if free else ""),
         _table(["module", *[f"{b} ({arch[b]})" for b in boards]], body),
     ]

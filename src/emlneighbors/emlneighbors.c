@@ -1,37 +1,21 @@
-/* emlneighbors: k-nearest-neighbours classifier (glue over cores/emlc_knn, emlc_knn_load and
- * emlc_quant).
+/* emlneighbors: k-nearest-neighbours classifier (glue over cores/emlc_knn).
  *
  * Model(max_items, n_features, k, dtype='h') (also new(...)); .add_item(values, label),
  * .predict(values), .get_result(i), .get_item(i, out), .n_items(), and emlearn-micropython's
  * names additem, getresult, getitem for the same methods; load(stream) and
  * load_model(model, stream) read a binary k-NN file (docs/model-format.md §4) written by emlmpy.
- * See stubs/emlneighbors.pyi.
- * The k results, the item storage and the labels live in one GC-heap block, in that order: its
- * head is `results`, held by the model object (so it lives exactly as long as the model). A model
- * from a file has the file's body in that block after the results (items, labels, quantization,
- * class labels: the file is read straight into it, then validated); its store is full (n_items ==
- * max_items). On any load error the block is freed and the model is empty (no items, no room).
+ * See stubs/emlneighbors.pyi. The Model object: knn_obj.h.
+ *
+ * Files are read by the separate module emlneighbors_load (src/emlneighbors_load), imported by the
+ * first load: a board that only collects items with add_item never holds the loader's code. It
+ * stays imported (MicroPython never frees a native module's code: dropping it from sys.modules
+ * would only make the next load import it again). What predict needs of a loaded model stays
+ * here: the class-label lookup; the quantization of array('f') inputs to an int16 model is the
+ * loader's code, reached through the model's `quantize` hook.
  */
 #include "emlglue.h"
 #include "emlc_knn.h"
-#include "emlc_quant.h"
-
-typedef struct knn_obj {
-    mp_obj_base_t base;
-    emlc_knn_t knn;             /* knn.data and knn.labels point into the block of `results` */
-    emlc_knn_result_t *results; /* k entries at the head of the GC block; NULL after a failed load */
-    const float *scale;         /* an int16 model from a file: its quantization, else NULL */
-    const float *offset;
-    const int32_t *classes;     /* the file's class labels (labels are indices into it), else NULL */
-    uint32_t cap_items;         /* load_model's limits: new()'s max_items, n_features, k, dtype */
-    uint16_t cap_features, cap_k;
-    uint8_t cap_dtype;          /* KNN_ANY_DTYPE for a model made by load() */
-    uint8_t loading;            /* inside load_model (the stream's own methods run meanwhile) */
-    uint16_t k;
-    uint16_t n_results;         /* valid results of the last predict (0 before any) */
-} knn_obj_t;
-
-#define KNN_ANY_DTYPE 0xff
+#include "knn_obj.h"
 
 mp_obj_full_type_t knn_type;
 
@@ -60,25 +44,13 @@ static unsigned knn_bits(size_t v) {
     return n;
 }
 
-/* Empty: no items, no room, no quantization or class labels; `drop`: the block is freed too. */
-static void knn_empty(knn_obj_t *self, bool drop) {
-    self->knn.n_items = self->knn.max_items = 0;
-    self->n_results = 0;
-    self->scale = self->offset = NULL;
-    self->classes = NULL;
-    if (drop && self->results != NULL) {
-        m_free(self->results);
-        self->results = NULL;
-    }
-}
-
-/* A model object without a store (results NULL, no items) and load_model's limits. */
-static knn_obj_t *knn_make(uint32_t cap_items, size_t cap_features, size_t cap_k, uint8_t cap_dtype) {
+/* An empty model object without a store (results NULL) and with load_model's limits; new() then
+ * gives it its store (emlc_knn_init sets knn), load() a file. Not inlined: new() and load() share it. */
+static __attribute__((noinline)) knn_obj_t *knn_make(uint32_t cap_items, size_t cap_features, size_t cap_k,
+                                                     uint8_t cap_dtype) {
     knn_obj_t *self = mp_obj_malloc(knn_obj_t, (mp_obj_type_t *)&knn_type);
     self->results = NULL;
-    knn_empty(self, false);
-    self->knn.n_features = (uint16_t)cap_features;
-    self->knn.dtype = cap_dtype;
+    knn_obj_empty(self);
     self->cap_items = cap_items;
     self->cap_features = (uint16_t)cap_features;
     self->k = self->cap_k = (uint16_t)cap_k;
@@ -130,80 +102,25 @@ static mp_obj_t knn_new(size_t n_args, const mp_obj_t *pos, mp_map_t *kw) {
 static MP_DEFINE_CONST_FUN_OBJ_KW(knn_new_obj, 0, knn_new);
 EMLG_MAKE_NEW_VIA(knn_make_new, knn_new_obj)
 
-/* ValueError("offset <where>: <reason>") (emlglue.h). */
-static NORETURN void knn_load_error(uint32_t where, const char *reason) {
-    EMLG_FAIL_AT("offset %d: %s", where, reason);
-}
-
-/* The load itself (docs/model-format.md §4): the header, the limits, one block of exactly the
- * file's size (plus the k results), the rest of the file read straight into it, the checks.
- * Raises on any problem (the caller empties the model). */
-static void knn_load_body(knn_obj_t *self, mp_obj_t stream) {
-    emlc_knn_file_t f;
-    emlc_load_error_t e;
-    uint8_t *hdr = (uint8_t *)&f.h, *body, extra;
-    uint32_t got = emlg_read(stream, hdr, 1);
-    if (got == 1 && hdr[0] != 'E') {
-        knn_load_error(0, "k-NN CSV files are host-only: convert to .bin with emlmpy");
-    }
-    got += emlg_read(stream, hdr + got, EMLC_KNN_HEADER - got);
-    if (got < EMLC_KNN_HEADER) {
-        knn_load_error(got, "truncated file");
-    }
-    if (emlc_knn_load_header(&f, &e) != EMLC_OK) {
-        knn_load_error(e.where, e.reason);
-    }
-    if (f.h.n_items > self->cap_items || f.h.n_features > self->cap_features || f.h.k > self->cap_k) {
-        knn_load_error(f.h.n_items > self->cap_items ? 16 : f.h.n_features > self->cap_features ? 8 : 12,
-                       "larger than the Model");
-    }
-    if (self->cap_dtype != KNN_ANY_DTYPE && f.h.dtype != self->cap_dtype) {
-        knn_load_error(6, "dtype differs from the Model's");
-    }
-    knn_empty(self, true); /* the old store goes just before the new one is allocated */
-    self->results = m_malloc(f.h.k * sizeof(emlc_knn_result_t) + f.h.file_bytes - EMLC_KNN_HEADER);
-    body = (uint8_t *)(self->results + f.h.k);
-    got = emlg_read(stream, body, f.h.file_bytes - EMLC_KNN_HEADER);
-    if (got < f.h.file_bytes - EMLC_KNN_HEADER) {
-        knn_load_error(EMLC_KNN_HEADER + got, "truncated file");
-    }
-    if (emlg_read(stream, &extra, 1) != 0) {
-        knn_load_error(f.h.file_bytes, "data after the model");
-    }
-    if (emlc_knn_load_check(&f, body, &self->knn, &e) != EMLC_OK) {
-        knn_load_error(e.where, e.reason);
-    }
-    self->k = f.h.k;
-    if (f.size[EMLC_KNN_SEC_SCALE] != 0) {
-        self->scale = (const float *)(void *)(body + f.at[EMLC_KNN_SEC_SCALE]);
-        self->offset = (const float *)(void *)(body + f.at[EMLC_KNN_SEC_OFFSET]);
-    }
-    if (f.size[EMLC_KNN_SEC_CLASSES] != 0) {
-        self->classes = (const int32_t *)(void *)(body + f.at[EMLC_KNN_SEC_CLASSES]);
-    }
-}
-
-/* load_model(model, stream): the model's items become the file's (within new()'s limits). */
+/* load_model(model, stream): the model's items become the file's (within new()'s limits), read by
+ * emlneighbors_load's load_model (imported here on the first load, see the top). Without that
+ * module: ValueError naming it, and the model and the stream are untouched (items added with
+ * add_item stay); any other error importing it (no memory for its code, say) is raised as is. */
 static mp_obj_t knn_load_model(mp_obj_t self_in, mp_obj_t stream) {
-    knn_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    mp_obj_t mod, args[2];
     nlr_buf_t nlr;
-    if (mp_obj_get_type(self_in) != (const mp_obj_type_t *)&knn_type) {
-        emlg_fail(MP_QSTR_TypeError, "load_model needs an emlneighbors model");
-    }
-    if (self->loading) { /* called again from the stream's own readinto */
-        emlg_fail(MP_QSTR_ValueError, "this model is already loading");
-    }
-    knn_empty(self, false); /* empty from here on (its block is freed once the header passed) */
-    self->loading = 1;
     if (nlr_push(&nlr) == 0) {
-        knn_load_body(self, stream);
+        mod = mp_import_name(MP_QSTR_emlneighbors_load, mp_const_none, MP_OBJ_NEW_SMALL_INT(0));
         nlr_pop();
-        self->loading = 0;
-        return mp_const_none;
+    } else {
+        if (mp_obj_get_type(MP_OBJ_FROM_PTR(nlr.ret_val)) != MP_OBJ_TO_PTR(mp_load_global(MP_QSTR_ImportError))) {
+            nlr_raise(MP_OBJ_FROM_PTR(nlr.ret_val));
+        }
+        emlg_fail(MP_QSTR_ValueError, "k-NN files need emlneighbors_load.mpy");
     }
-    self->loading = 0;
-    knn_empty(self, true);
-    nlr_raise(MP_OBJ_FROM_PTR(nlr.ret_val));
+    args[0] = self_in;
+    args[1] = stream;
+    return mp_call_function_n_kw(mp_load_attr(mod, MP_QSTR_load_model), 2, 0, args);
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(knn_load_model_obj, knn_load_model);
 
@@ -236,18 +153,11 @@ static mp_obj_t knn_predict(mp_obj_t self_in, mp_obj_t values) {
     knn_obj_t *self = MP_OBJ_TO_PTR(self_in);
     const void *x;
     int16_t *q = NULL;
-    mp_buffer_info_t bi;
-    /* array('f') for an int16 model from a file: quantized with the file's scale and offset */
-    if (self->scale != NULL && mp_get_buffer(values, &bi, MP_BUFFER_READ) && bi.typecode == 'f') {
-        if (bi.len >> 2 != self->knn.n_features) {
-            emlg_fail(MP_QSTR_ValueError, "values must have n_features elements");
-        }
-        q = m_malloc((size_t)self->knn.n_features * sizeof(int16_t));
-        emlc_quantize_row(bi.buf, self->scale, self->offset, self->knn.n_features, q);
-        x = q;
-    } else {
-        x = knn_values(self, values, false);
+    /* array('f') for an int16 model from a file: quantized by the loader's code (knn_obj.h) */
+    if (self->quantize != NULL) {
+        q = self->quantize(self, values);
     }
+    x = q != NULL ? q : knn_values(self, values, false);
     if (self->knn.n_items == 0) {
         emlg_fail(MP_QSTR_ValueError, "no items: call add_item first");
     }
