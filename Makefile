@@ -48,6 +48,7 @@ $(eval $(call NATMOD_MODULE,emltrees_csv,src/emltrees_csv/emltrees_csv.c cores/e
 $(eval $(call NATMOD_MODULE,emlneighbors,src/emlneighbors/emlneighbors.c cores/emlc_knn.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
 $(eval $(call NATMOD_MODULE,emliir,src/emliir/emliir.c cores/emlc_iir.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
 $(eval $(call NATMOD_MODULE,emlfft,cores/emlc_fft.c src/emlfft/emlfft.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
+$(eval $(call NATMOD_MODULE,emlkmeans,src/emlkmeans/emlkmeans.c cores/emlc_kmeans.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
 
 build: tools-build venv $(NATMOD_ALL)
 
