@@ -56,22 +56,17 @@ float emlc_kmeans_recip(uint32_t n) {
 
 emlc_err_t emlc_kmeans_init(emlc_kmeans_t *m, emlc_kmeans_dtype_t dtype, size_t n_clusters, size_t n_features,
                             float *centers, size_t centers_len) {
-    size_t rest = centers_len, f;
     if (!m || !centers) {
         return EMLC_ERR_NULL;
     }
     if ((unsigned)dtype > EMLC_KMEANS_F32) {
         return EMLC_ERR_KIND;
     }
-    if (n_clusters == 0 || n_features == 0 || n_clusters > 65535u || n_features > 65535u) {
+    if (n_clusters - 1 > 65534u || n_features - 1 > 65534u) { /* 1..65535 each (0 wraps around) */
         return EMLC_ERR_SIZE;
     }
-    /* centers_len >= n_clusters * n_features without overflow or a division helper */
-    for (f = 0; f < n_features; f++) {
-        if (rest < n_clusters) {
-            return EMLC_ERR_CAPACITY;
-        }
-        rest -= n_clusters;
+    if (centers_len < (size_t)((uint32_t)n_clusters * (uint32_t)n_features)) { /* < 2^32: no overflow */
+        return EMLC_ERR_CAPACITY;
     }
     m->centers = centers;
     m->n_clusters = (uint16_t)n_clusters;
@@ -98,17 +93,25 @@ emlc_err_t emlc_kmeans_check(const void *x, emlc_kmeans_dtype_t dtype, size_t n)
     return EMLC_OK;
 }
 
-/* The nearest of the first n centers c (row-major, nf features) to the sample starting at element
- * `at` of X: its index (ties: the lowest), its distance into *dist. */
-static uint32_t km_nearest(const float *c, size_t n, size_t nf, const void *X, uint8_t dtype, size_t at,
-                           float *dist) {
+/* What the passes below share: the samples, and the centers they are compared with. */
+typedef struct km_ctx {
+    const void *X;   /* n samples of nf values of dtype, row-major */
+    const float *c;  /* nc centers of nf floats */
+    size_t n, nc, nf;
+    uint8_t dtype;
+} km_ctx_t;
+
+/* The nearest of the nc centers to the sample starting at element `at`: its index (ties: the
+ * lowest), its distance into *dist. */
+static uint32_t km_nearest(const km_ctx_t *x, size_t at, float *dist) {
+    const float *c = x->c;
     uint32_t best = 0;
     emlc_bits_t bd;
     bd.u = 0xffffffffu; /* above every distance's bits */
-    for (size_t j = 0; j < n; j++) {
+    for (size_t j = 0; j < x->nc; j++) {
         float s = 0.0f;
-        for (size_t f = 0; f < nf; f++) {
-            float d = km_at(X, dtype, at + f) - *c++;
+        for (size_t f = 0; f < x->nf; f++) {
+            float d = km_at(x->X, x->dtype, at + f) - *c++;
             s += d * d;
         }
         if (km_bits(s) < bd.u) {
@@ -122,6 +125,7 @@ static uint32_t km_nearest(const float *c, size_t n, size_t nf, const void *X, u
 
 emlc_err_t emlc_kmeans_predict(const emlc_kmeans_t *m, const void *x, size_t n_features, uint16_t *label,
                                float *dist) {
+    km_ctx_t c;
     float d;
     emlc_err_t err;
     if (!m || !x || !m->centers || !label) {
@@ -134,52 +138,55 @@ emlc_err_t emlc_kmeans_predict(const emlc_kmeans_t *m, const void *x, size_t n_f
     if (err != EMLC_OK) {
         return err;
     }
-    *label = (uint16_t)km_nearest(m->centers, m->n_clusters, n_features, x, m->dtype, 0, &d);
+    c.X = x;
+    c.c = m->centers;
+    c.nc = m->n_clusters;
+    c.nf = n_features;
+    c.dtype = m->dtype;
+    *label = (uint16_t)km_nearest(&c, 0, &d);
     if (dist) {
         *dist = d;
     }
     return EMLC_OK;
 }
 
-/* Checks shared by init_plusplus and fit: pointers, n_samples, X's values. */
-static emlc_err_t km_check_X(const emlc_kmeans_t *m, const void *X, size_t n_samples) {
-    size_t n = 0, i;
+/* Checks shared by init_plusplus and fit (pointers, n_samples, X's values); fills the context
+ * with X and the model's centers. */
+static emlc_err_t km_start(km_ctx_t *c, const emlc_kmeans_t *m, const void *X, size_t n_samples) {
     if (!m || !X || !m->centers) {
         return EMLC_ERR_NULL;
     }
     if (n_samples < m->n_clusters || (n_samples >> 31) != 0) {
         return EMLC_ERR_SIZE;
     }
-    for (i = 0; i < n_samples; i++) { /* n_samples * n_features, bounded by X's own size */
-        n += m->n_features;
-    }
-    return emlc_kmeans_check(X, (emlc_kmeans_dtype_t)m->dtype, n);
-}
-
-/* Copy sample `at` (element offset) of X into the nf floats of c. */
-static void km_copy(float *c, size_t nf, const void *X, uint8_t dtype, size_t at) {
-    for (size_t f = 0; f < nf; f++) {
-        c[f] = km_at(X, dtype, at + f);
-    }
+    c->X = X;
+    c->c = m->centers;
+    c->n = n_samples;
+    c->nc = m->n_clusters;
+    c->nf = m->n_features;
+    c->dtype = m->dtype;
+    /* X holds n_samples * n_features values (the caller's buffer: the product fits a size_t) */
+    return emlc_kmeans_check(X, (emlc_kmeans_dtype_t)m->dtype, n_samples * c->nf);
 }
 
 emlc_err_t emlc_kmeans_init_plusplus(emlc_kmeans_t *m, const void *X, size_t n_samples, uint32_t seed) {
-    emlc_err_t err = km_check_X(m, X, n_samples);
+    km_ctx_t c;
+    emlc_err_t err = km_start(&c, m, X, n_samples);
     uint32_t s = 2 * seed + 1; /* xorshift32 state, never 0 */
-    size_t nf, j, i;
+    size_t j, i, f, at;
     if (err != EMLC_OK) {
         return err;
     }
-    nf = m->n_features;
     for (j = 0; j < m->n_clusters; j++) {
         /* One pass, weighted reservoir of one: sample i (weight w > 0) replaces the pick with
          * probability w / total-so-far, i.e. when u * total <= w for a uniform u in [0, 1). The
          * weight is 1 for the first center, else the distance to the nearest chosen center. */
         float total = 0.0f, w = 1.0f;
-        size_t pick = 0, at = 0;
-        for (i = 0; i < n_samples; i++, at += nf) {
+        size_t pick = 0;
+        c.nc = j; /* the centers chosen so far */
+        for (i = 0, at = 0; i < n_samples; i++, at += c.nf) {
             if (j) {
-                km_nearest(m->centers, j, nf, X, m->dtype, at, &w);
+                km_nearest(&c, at, &w);
             }
             if (km_bits(w) != 0) {
                 emlc_bits_t u;
@@ -193,37 +200,33 @@ emlc_err_t emlc_kmeans_init_plusplus(emlc_kmeans_t *m, const void *X, size_t n_s
                 }
             }
         }
-        km_copy(m->centers + j * nf, nf, X, m->dtype, pick);
+        for (f = 0; f < c.nf; f++) {
+            m->centers[j * c.nf + f] = km_at(X, c.dtype, pick + f);
+        }
     }
     return EMLC_OK;
-}
-
-/* (distance bits, inverted sample index) of sample i: larger is farther, then the lower index. */
-static uint64_t km_key(float d, size_t i) {
-    return ((uint64_t)km_bits(d) << 32) | (uint32_t)~(uint32_t)i;
 }
 
 /* Give each empty cluster (counts 0) the next sample farthest from its nearest current center,
  * taken out of that center's cluster (scikit-learn's rule; see emlc_kmeans.h). Nothing moves when
  * every sample is on its center. */
-static void km_relocate(const emlc_kmeans_t *m, const void *X, size_t n_samples, float *sums, uint32_t *counts) {
-    const size_t k = m->n_clusters, nf = m->n_features;
-    uint64_t prev = ~(uint64_t)0;
-    for (size_t j = 0; j < k; j++) {
+static void km_relocate(const km_ctx_t *c, float *sums, uint32_t *counts) {
+    uint64_t prev = ~(uint64_t)0; /* the previous pick's key: (distance bits, ~index) */
+    for (size_t j = 0; j < c->nc; j++) {
         uint64_t best = 0;
-        size_t at = 0, far = 0, f;
+        size_t at = 0, far = 0, i, f;
         uint32_t from = 0;
         if (counts[j]) {
             continue;
         }
-        for (size_t i = 0; i < n_samples; i++, at += nf) {
+        for (i = 0; i < c->n; i++, at += c->nf) {
             float d;
-            uint32_t c = km_nearest(m->centers, k, nf, X, m->dtype, at, &d);
-            uint64_t key = km_key(d, i);
+            uint32_t near = km_nearest(c, at, &d);
+            uint64_t key = ((uint64_t)km_bits(d) << 32) | (uint32_t)~(uint32_t)i; /* farther, then lower i */
             if (key < prev && key > best) {
                 best = key;
                 far = at;
-                from = c;
+                from = near;
             }
         }
         if (prev == ~(uint64_t)0 && (best >> 32) == 0) {
@@ -232,37 +235,35 @@ static void km_relocate(const emlc_kmeans_t *m, const void *X, size_t n_samples,
         prev = best;
         counts[from]--;
         counts[j] = 1;
-        for (f = 0; f < nf; f++) {
-            float v = km_at(X, m->dtype, far + f);
-            sums[from * nf + f] -= v;
-            sums[j * nf + f] = v;
+        for (f = 0; f < c->nf; f++) {
+            float v = km_at(c->X, c->dtype, far + f);
+            sums[from * c->nf + f] -= v;
+            sums[j * c->nf + f] = v;
         }
     }
 }
 
-/* One pass over the samples: each is assigned to the nearest of the n centers c; when sums is
- * given, its values are added to its center's row of sums (in sample order) and counted in counts
- * (both zeroed first). Returns the float32 sum, in sample order, of the samples' distances. */
-static float km_pass(const emlc_kmeans_t *m, const float *c, size_t n, const void *X, size_t n_samples, float *sums,
-                     uint32_t *counts) {
-    const size_t nf = m->n_features;
+/* One pass over the samples: each is assigned to its nearest center; when sums is given, its
+ * values are added to its center's row of sums (in sample order) and counted in counts (both
+ * zeroed first). Returns the float32 sum, in sample order, of the samples' distances. */
+static float km_pass(const km_ctx_t *c, float *sums, uint32_t *counts) {
     float total = 0.0f, d;
     size_t i, f, at;
     if (sums) {
-        for (i = 0; i < n * nf; i++) {
+        for (i = 0; i < c->nc * c->nf; i++) {
             sums[i] = 0.0f;
         }
-        for (i = 0; i < n; i++) {
+        for (i = 0; i < c->nc; i++) {
             counts[i] = 0;
         }
     }
-    for (i = 0, at = 0; i < n_samples; i++, at += nf) {
-        uint32_t j = km_nearest(c, n, nf, X, m->dtype, at, &d);
+    for (i = 0, at = 0; i < c->n; i++, at += c->nf) {
+        uint32_t j = km_nearest(c, at, &d);
         total += d;
         if (sums) {
             counts[j]++;
-            for (f = 0; f < nf; f++) {
-                sums[j * nf + f] += km_at(X, m->dtype, at + f);
+            for (f = 0; f < c->nf; f++) {
+                sums[j * c->nf + f] += km_at(c->X, c->dtype, at + f);
             }
         }
     }
@@ -272,23 +273,23 @@ static float km_pass(const emlc_kmeans_t *m, const float *c, size_t n, const voi
 emlc_err_t emlc_kmeans_fit(emlc_kmeans_t *m, const void *X, size_t n_samples, uint32_t max_iter, float tol,
                            float *sums, size_t sums_len, uint32_t *counts, size_t counts_len, uint32_t *n_iter,
                            float *inertia) {
-    emlc_err_t err = km_check_X(m, X, n_samples);
-    size_t k, nf, kf, j, f;
+    km_ctx_t c;
+    emlc_err_t err = km_start(&c, m, X, n_samples);
+    size_t k, nf, j, f;
     uint32_t it, tol_bits = km_bits(tol);
-    float tol_abs = 0.0f;
+    float tol_abs = 0.0f, *cj;
     if (err != EMLC_OK) {
         return err;
     }
     if (!sums || !counts || !n_iter || !inertia) {
         return EMLC_ERR_NULL;
     }
-    k = m->n_clusters;
-    nf = m->n_features;
-    kf = k * nf; /* init checked that the caller's centers hold it: no overflow */
-    if (sums_len < kf || counts_len < k) {
+    k = c.nc;
+    nf = c.nf;
+    if (sums_len < k * nf || counts_len < k) { /* k * nf < 2^32: init checked */
         return EMLC_ERR_CAPACITY;
     }
-    if (emlc_kmeans_check(m->centers, EMLC_KMEANS_F32, kf) != EMLC_OK || max_iter == 0 ||
+    if (emlc_kmeans_check(m->centers, EMLC_KMEANS_F32, k * nf) != EMLC_OK || max_iter == 0 ||
         (tol_bits >= 0x7f800000u && tol_bits != 0x80000000u)) { /* tol: +-0 or positive and finite */
         return EMLC_ERR_VALUE;
     }
@@ -297,25 +298,29 @@ emlc_err_t emlc_kmeans_fit(emlc_kmeans_t *m, const void *X, size_t n_samples, ui
          * (sum over samples of |x - mean|^2) / n_samples / n_features: the mean is the one
          * center of a pass (into sums[0..nf)), the sum the distance total of a second pass. */
         const float rn = emlc_kmeans_recip((uint32_t)n_samples);
-        km_pass(m, m->centers, 1, X, n_samples, sums, counts);
+        c.nc = 1;
+        km_pass(&c, sums, counts);
         for (f = 0; f < nf; f++) {
             sums[f] *= rn;
         }
-        tol_abs = tol * (km_pass(m, sums, 1, X, n_samples, NULL, NULL) * rn * emlc_kmeans_recip((uint32_t)nf));
+        c.c = sums;
+        tol_abs = tol * (km_pass(&c, NULL, NULL) * rn * emlc_kmeans_recip((uint32_t)nf));
+        c.c = m->centers;
+        c.nc = k;
     }
     for (it = 1;; it++) {
         float shift = 0.0f;
-        km_pass(m, m->centers, k, X, n_samples, sums, counts);
-        km_relocate(m, X, n_samples, sums, counts);
-        for (j = 0; j < k; j++) {
-            float r = emlc_kmeans_recip(counts[j]), *c = m->centers + j * nf, *sum = sums + j * nf;
+        km_pass(&c, sums, counts);
+        km_relocate(&c, sums, counts);
+        for (j = 0, cj = m->centers; j < k; j++, cj += nf) {
+            float r = emlc_kmeans_recip(counts[j]);
             if (!counts[j]) {
                 continue; /* still empty: keeps its center */
             }
             for (f = 0; f < nf; f++) {
-                float v = sum[f] * r, e = v - c[f];
+                float v = sums[j * nf + f] * r, e = v - cj[f];
                 shift += e * e;
-                c[f] = v;
+                cj[f] = v;
             }
         }
         if (km_bits(shift) <= km_bits(tol_abs) || it == max_iter) {
@@ -323,6 +328,6 @@ emlc_err_t emlc_kmeans_fit(emlc_kmeans_t *m, const void *X, size_t n_samples, ui
         }
     }
     *n_iter = it;
-    *inertia = km_pass(m, m->centers, k, X, n_samples, NULL, NULL);
+    *inertia = km_pass(&c, NULL, NULL);
     return EMLC_OK;
 }

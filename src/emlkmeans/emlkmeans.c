@@ -28,14 +28,14 @@ static size_t km_samples(const km_obj_t *self, mp_obj_t obj, const void **data) 
     size_t n, n_samples = 0;
     if (!mp_get_buffer(obj, &bi, MP_BUFFER_READ) ||
         (bi.typecode != tc && !(tc == 'B' && bi.typecode == BYTEARRAY_TYPECODE))) {
-        emlg_fail(MP_QSTR_TypeError, "X must be an array of the model's dtype");
+        emlg_fail(MP_QSTR_TypeError, "X must be array of the dtype");
     }
     n = bi.len >> dtype;
     for (; n >= self->km.n_features; n -= self->km.n_features) { /* n / n_features, no division helper */
         n_samples++;
     }
     if (n != 0) {
-        emlg_fail(MP_QSTR_ValueError, "X length must be a multiple of n_features");
+        emlg_fail(MP_QSTR_ValueError, "X length must be n * n_features");
     }
     if (emlc_kmeans_check(bi.buf, (emlc_kmeans_dtype_t)dtype, bi.len >> dtype) != EMLC_OK) {
         emlg_fail(MP_QSTR_ValueError, "values must be finite, |v| < 2**40");
@@ -47,9 +47,9 @@ static size_t km_samples(const km_obj_t *self, mp_obj_t obj, const void **data) 
 /* Centers argument: array('f') of n_clusters * n_features values, checked unless written. */
 static float *km_centers(const km_obj_t *self, mp_obj_t obj, bool writable) {
     void *data;
-    size_t n = emlg_buf(obj, 'f', writable, "centers and init must be array('f')", &data);
+    size_t n = emlg_buf(obj, 'f', writable, "centers and init: array('f') of n_clusters * n_features", &data);
     if (n != (size_t)self->km.n_clusters * self->km.n_features) {
-        emlg_fail(MP_QSTR_ValueError, "centers and init must have n_clusters * n_features values");
+        emlg_fail(MP_QSTR_ValueError, "centers and init: array('f') of n_clusters * n_features");
     }
     if (!writable && emlc_kmeans_check(data, EMLC_KMEANS_F32, n) != EMLC_OK) {
         emlg_fail(MP_QSTR_ValueError, "values must be finite, |v| < 2**40");
@@ -61,7 +61,7 @@ static float *km_centers(const km_obj_t *self, mp_obj_t obj, bool writable) {
 static km_obj_t *km_ready(mp_obj_t self_in) {
     km_obj_t *self = MP_OBJ_TO_PTR(self_in);
     if (!self->ready) {
-        emlg_fail(MP_QSTR_ValueError, "no cluster centers: call fit or set_cluster_centers first");
+        emlg_fail(MP_QSTR_ValueError, "no centers: fit or set_cluster_centers first");
     }
     return self;
 }
@@ -72,7 +72,7 @@ static mp_obj_t km_new(size_t n_args, const mp_obj_t *pos, mp_map_t *kw) {
     mp_obj_t args[3];
     emlg_args(n_args, pos, kw, names, 3, args);
     if (args[0] == MP_OBJ_NULL || args[1] == MP_OBJ_NULL) {
-        emlg_fail(MP_QSTR_TypeError, "n_clusters and n_features are required");
+        emlg_fail(MP_QSTR_TypeError, "n_clusters, n_features required");
     }
     size_t k = emlg_int_in(args[0], 1, 32767, "n_clusters must be 1..32767");
     size_t nf = emlg_int_in(args[1], 1, 32767, "n_features must be 1..32767");
@@ -163,19 +163,13 @@ static mp_obj_t km_predict_many(mp_obj_t self_in, mp_obj_t X_in, mp_obj_t out_in
     size_t i, n_samples = km_samples(self, X_in, (const void **)&X);
     const size_t row = (size_t)self->km.n_features << self->km.dtype; /* bytes per sample */
     bool wide;
-    if (!mp_get_buffer(out_in, &bo, MP_BUFFER_WRITE) ||
-        (bo.typecode != 'h' && bo.typecode != 'B' && bo.typecode != BYTEARRAY_TYPECODE)) {
-        emlg_fail(MP_QSTR_TypeError, "out must be array('B') or array('h')");
+    if (!mp_get_buffer(out_in, &bo, MP_BUFFER_WRITE) || !((wide = bo.typecode == 'h') ||
+        ((bo.typecode == 'B' || bo.typecode == BYTEARRAY_TYPECODE) && self->km.n_clusters <= 256))) {
+        emlg_fail(MP_QSTR_TypeError, "out must be array('h') (or 'B': <= 256 clusters)");
     }
-    wide = bo.typecode == 'h';
-    if (!wide && self->km.n_clusters > 256) {
-        emlg_fail(MP_QSTR_ValueError, "out must be array('h') for more than 256 clusters");
-    }
-    if (bo.len >> wide != n_samples) {
-        emlg_fail(MP_QSTR_ValueError, "out must have one element per sample");
-    }
-    if ((const uint8_t *)bo.buf < X + n_samples * row && X < (const uint8_t *)bo.buf + bo.len) {
-        emlg_fail(MP_QSTR_ValueError, "out must not share memory with X");
+    if (bo.len >> wide != n_samples || /* one label per sample, not in X's memory */
+        ((const uint8_t *)bo.buf < X + n_samples * row && X < (const uint8_t *)bo.buf + bo.len)) {
+        emlg_fail(MP_QSTR_ValueError, "out must have n_samples items, apart from X");
     }
     for (i = 0; i < n_samples; i++) {
         uint16_t label = 0;
