@@ -3,7 +3,7 @@ import csv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emlneighbors_load", "emliir", "emlfft")
+MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emlneighbors_load", "emliir", "emlfft", "emlkmeans")
 
 
 def main() -> None:

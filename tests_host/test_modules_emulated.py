@@ -98,3 +98,29 @@ def test_fft_iir_knn(arch: str) -> None:
         e.method(m, "additem", ("array_h", row), int(label))
     got = [e.method(m, "predict", ("array_h", row)) for row in Xq[1::6]]
     assert got == knn.predict(Xq[1::6]).tolist()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_kmeans(arch: str) -> None:
+    """emlkmeans: a fit from given centers equals the core's documented procedure bit for bit (soft
+    float on armv6m and rv32imc, the FPU on armv7emsp), predictions equal emlmpy's host predictor,
+    and k-means++ (random_state) gives the documented draws."""
+    from kmeansref import ref_fit, ref_plusplus
+    rng = np.random.default_rng(2)
+    X = np.vstack([rng.normal(c, 0.6, (20, 2)) for c in ((0, 0), (4, 1), (1, 5))]).astype(np.float32)
+    init = X[[0, 1, 2]].copy()
+    e = emu(arch, "emlkmeans")
+    m = EmuObj(e.call_obj(e.globals["new"], 3, 2))
+    e.method(m, "fit", ("array_f", X.ravel()), 300, 1e-4, ("array_f", init.ravel()))
+    out = EmuObj(e.to_obj(("array_f", np.zeros(6))))
+    e.method(m, "cluster_centers", out)
+    got = np.frombuffer(e.buffer_bytes(int(out)), np.float32).reshape(3, 2)
+    want, n_iter, inertia = ref_fit(X, init)
+    assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
+    assert e.method(m, "n_iter") == n_iter and np.float32(e.method(m, "inertia")) == inertia
+    host = emlmpy.KMeansModel(want)
+    assert [e.method(m, "predict", ("array_f", row)) for row in X[::5]] == host.predict(X[::5]).tolist()
+    e.method(m, "fit", ("array_f", X.ravel()), 1, 0.0, None, 4)  # k-means++ draws, one iteration
+    e.method(m, "cluster_centers", out)
+    got = np.frombuffer(e.buffer_bytes(int(out)), np.float32).reshape(3, 2)
+    assert np.array_equal(got, ref_fit(X, ref_plusplus(X, 3, 4), max_iter=1)[0])

@@ -13,7 +13,7 @@ import toolreg
 REPO = Path(__file__).resolve().parents[1]
 MICROPYTHON = toolreg.which("micropython")
 DIST = REPO / "dist" / "x64"
-MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emlneighbors_load", "emliir", "emlfft")
+MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emlneighbors_load", "emliir", "emlfft", "emlkmeans")
 
 
 def ensure_modules() -> None:

@@ -21,7 +21,7 @@ from mpyld.arches import ARCHES
 
 ROOT = Path(__file__).resolve().parent.parent
 
-MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emlneighbors_load", "emliir", "emlfft")
+MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emlneighbors_load", "emliir", "emlfft", "emlkmeans")
 
 
 def files_for(arch: str, modules: list[str]) -> list[Path]:

@@ -3,7 +3,7 @@ computed on the host by scikit-learn, scipy and numpy (the references).
 
 Models are the files emlmpy writes (CSV and binary: loading both is under test). Inputs and
 expected outputs are raw little-endian arrays, C order, no header, named <name>.f32 (float32),
-.i16 (int16) or .i32 (int32): the device reads them into array.array without parsing decimals.
+.i16 (int16), .i32 (int32) or .u8 (uint8): the device reads them into array.array without parsing decimals.
 Shapes are listed in tests_device/README.md.
 
 Usage: python tools/make_device_data.py OUTDIR
@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import scipy.signal
-from sklearn.datasets import load_diabetes, load_digits, load_iris
+from sklearn.cluster import KMeans
+from sklearn.datasets import load_diabetes, load_digits, load_iris, make_blobs
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
@@ -23,7 +24,7 @@ from sklearn.neighbors import KNeighborsClassifier
 import emlmpy
 
 
-_DTYPES = {".f32": "<f4", ".i16": "<i2", ".i32": "<i4"}
+_DTYPES = {".f32": "<f4", ".i16": "<i2", ".i32": "<i4", ".u8": "u1"}
 
 
 def _write(path: Path, values: np.ndarray) -> None:
@@ -107,6 +108,39 @@ def make_fft(out: Path) -> None:
     _write(out / "fft_im.f32", X.imag)  # (256,)
 
 
+def make_kmeans(out: Path) -> None:
+    """k-means: scikit-learn's centers converted for the device with its predictions; fits from a
+    given init (float32 blobs, int16 samples) with scikit-learn's KMeans(init=array, n_init=1) result;
+    uint8 pixels of a 6-colour palette with scikit-learn's best inertia."""
+    X, _ = make_blobs(240, 4, centers=5, cluster_std=1.0, random_state=11)
+    X = X.astype(np.float32)
+    sk = KMeans(5, n_init=4, random_state=0).fit(X.astype(np.float64))
+    emlmpy.convert(sk).save(file=str(out / "kmeans_centers.f32"))  # (5, 4): the raw float32 centers file
+    _write(out / "kmeans_X.f32", X)  # (240, 4)
+    sk.cluster_centers_ = sk.cluster_centers_.astype(np.float32).astype(np.float64)  # as the device holds them
+    _write(out / "kmeans_y.i16", sk.predict(X.astype(np.float64)))  # (240,)
+    rng = np.random.default_rng(12)
+    init = X[rng.choice(len(X), 5, replace=False)] + np.float32(0.25)
+    fit = KMeans(5, init=init.astype(np.float64), n_init=1, algorithm="lloyd").fit(X.astype(np.float64))
+    _write(out / "kmeans_init.f32", init)  # (5, 4)
+    _write(out / "kmeans_fit.f32", np.append(fit.cluster_centers_.ravel(), fit.inertia_))  # (21,): centers, inertia
+    _write(out / "kmeans_fit_y.i16", np.append(fit.labels_, fit.n_iter_))  # (241,): labels, n_iter
+
+    Xh = np.round(make_blobs(150, 3, centers=4, cluster_std=0.8, random_state=13)[0] * 3000).astype(np.int16)
+    init = Xh[:4].astype(np.float32) + np.float32(0.5)
+    fit = KMeans(4, init=init.astype(np.float64), n_init=1, algorithm="lloyd").fit(Xh.astype(np.float64))
+    _write(out / "kmeans_h.i16", Xh)  # (150, 3)
+    _write(out / "kmeans_h_init.f32", init)  # (4, 3)
+    _write(out / "kmeans_h_fit.f32", np.append(fit.cluster_centers_.ravel(), fit.inertia_))  # (13,)
+    _write(out / "kmeans_h_fit_y.i16", np.append(fit.labels_, fit.n_iter_))  # (151,)
+
+    palette = rng.integers(0, 256, size=(6, 3))
+    px = np.clip(palette[rng.integers(0, 6, 400)] + rng.normal(0, 6, (400, 3)), 0, 255).astype(np.uint8)
+    best = KMeans(6, n_init=10, random_state=0).fit(px.astype(np.float64))
+    _write(out / "kmeans_px.u8", px)  # (400, 3) RGB pixels
+    _write(out / "kmeans_px_inertia.f32", [best.inertia_])  # (1,)
+
+
 def main(argv: list[str]) -> int:
     out = Path(argv[1] if len(argv) > 1 else "build/device_data")
     out.mkdir(parents=True, exist_ok=True)
@@ -114,6 +148,7 @@ def main(argv: list[str]) -> int:
     make_knn(out)
     make_iir(out)
     make_fft(out)
+    make_kmeans(out)
     return 0
 
 

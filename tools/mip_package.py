@@ -1,5 +1,5 @@
 """Write dist/<arch>/package.json for every built arch: a MicroPython `mip` package listing the
-four modules with URLs relative to the package.json, so either of
+modules with URLs relative to the package.json, so either of
 
     mpremote mip install dist/armv6m/package.json                 (from this checkout)
     mpremote mip install https://<host>/<path>/dist/armv6m/package.json
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emlneighbors_load", "emliir", "emlfft")
+MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emlneighbors_load", "emliir", "emlfft", "emlkmeans")
 VERSION = "0.1.0"
 
 

@@ -1,8 +1,9 @@
 """Command line: `python -m emlmpy convert INPUT -o OUT [--format csv|bin] [--dtype float|int16]
 [--leaf-bits 0|8|32]` and `python -m emlmpy info FILE`. INPUT is an estimator saved with joblib, or
-a model file (emlmpy version 1 or 2, emlearn's CSV) to write again as version 2.
+a model file (emlmpy version 1 or 2, emlearn's CSV) to write again as version 2. A KMeans or
+MiniBatchKMeans estimator gives its float32 cluster centers (any output name but .csv).
 Exit status 0 on success, 1 on bad input (one line on stderr, never a traceback), 2 on usage errors.
-Imports: argparse, os, sys, joblib, errors, files, io, convert."""
+Imports: argparse, os, sys, joblib, errors, files, io, convert, kmeans."""
 from __future__ import annotations
 
 import argparse
@@ -16,6 +17,7 @@ from .convert import convert
 from .errors import ConversionError, ModelFormatError
 from .files import format_for_path, write_atomic
 from .io import Model, is_model_content, loads
+from .kmeans import KMeansModel
 
 DEVICE_BYTES_NOTE = "model arrays; the emltrees object adds its header"
 
@@ -75,6 +77,13 @@ def _convert(args: argparse.Namespace) -> int:
             raise ConversionError(f"cannot read {args.model}: neither a model file nor a joblib/pickle "
                                   f"file ({type(e).__name__}: {e})") from None
         model = convert(estimator, dtype=args.dtype or "float", leaf_bits=args.leaf_bits)
+    if isinstance(model, KMeansModel):  # raw float32 centers (docs/model-format.md §5): no csv
+        if args.format == "csv" or (args.format is None and format_for_path(args.output) == "csv"):
+            raise ConversionError("k-means centers are written as a float32 array file: use a .bin output")
+        write_atomic(args.output, model.tobytes())
+        print(f"wrote {args.output} (float32 cluster centers)")
+        print_info(model.info(), sys.stdout)
+        return 0
     fmt = args.format or format_for_path(args.output) or "csv"
     write_atomic(args.output, model.save(format=fmt))
     print(f"wrote {args.output} ({fmt})")

@@ -1,5 +1,5 @@
-"""Convert fitted scikit-learn estimators into TreeModel (format version 2) / KnnModel.
-Imports: math, fractions, numpy, errors, keys, layout, encode, trees, neighbors; scikit-learn when
+"""Convert fitted scikit-learn estimators into TreeModel (format version 2) / KnnModel / KMeansModel.
+Imports: math, fractions, numpy, errors, keys, layout, encode, trees, neighbors, kmeans; scikit-learn when
 convert() is first called (importing it takes seconds, and reading model files does not need it)."""
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from . import keys as K
 from .encode import Leaf, SourceForest, encode
 from .errors import ConversionError, ModelProblem
 from .keys import quiet
+from .kmeans import KMeansModel
 from .layout import (KNN_MAX, KNN_MAX_CLASSES, KNN_MAX_ELEMENTS, LEAF_CLASS, LEAF_PROBA, LEAF_VALUE,
                      MAX_FEATURES, MAX_OUTPUTS, pack_payload)
 from .neighbors import KnnModel
@@ -20,11 +21,12 @@ from .trees import TreeModel
 
 TREE_CLASSIFIERS = ("DecisionTreeClassifier", "RandomForestClassifier", "ExtraTreesClassifier")
 TREE_REGRESSORS = ("DecisionTreeRegressor", "RandomForestRegressor", "ExtraTreesRegressor")
-SUPPORTED = TREE_CLASSIFIERS + TREE_REGRESSORS + ("KNeighborsClassifier",)
+CLUSTERERS = ("KMeans", "MiniBatchKMeans")
+SUPPORTED = TREE_CLASSIFIERS + TREE_REGRESSORS + ("KNeighborsClassifier",) + CLUSTERERS
 MAX_W = 65535      # w is a uint16 in a payload
 PROBA8_W = 255
 
-Model = Union[TreeModel, KnnModel]
+Model = Union[TreeModel, KnnModel, KMeansModel]
 
 
 def normalize_dtype(dtype: Optional[str]) -> str:
@@ -37,9 +39,10 @@ def normalize_dtype(dtype: Optional[str]) -> str:
 
 def _kind_of(estimator: Any) -> str:
     """The supported scikit-learn class this estimator is (or derives from)."""
-    from sklearn import ensemble, neighbors, tree  # a third-party import on first use, not a cycle
+    from sklearn import cluster, ensemble, neighbors, tree  # a third-party import on first use, not a cycle
     for name in SUPPORTED:
-        module = tree if name.startswith("Decision") else neighbors if name.startswith("KNeighbors") else ensemble
+        module = (tree if name.startswith("Decision") else neighbors if name.startswith("KNeighbors") else
+                  cluster if name in CLUSTERERS else ensemble)
         if isinstance(estimator, getattr(module, name)):
             return name
     raise ConversionError(
@@ -52,7 +55,9 @@ def convert(estimator: Any, method: str = "inline", dtype: str = "float",
     """Convert a fitted estimator. `method` ('inline'/'loadable') is accepted for compatibility.
 
     Tree classifiers: leaf_bits None/32 (default) exact class proportions (PROBA), 8 proportions
-    rounded to counts over 255 (PROBA), 0 the leaf's class (CLASS). Regressors: float32 values."""
+    rounded to counts over 255 (PROBA), 0 the leaf's class (CLASS). Regressors: float32 values.
+    KMeans/MiniBatchKMeans: the float32 cluster centers (KMeansModel), whatever the device's input
+    dtype (dtype must stay 'float': the device converts uint8/int16 samples to float32 itself)."""
     if method not in ("inline", "loadable", None):
         raise ConversionError(f"unsupported method {method!r}: use 'inline' or 'loadable'")
     kind = _kind_of(estimator)
@@ -63,6 +68,8 @@ def convert(estimator: Any, method: str = "inline", dtype: str = "float",
         check_is_fitted(estimator)
     except NotFittedError:
         raise ConversionError(f"{kind} is not fitted: call .fit(X, y) before convert()") from None
+    if kind in CLUSTERERS:
+        return _convert_kmeans(estimator, kind, dt, leaf_bits)
     if kind == "KNeighborsClassifier":
         if leaf_bits is not None:
             raise ConversionError("leaf_bits applies to tree models only")
@@ -271,3 +278,17 @@ def _convert_knn(est: Any, dtype: str) -> KnnModel:
     return KnnModel(dtype=dtype, k=int(est.n_neighbors), n_features=n_features, n_classes=len(classes),
                     items=items, labels=labels, scale=scale, offset=offset,
                     class_labels=_integer_labels(classes), classes=classes)
+
+
+# ---- k-means ---------------------------------------------------------------------------------
+def _convert_kmeans(est: Any, kind: str, dtype: str, leaf_bits: Optional[int]) -> KMeansModel:
+    if leaf_bits is not None:
+        raise ConversionError("leaf_bits applies to tree models only")
+    if dtype != "float":
+        raise ConversionError(f"{kind}: the centers are float32 whatever the samples' dtype; convert with "
+                              "the default dtype and pick the samples' dtype on the device "
+                              "(emlkmeans.KMeans(n_clusters, n_features, 'B' or 'h'))")
+    try:
+        return KMeansModel(np.asarray(est.cluster_centers_, dtype=np.float64))
+    except ValueError as e:
+        raise ConversionError(f"cannot convert {kind}: {e}") from None
