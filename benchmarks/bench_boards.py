@@ -32,6 +32,7 @@ from pathlib import Path
 import board
 import insncount
 import m2cgen
+from modules import MODULES  # all mounted; each import measured
 import numpy as np
 import qemu_boards
 import toolreg
@@ -44,7 +45,6 @@ ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 DEVICE = BENCH / "boards" / "device"
 BUILD = ROOT / "build" / "bench-boards"
-MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emlneighbors_load", "emliir", "emlfft", "emlkmeans")  # all mounted; each import measured
 M0_BOARD = "MICROBIT"
 CLOCK_HZ = 125_000_000  # RP2040's default clock, one instruction per cycle assumed
 CHUNK = 60              # samples per predict_many call (540 test samples do not fit the heap at once)

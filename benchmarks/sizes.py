@@ -2,8 +2,9 @@
 import csv
 from pathlib import Path
 
+from modules import MODULES
+
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emlneighbors_load", "emliir", "emlfft", "emlkmeans")
 
 
 def main() -> None:

@@ -9,11 +9,11 @@ import os
 import subprocess
 from pathlib import Path
 import toolreg
+from modules import MODULES
 
 REPO = Path(__file__).resolve().parents[1]
 MICROPYTHON = toolreg.which("micropython")
 DIST = REPO / "dist" / "x64"
-MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emlneighbors_load", "emliir", "emlfft", "emlkmeans")
 
 
 def ensure_modules() -> None:

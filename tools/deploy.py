@@ -16,12 +16,11 @@ import sys
 from pathlib import Path
 
 import board
+from modules import MODULES
 import toolreg
 from mpyld.arches import ARCHES
 
 ROOT = Path(__file__).resolve().parent.parent
-
-MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emlneighbors_load", "emliir", "emlfft", "emlkmeans")
 
 
 def files_for(arch: str, modules: list[str]) -> list[Path]:

@@ -12,8 +12,9 @@ import json
 import sys
 from pathlib import Path
 
+from modules import MODULES
+
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = ("emltrees", "emltrees_csv", "emlneighbors", "emlneighbors_load", "emliir", "emlfft", "emlkmeans")
 VERSION = "0.1.0"
 
 
