@@ -406,3 +406,74 @@ print(res)
     r = upy.run(script, tmp_path, heapsize="64K")
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.strip() == "['MemoryError memory allocation failed', 'fit MemoryError', True, None, True]", r.stdout
+
+
+BASE_ONLY = r'''
+import array
+import emlkmeans
+def out(f, *a, **kw):
+    try:
+        r = f(*a, **kw)
+        return "ok " + ("model" if isinstance(r, emlkmeans.KMeans) else repr(r))
+    except Exception as e:
+        return "%s: %s" % (type(e).__name__, e)
+X = array.array("f", [0, 0, 0, 1, 10, 10, 10, 11])
+m = emlkmeans.KMeans(2, 2)
+m.set_cluster_centers(array.array("f", [0, 0, 10, 10]))
+print("fit", out(m.fit, X), out(m.fit, X, max_iter=0), m.n_iter(), out(m.predict, X[6:]))
+def put(src):
+    with open(src, "rb") as a, open("emlkmeans_fit.mpy", "wb") as b:
+        b.write(a.read())
+put("other_arch.mpy")  # a fit module the firmware cannot load: that import error, as it is
+print("other arch", out(m.fit, X), m.n_iter())
+import os
+os.remove("emlkmeans_fit.mpy")
+with open("emlkmeans_fit.py", "w") as f:
+    f.write("fit = 3\n")
+print("not ours", out(m.fit, X), m.n_iter())
+import sys
+del sys.modules["emlkmeans_fit"]
+os.remove("emlkmeans_fit.py")
+put("fit.mpy")  # the module arrives: the next fit imports it (a failed import is not remembered)
+c = array.array("f", [0] * 4)
+print("fit module", out(m.fit, X, tol=0.0), out(m.cluster_centers, c), sorted(c), out(m.fit, X, max_iter=0),
+      m.n_iter() is not None)
+import emlkmeans_fit  # direct use: the same function, the same checks
+print("direct", out(emlkmeans_fit.fit, "x", X), out(emlkmeans_fit.fit, m, X, random_state=-1),
+      out(emlkmeans_fit.fit, m, X=X), out(emlkmeans_fit.fit, m, X, init=None, random_state=3), m.n_iter() is not None)
+'''
+
+
+def test_without_the_fit_module_predict_works_and_fit_names_it(tmp_path: Path) -> None:
+    """A board with emlkmeans.mpy only (centers fitted elsewhere): predict works, fit raises the
+    firmware's ImportError naming emlkmeans_fit and leaves the model as it was; a fit module that
+    cannot be imported for another reason raises that error, one that is not ours a TypeError; once
+    the module is there fit works, and its fit called directly checks the model and the arguments."""
+    import os
+    import shutil
+    import subprocess
+
+    import toolreg
+
+    shutil.copy(upy.DIST / "emlkmeans.mpy", tmp_path)
+    shutil.copy(upy.DIST / "emlkmeans_fit.mpy", tmp_path / "fit.mpy")
+    other = upy.REPO / "dist" / "armv6m" / "emlkmeans_fit.mpy"
+    r = subprocess.run([toolreg.which("make"), "-s", "NATMOD_ARCHES=armv6m", "dist/armv6m/emlkmeans_fit.mpy"],
+                       cwd=upy.REPO, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    shutil.copy(other, tmp_path / "other_arch.mpy")
+    (tmp_path / "s.py").write_text(BASE_ONLY)
+    r = subprocess.run([str(upy.MICROPYTHON), "s.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, MICROPYPATH=str(tmp_path)))  # only what is in tmp_path
+    assert r.returncode == 0, r.stdout + r.stderr
+    missing = "ImportError: no module named 'emlkmeans_fit'"
+    x = np.array([0, 0, 0, 1, 10, 10, 10, 11], np.float32).reshape(4, 2)
+    means = sorted(np.concatenate([x[:2].mean(axis=0), x[2:].mean(axis=0)]).tolist())  # the two clusters' means
+    assert r.stdout.splitlines() == [
+        f"fit {missing} {missing} None ok 1",
+        "other arch ValueError: incompatible .mpy arch None",
+        "not ours TypeError: emlkmeans_fit is not emlkmeans' own None",
+        f"fit module ok model ok None {means} ValueError: max_iter must be >= 1 True",
+        "direct TypeError: fit needs an emlkmeans model ValueError: random_state must be 0..2**30-1 "
+        "TypeError: function missing 1 required positional arguments ok model True",
+    ], r.stdout

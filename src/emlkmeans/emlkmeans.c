@@ -3,19 +3,13 @@
  * KMeans(n_clusters, n_features, dtype='f') (also new(...)); .fit(X, max_iter=300, tol=1e-4,
  * init=None, random_state=0) -> self, .predict(x), .predict_many(X, out), .cluster_centers(out),
  * .set_cluster_centers(centers), .inertia(), .n_iter(). See stubs/emlkmeans.pyi.
- * The centers live in one GC block held by the object; fit allocates its scratch (sums and counts)
- * for the call and frees it.
+ * The centers live in one GC block held by the object (km_obj.h). fit (k-means++, Lloyd, their
+ * scratch) is the separate module emlkmeans_fit, imported by the first fit: a board that only
+ * predicts with centers fitted elsewhere never holds its code (MicroPython never frees a native
+ * module's code: dropping it from sys.modules would only make the next fit import it again).
  */
 #include "emlglue.h"
-#include "emlc_kmeans.h"
-
-typedef struct km_obj {
-    mp_obj_base_t base;
-    emlc_kmeans_t km; /* km.centers: a GC block of n_clusters * n_features floats */
-    uint32_t n_iter;  /* of the last fit; 0: no fit since the centers were set */
-    float inertia;
-    bool ready;       /* the centers are set (by fit or set_cluster_centers) */
-} km_obj_t;
+#include "km_obj.h"
 
 mp_obj_full_type_t km_type;
 
@@ -57,6 +51,9 @@ static float *km_centers(const km_obj_t *self, mp_obj_t obj, bool writable) {
     return (float *)data;
 }
 
+/* The checks emlkmeans_fit uses (km_obj.h). */
+static const km_glue_t km_glue = {km_samples, km_centers, emlg_args};
+
 /* The model, if its centers are set. */
 static km_obj_t *km_ready(mp_obj_t self_in) {
     km_obj_t *self = MP_OBJ_TO_PTR(self_in);
@@ -88,6 +85,7 @@ static mp_obj_t km_new(size_t n_args, const mp_obj_t *pos, mp_map_t *kw) {
     }
     km_obj_t *self = mp_obj_malloc(km_obj_t, (mp_obj_type_t *)&km_type);
     self->ready = false;
+    self->glue = &km_glue;
     self->n_iter = 0;
     /* k * nf < 2^30: the byte count fits a size_t; m_malloc raises MemoryError when it does not fit */
     float *centers = m_malloc(k * nf * sizeof(float));
@@ -97,50 +95,18 @@ static mp_obj_t km_new(size_t n_args, const mp_obj_t *pos, mp_map_t *kw) {
 static MP_DEFINE_CONST_FUN_OBJ_KW(km_new_obj, 0, km_new);
 EMLG_MAKE_NEW_VIA(km_make_new, km_new_obj)
 
-/* A float argument as float32 (through the firmware's own conversion, as array('f') stores it). */
-static float km_float(mp_obj_t obj) {
-    float v = 0.0f;
-    mp_fun_table.binary_set_val_array('f', &v, 0, obj);
-    return v;
-}
-
-/* fit(X, max_iter=300, tol=1e-4, init=None, random_state=0) -> self */
+/* fit(X, max_iter=300, tol=1e-4, init=None, random_state=0) -> self: emlkmeans_fit's fit, imported
+ * here on the first fit (see the top; without that module the firmware's ImportError names it and
+ * the model is untouched), called with this call's own arguments: it is a keyword function of the
+ * firmware's kind, whose C function takes them as they are. */
 static mp_obj_t km_fit(size_t n_args, const mp_obj_t *pos, mp_map_t *kw) {
-    const qstr names[5] = {MP_QSTR_X, MP_QSTR_max_iter, MP_QSTR_tol, MP_QSTR_init, MP_QSTR_random_state};
-    mp_obj_t args[5];
-    km_obj_t *self = MP_OBJ_TO_PTR(pos[0]);
-    emlc_kmeans_t *km = &self->km;
-    const void *X;
-    const float *init = NULL;
-    emlg_args(n_args - 1, pos + 1, kw, names, 5, args);
-    size_t n_samples = km_samples(self, args[0], &X);
-    if (n_samples < km->n_clusters) {
-        emlg_fail(MP_QSTR_ValueError, "n_samples must be >= n_clusters");
+    mp_obj_t f = mp_load_attr(mp_import_name(MP_QSTR_emlkmeans_fit, mp_const_none, MP_OBJ_NEW_SMALL_INT(0)),
+                              MP_QSTR_fit);
+    const mp_obj_fun_builtin_var_t *fit = MP_OBJ_TO_PTR(f);
+    if (mp_obj_get_type(f) != mp_fun_table.type_fun_builtin_var || !(fit->sig & 1)) {
+        emlg_fail(MP_QSTR_TypeError, "emlkmeans_fit is not emlkmeans' own");
     }
-    uint32_t max_iter = args[1] ? emlg_int_in(args[1], 1, 0x3fffffff, "max_iter must be >= 1") : 300;
-    float tol = args[2] ? km_float(args[2]) : 1e-4f;
-    emlc_bits_t b;
-    b.f = tol;
-    if (b.u >= 0x7f800000u && b.u != 0x80000000u) {
-        emlg_fail(MP_QSTR_ValueError, "tol must be >= 0");
-    }
-    if (args[3] && args[3] != mp_const_none) {
-        init = km_centers(self, args[3], false);
-    }
-    uint32_t seed = args[4] ? emlg_int_in(args[4], 0, 0x3fffffff, "random_state must be 0..2**30-1") : 0;
-    /* scratch before any change: a MemoryError here leaves the model as it was */
-    const size_t kf = (size_t)km->n_clusters * km->n_features;
-    float *sums = m_malloc((kf + km->n_clusters) * sizeof(float));
-    if (init) {
-        memcpy(km->centers, init, kf * sizeof(float));
-    } else {
-        emlg_ok(emlc_kmeans_init_plusplus(km, X, n_samples, seed), "internal error");
-    }
-    emlg_ok(emlc_kmeans_fit(km, X, n_samples, max_iter, tol, sums, kf, (uint32_t *)(sums + kf), km->n_clusters,
-                            &self->n_iter, &self->inertia), "internal error");
-    m_free(sums);
-    self->ready = true;
-    return pos[0];
+    return fit->fun.kw(n_args, pos, kw);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(km_fit_obj, 2, km_fit);
 
