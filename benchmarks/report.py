@@ -128,7 +128,9 @@ def sizes_section() -> str:
     return "\n\n".join(["## .mpy sizes (bytes)",
                         "`emltrees_csv` is the optional CSV reader of `emltrees` (a board that loads only binary "
                         "models does not need it); `emlneighbors_load` is the optional k-NN file loader of "
-                        "`emlneighbors` (a board that only adds items with `add_item` does not need it).",
+                        "`emlneighbors` (a board that only adds items with `add_item` does not need it); `emlkmeans_fit` is "
+                        "the optional fit of `emlkmeans` (a board that predicts with centers fitted elsewhere does not "
+                        "need it).",
                         table(["arch", *cols], body),
                         "Before the footprint work (model format version 1, no dead-code elimination in the "
                         "linker) → now, per arch:",

@@ -23,7 +23,11 @@ class KMeans:
         ``tol`` (>= 0) times the mean variance of X's features (scikit-learn's rule) or after
         ``max_iter`` (>= 1) iterations. Empty clusters take the samples farthest from their centers
         (scikit-learn's rule). Returns the model. Allocates n_clusters * (n_features + 1) * 4 bytes of
-        scratch for the call (MemoryError if that does not fit: the model is unchanged)."""
+        scratch for the call (MemoryError if that does not fit: the model is unchanged).
+
+        The fit is the optional module emlkmeans_fit (emlkmeans_fit.mpy beside emlkmeans.mpy), which
+        the first fit imports; without it fit raises the firmware's ImportError naming it and the
+        model is unchanged. Predicting with centers fitted elsewhere does not need it."""
 
     def predict(self, x: Samples) -> int:
         """Index of the center nearest to the sample x (n_features values): squared euclidean
