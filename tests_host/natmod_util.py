@@ -166,6 +166,8 @@ class NatmodEmu:
         for i, q in enumerate(info.qstrs):
             self.qnames[self.QBASE + i] = q
         self.qnum = {v: k for k, v in self.qnames.items()}
+        self.store_to = self.globals  # store_global's dict: the module whose mpy_init runs
+        self.modules: dict[str, tuple[int, dict]] = {}  # import_name: .mpy stem -> (module object, globals)
         # fun table: function slots -> stub addresses (one return instruction each)
         table = []
         for i in range(self.N_SLOTS):
@@ -174,7 +176,7 @@ class NatmodEmu:
         self.type_addr = {name: self.TYPES + 0x40 * k for k, name in enumerate(
             ["type", "str", "list", "dict", "fun0", "fun1", "fun2", "fun3", "funvar", "Exception", "sread",
              "sreadinto", "sreadline", "swrite", "float", "tuple", "bytes", "bytearray", "array", "NoneType",
-             "bool", "int", "stream", "method"])}
+             "bool", "int", "stream", "method", "module"])}
         for slot_name, obj in self.SLOT_OBJECTS.items():
             table[SLOT[slot_name]] = self.type_addr[obj]
         table[SLOT["const_none"]], table[SLOT["const_false"]], table[SLOT["const_true"]] = self.NONE, self.FALSE, self.TRUE
@@ -195,18 +197,43 @@ class NatmodEmu:
             # ARMv6-M (RP2040) faults on unaligned halfword/word accesses, which QEMU's M0
             # model does not: check every data access of the module's code ourselves.
             uc.hook_add(unicorn.UC_HOOK_MEM_READ | unicorn.UC_HOOK_MEM_WRITE, self._align_hook)
-        # load like mp_raw_code_load: text, then bss+rodata in one block, then relocate
+        self.bss, self.rodata = self._load(info, self.TEXT, self.DATA, self.QSTRTAB)
+        self.modules[Path(info.qstrs[0]).stem] = (self.new_obj("module", ("module", self.globals)), self.globals)
+
+    def _load(self, info, text: int, data: int, qstrtab: int) -> tuple[int, int]:
+        """Lay a module out like mp_raw_code_load: text, then bss+rodata in one block, then
+        relocate; returns (bss, rodata)."""
         bss = (info.bss_size + 3) & ~3
-        self.bss, self.rodata = self.DATA, self.DATA + bss
-        uc.mem_write(self.TEXT, info.text)
-        uc.mem_write(self.rodata, info.rodata)
+        rodata = data + bss
+        self.uc.mem_write(text, info.text)
+        self.uc.mem_write(rodata, info.rodata)
         for r in info.relocs:
-            at = (self.TEXT if r.blob == "text" else self.rodata) + r.offset
-            dest = {KIND_TEXT: self.TEXT, KIND_RODATA: self.rodata, KIND_BSS: self.bss, KIND_QSTR_TABLE: self.QSTRTAB,
+            at = (text if r.blob == "text" else rodata) + r.offset
+            dest = {KIND_TEXT: text, KIND_RODATA: rodata, KIND_BSS: data, KIND_QSTR_TABLE: qstrtab,
                     KIND_OBJ_TABLE: self.OBJTAB, KIND_FUN_TABLE: self.FUNTAB}.get(r.kind)
             if dest is None:
-                dest = table[r.kind - KIND_SLOT0]
+                dest = self.table[r.kind - KIND_SLOT0]
             self.w32(at, self.r32(at) + dest)
+        return data, rodata
+
+    def add_module(self, mpy: Path) -> dict[str, int]:
+        """A second module of the same arch (e.g. an optional one the first imports), laid out in
+        the upper half of the text and data regions with its own qstr table, its mpy_init run now
+        (calls cannot nest in the emulator): import_name then returns it. Returns its globals."""
+        info = read_mpy(Path(mpy).read_bytes())
+        assert info.arch_name == self.arch and len(self.info.text) < 0x80000 > len(info.text)
+        qbase, qstrtab = 2 * self.QBASE, self.QSTRTAB + 0x1000
+        nums = [self.qnum.setdefault(q, qbase + i) for i, q in enumerate(info.qstrs)]
+        self.qnames.update({n: q for n, q in zip(nums, info.qstrs)})
+        self.uc.mem_write(qstrtab, struct.pack(f"<{len(nums)}H", *nums))
+        self._load(info, self.TEXT + 0x80000, self.DATA + 0x80000, qstrtab)
+        self.store_to = glob = {}
+        try:
+            self.init(self.TEXT + 0x80000, qstrtab)
+        finally:
+            self.store_to = self.globals
+        self.modules[Path(info.qstrs[0]).stem] = (self.new_obj("module", ("module", glob)), glob)
+        return glob
 
     # ---- memory helpers
     def r32(self, a: int) -> int:
@@ -363,8 +390,14 @@ class NatmodEmu:
                 self.w32(a[2], 0)
             return 0
         if fn == "store_global":
-            self.globals[self.qnames[a[0]]] = a[1]
+            self.store_to[self.qnames[a[0]]] = a[1]
             return 0
+        if fn == "import_name":  # (name, fromlist, level): the modules loaded here
+            if self.qnames[a[0]] not in self.modules:
+                raise EmuRaise("ImportError", "no module named '%s'" % self.qnames[a[0]])
+            return self.modules[self.qnames[a[0]]][0]
+        if fn == "load_attr":  # (module, attr)
+            return self.objs[a[0]][1][self.qnames[a[1]]]
         if fn == "new_tuple":
             items = [self.r32(a[1] + 4 * i) for i in range(a[0])]
             return self.new_obj("tuple", ("tuple", items), 8 + 4 * a[0])
@@ -424,8 +457,10 @@ class NatmodEmu:
             raise EmuRaise(name, self.cstr(a[1]))
         if fn == "obj_get_type":
             e = self.objs.get(a[0])
-            # heap objects the module allocated itself (mp_obj_malloc) carry their type in word 0
-            own = a[0] & 3 == 0 and self.HEAP <= a[0] < self.heap
+            # heap objects the module allocated itself (mp_obj_malloc) and the static objects of
+            # the modules' text and data (function objects, types) carry their type in word 0
+            own = a[0] & 3 == 0 and any(b <= a[0] < e for b, e in (
+                (self.HEAP, self.heap), (self.TEXT, self.TEXT + (1 << 20)), (self.DATA, self.DATA + (1 << 20))))
             return self.r32(a[0]) if e or own else self.type_addr["int"]
         if fn == "obj_new_bytearray_by_ref":  # (n, items)
             return self.new_obj("bytearray", ("buf", a[1], a[0], 1))
@@ -473,16 +508,17 @@ class NatmodEmu:
         from unicorn import arm_const, riscv_const
         return arm_const.UC_ARM_REG_PC if self.thumb else riscv_const.UC_RISCV_REG_PC
 
-    def init(self) -> None:
+    def init(self, text: int = 0, qstrtab: int = 0) -> None:
         """Run mpy_init (text offset 0) with a fake function object and module context."""
+        text, qstrtab = text or self.TEXT, qstrtab or self.QSTRTAB
         ctx = self.alloc(16)
         self.w32(ctx + 4, self.alloc(16))  # module.globals
-        self.w32(ctx + 8, self.QSTRTAB)
+        self.w32(ctx + 8, qstrtab)
         self.w32(ctx + 12, self.OBJTAB)
         fun = self.alloc(16)
         self.w32(fun + 4, ctx)
-        self.w32(fun + 12, self.TEXT)
-        self.call(self.TEXT, fun, 0, 0, 0)
+        self.w32(fun + 12, text)
+        self.call(text, fun, 0, 0, 0)
 
     def call_obj(self, fobj: int, *pyargs):
         """Call a builtin function object (fixed 0..3 args or var) with Python values."""
