@@ -44,7 +44,7 @@ PROJECT_WARN := -Wextra -pedantic
 CORE_CFLAGS := -Icores -Isrc $(PROJECT_WARN)
 
 $(eval $(call NATMOD_MODULE,emltrees,src/emltrees/emltrees.c cores/emlc_trees.c cores/emlc_trees_check.c cores/emlc_f64.c cores/emlc_load.c cores/emlc_quant.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
-$(eval $(call NATMOD_MODULE,emltrees_csv,src/emltrees_csv/emltrees_csv.c cores/emlc_load_csv.c cores/emlc_load.c cores/emlc_trees_check.c,$(CORE_CFLAGS)))
+$(eval $(call NATMOD_MODULE,emltrees_csv,src/emltrees_csv/emltrees_csv.c cores/emlc_load_csv.c,$(CORE_CFLAGS)))
 $(eval $(call NATMOD_MODULE,emlneighbors,src/emlneighbors/emlneighbors.c cores/emlc_knn.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
 $(eval $(call NATMOD_MODULE,emlneighbors_load,src/emlneighbors_load/emlneighbors_load.c cores/emlc_knn_load.c cores/emlc_quant.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
 $(eval $(call NATMOD_MODULE,emliir,src/emliir/emliir.c cores/emlc_iir.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))

@@ -18,8 +18,13 @@
 
 mp_obj_full_type_t trees_type;
 
+/* The checks emltrees_csv uses (trees_obj.h). */
+static const trees_checks_t trees_checks = {emlc_trees_check_counts, emlc_trees_layout, emlc_trees_bind,
+                                            emlc_trees_check_one, emlc_load_check, emlc_load_reason};
+
 static mp_obj_t trees_make(mp_int_t max_trees, mp_int_t max_nodes, mp_int_t max_payloads) {
     trees_obj_t *self = mp_obj_malloc(trees_obj_t, (mp_obj_type_t *)&trees_type);
+    self->checks = &trees_checks;
     self->block = NULL;
     self->block_bytes = 0;
     self->max_trees = (uint16_t)max_trees;
