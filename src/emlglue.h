@@ -111,29 +111,27 @@ static __attribute__((noinline, unused)) size_t emlg_read(mp_obj_t stream, uint8
 }
 
 /* Arguments by position or keyword: out[i] gets the i-th positional argument or the keyword
- * names[i] (MP_OBJ_NULL when neither is given). A keyword that is not in names, or that repeats a
- * positional argument, is a TypeError, as in Python. For functions defined with
- * MP_DEFINE_CONST_FUN_OBJ_KW (MicroPython has checked that n_pos is at least the minimum). */
+ * names[i] (MP_OBJ_NULL when neither is given). The firmware's own parser (mp_arg_parse_all)
+ * does the work, so a positional argument too many, a keyword that is not in names or one that
+ * repeats a positional argument is its TypeError, as in Python, and a module holds no parser or
+ * messages of its own. n_names <= EMLG_MAX_ARGS: every caller passes a constant array of names
+ * (emlkmeans' fit has the most); raise the bound for a longer one (a fixed array: a
+ * variable-length one costs code). For functions defined with MP_DEFINE_CONST_FUN_OBJ_KW
+ * (MicroPython has checked that n_pos is at least the minimum). */
+#define EMLG_MAX_ARGS 5
 static __attribute__((noinline, unused)) void emlg_args(size_t n_pos, const mp_obj_t *pos, mp_map_t *kw,
                                                        const qstr *names, size_t n_names, mp_obj_t *out) {
-    size_t i, j;
-    if (n_pos > n_names) {
-        emlg_fail(MP_QSTR_TypeError, "too many arguments");
-    }
+    mp_arg_t allowed[EMLG_MAX_ARGS];
+    mp_arg_val_t vals[EMLG_MAX_ARGS];
+    size_t i;
     for (i = 0; i < n_names; i++) {
-        out[i] = i < n_pos ? pos[i] : MP_OBJ_NULL;
+        allowed[i].qst = (uint16_t)names[i];
+        allowed[i].flags = MP_ARG_OBJ;
+        allowed[i].defval.u_obj = MP_OBJ_NULL;
     }
-    for (j = 0; j < kw->alloc; j++) {
-        mp_map_elem_t *e = &kw->table[j];
-        if (e->key == MP_OBJ_NULL) {
-            continue;
-        }
-        for (i = 0; i < n_names && e->key != MP_OBJ_NEW_QSTR(names[i]); i++) {
-        }
-        if (i == n_names || out[i] != MP_OBJ_NULL) {
-            emlg_fail(MP_QSTR_TypeError, "unexpected or repeated keyword argument");
-        }
-        out[i] = e->value;
+    mp_arg_parse_all(n_pos, pos, kw, n_names, allowed, vals);
+    for (i = 0; i < n_names; i++) {
+        out[i] = vals[i].u_obj;
     }
 }
 

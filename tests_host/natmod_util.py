@@ -392,6 +392,15 @@ class NatmodEmu:
         if fn == "store_global":
             self.store_to[self.qnames[a[0]]] = a[1]
             return 0
+        if fn == "arg_parse_all":  # (n_pos, pos, kws, n_allowed, allowed, out): positional arguments
+            sp = self.uc.reg_read(self.sp_reg)  # ARM passes the 5th and 6th on the stack
+            allowed, out = (self.r32(sp), self.r32(sp + 4)) if self.thumb else (a[4], a[5])
+            assert self.r32(a[2]) >> 3 == 0, "keyword arguments not emulated"
+            if a[0] > a[3]:
+                raise EmuRaise("TypeError", "extra positional arguments given")
+            for i in range(a[3]):  # mp_arg_t: qst, flags (uint16 each), defval; out: one word each
+                self.w32(out + 4 * i, self.r32(a[1] + 4 * i) if i < a[0] else self.r32(allowed + 8 * i + 4))
+            return 0
         if fn == "import_name":  # (name, fromlist, level): the modules loaded here
             if self.qnames[a[0]] not in self.modules:
                 raise EmuRaise("ImportError", "no module named '%s'" % self.qnames[a[0]])
