@@ -158,4 +158,23 @@ static inline void emlg_method(mp_map_elem_t *slot, qstr name, const void *fun) 
     slot->value = MP_OBJ_FROM_PTR(fun);
 }
 
+/* One method of a class made at run time, for emlg_methods: the address of its name in the
+ * module's qstr table (&MP_QSTR_name: a module's own names are entries of mp_native_qstr_table,
+ * which the loader fills) and its function object; a constant table, fixed up at load. */
+typedef struct emlg_def {
+    const uint16_t *name;
+    const void *fun;
+} emlg_def_t;
+
+/* Fill a locals-dict table built at run time with the n methods of defs: one loop instead of an
+ * emlg_method call per method, 8 bytes a method instead of ~18 on armv6m. Measured to pay from
+ * 5 methods on on the 32-bit arches (x64, with 8-byte pointers, grows a little); emliir and
+ * emlfft, with 2 and 3 methods, keep emlg_method. */
+static __attribute__((noinline, unused)) void emlg_methods(mp_map_elem_t *slot, const emlg_def_t *defs, size_t n) {
+    for (; n > 0; n--, slot++, defs++) {
+        slot->key = MP_OBJ_NEW_QSTR(*defs->name);
+        slot->value = MP_OBJ_FROM_PTR(defs->fun);
+    }
+}
+
 #endif /* EMLGLUE_H */

@@ -180,6 +180,11 @@ static mp_obj_t km_n_iter(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(km_n_iter_obj, km_n_iter);
 
+static const emlg_def_t km_methods[7] = {
+    {&MP_QSTR_fit, &km_fit_obj}, {&MP_QSTR_predict, &km_predict_obj},
+    {&MP_QSTR_predict_many, &km_predict_many_obj}, {&MP_QSTR_cluster_centers, &km_cluster_centers_obj},
+    {&MP_QSTR_set_cluster_centers, &km_set_cluster_centers_obj}, {&MP_QSTR_inertia, &km_inertia_obj},
+    {&MP_QSTR_n_iter, &km_n_iter_obj}};
 mp_map_elem_t km_locals_table[7];
 static MP_DEFINE_CONST_DICT(km_locals, km_locals_table);
 
@@ -187,13 +192,7 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     MP_DYNRUNTIME_INIT_ENTRY
 
     emlg_type(&km_type, MP_QSTR_KMeans);
-    emlg_method(&km_locals_table[0], MP_QSTR_fit, &km_fit_obj);
-    emlg_method(&km_locals_table[1], MP_QSTR_predict, &km_predict_obj);
-    emlg_method(&km_locals_table[2], MP_QSTR_predict_many, &km_predict_many_obj);
-    emlg_method(&km_locals_table[3], MP_QSTR_cluster_centers, &km_cluster_centers_obj);
-    emlg_method(&km_locals_table[4], MP_QSTR_set_cluster_centers, &km_set_cluster_centers_obj);
-    emlg_method(&km_locals_table[5], MP_QSTR_inertia, &km_inertia_obj);
-    emlg_method(&km_locals_table[6], MP_QSTR_n_iter, &km_n_iter_obj);
+    emlg_methods(km_locals_table, km_methods, 7);
     MP_OBJ_TYPE_SET_SLOT(&km_type, make_new, km_make_new, 0);
     MP_OBJ_TYPE_SET_SLOT(&km_type, locals_dict, (void *)&km_locals, 1);
 

@@ -217,6 +217,12 @@ static mp_obj_t knn_n_items(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(knn_n_items_obj, knn_n_items);
 
+/* emlearn-micropython's names additem, getresult, getitem are kept so its users' code runs unchanged */
+static const emlg_def_t knn_methods[8] = {
+    {&MP_QSTR_add_item, &knn_add_item_obj}, {&MP_QSTR_predict, &knn_predict_obj},
+    {&MP_QSTR_get_result, &knn_get_result_obj}, {&MP_QSTR_get_item, &knn_get_item_obj},
+    {&MP_QSTR_n_items, &knn_n_items_obj}, {&MP_QSTR_additem, &knn_add_item_obj},
+    {&MP_QSTR_getresult, &knn_get_result_obj}, {&MP_QSTR_getitem, &knn_get_item_obj}};
 mp_map_elem_t knn_locals_table[8];
 static MP_DEFINE_CONST_DICT(knn_locals, knn_locals_table);
 
@@ -224,15 +230,7 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     MP_DYNRUNTIME_INIT_ENTRY
 
     emlg_type(&knn_type, MP_QSTR_Model);
-    emlg_method(&knn_locals_table[0], MP_QSTR_add_item, &knn_add_item_obj);
-    emlg_method(&knn_locals_table[1], MP_QSTR_predict, &knn_predict_obj);
-    emlg_method(&knn_locals_table[2], MP_QSTR_get_result, &knn_get_result_obj);
-    emlg_method(&knn_locals_table[3], MP_QSTR_get_item, &knn_get_item_obj);
-    emlg_method(&knn_locals_table[4], MP_QSTR_n_items, &knn_n_items_obj);
-    /* emlearn-micropython's names, kept so its users' code runs unchanged */
-    emlg_method(&knn_locals_table[5], MP_QSTR_additem, &knn_add_item_obj);
-    emlg_method(&knn_locals_table[6], MP_QSTR_getresult, &knn_get_result_obj);
-    emlg_method(&knn_locals_table[7], MP_QSTR_getitem, &knn_get_item_obj);
+    emlg_methods(knn_locals_table, knn_methods, 8);
     MP_OBJ_TYPE_SET_SLOT(&knn_type, make_new, knn_make_new, 0);
     MP_OBJ_TYPE_SET_SLOT(&knn_type, locals_dict, (void *)&knn_locals, 1);
 

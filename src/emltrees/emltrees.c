@@ -290,6 +290,10 @@ static mp_obj_t trees_memory(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(trees_memory_obj, trees_memory);
 
+static const emlg_def_t trees_methods[5] = {
+    {&MP_QSTR_predict, &trees_predict_obj}, {&MP_QSTR_predict_many, &trees_predict_many_obj},
+    {&MP_QSTR_outputs, &trees_outputs_obj}, {&MP_QSTR_n_features, &trees_n_features_obj},
+    {&MP_QSTR_memory, &trees_memory_obj}};
 mp_map_elem_t trees_locals_table[5];
 static MP_DEFINE_CONST_DICT(trees_locals, trees_locals_table);
 
@@ -297,11 +301,7 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     MP_DYNRUNTIME_INIT_ENTRY
 
     emlg_type(&trees_type, MP_QSTR_Model);
-    emlg_method(&trees_locals_table[0], MP_QSTR_predict, &trees_predict_obj);
-    emlg_method(&trees_locals_table[1], MP_QSTR_predict_many, &trees_predict_many_obj);
-    emlg_method(&trees_locals_table[2], MP_QSTR_outputs, &trees_outputs_obj);
-    emlg_method(&trees_locals_table[3], MP_QSTR_n_features, &trees_n_features_obj);
-    emlg_method(&trees_locals_table[4], MP_QSTR_memory, &trees_memory_obj);
+    emlg_methods(trees_locals_table, trees_methods, 5);
     MP_OBJ_TYPE_SET_SLOT(&trees_type, make_new, trees_make_new, 0);
     MP_OBJ_TYPE_SET_SLOT(&trees_type, locals_dict, (void *)&trees_locals, 1);
 
