@@ -52,7 +52,11 @@ static float *km_centers(const km_obj_t *self, mp_obj_t obj, bool writable) {
 }
 
 /* The checks emlkmeans_fit uses (km_obj.h). */
-static const km_glue_t km_glue = {km_samples, km_centers, emlg_args};
+static const km_glue_t km_glue = {km_samples, km_centers, emlg_args
+#ifdef KM_SF_ADD
+                                   , {KM_SF_ADD, KM_SF_SUB, KM_SF_MUL}
+#endif
+};
 
 /* The model, if its centers are set. */
 static km_obj_t *km_ready(mp_obj_t self_in) {
