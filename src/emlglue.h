@@ -14,6 +14,28 @@
 #include "py/dynruntime.h"
 #include "emlc_common.h"
 
+/* The compiler's float32 add, subtract and multiply helpers, on the chips whose compiler calls
+ * them for + - * on floats (no FPU: armv6m, armv7m, rv32imc, xtensa, xtensawin; they come from
+ * cores/emlc_common_sf.c, libgcc or the Xtensa runtime). A base module that links them gives their
+ * addresses to its optional module through the model (emlkmeans -> emlkmeans_fit, emlneighbors ->
+ * emlneighbors_load), which defines these names as calls through those addresses instead of
+ * linking a second copy. Floats travel as their bit patterns (soft float: integer registers). */
+#if defined(__arm__) && defined(__SOFTFP__)
+#define EMLG_SF_ADD __aeabi_fadd
+#define EMLG_SF_SUB __aeabi_fsub
+#define EMLG_SF_MUL __aeabi_fmul
+#elif (defined(__riscv) && !defined(__riscv_flen)) || defined(__XTENSA_SOFT_FLOAT__)
+#define EMLG_SF_ADD __addsf3
+#define EMLG_SF_SUB __subsf3
+#define EMLG_SF_MUL __mulsf3
+#endif
+#ifdef EMLG_SF_ADD
+typedef uint32_t (*emlg_sf_fn_t)(uint32_t a, uint32_t b);
+uint32_t EMLG_SF_ADD(uint32_t a, uint32_t b);
+uint32_t EMLG_SF_SUB(uint32_t a, uint32_t b);
+uint32_t EMLG_SF_MUL(uint32_t a, uint32_t b);
+#endif
+
 /* Raise exception class `exc` (MP_QSTR_ValueError, MP_QSTR_TypeError, ...) with the static
  * message `msg`. */
 static __attribute__((noinline, noreturn, unused)) void emlg_fail(qstr exc, const char *msg) {

@@ -120,6 +120,7 @@ class NatmodEmu:
     QSTRTAB, OBJTAB, HEAP, STACK_TOP, RET = 0x21300000, 0x21310000, 0x60000000, 0x6FFF0000, 0x70000000
     N_SLOTS = N_FUN_TABLE_SLOTS
     QBASE = 1000  # run-time qstr numbers of the module's table entries
+    JUMPED = object()  # a slot that continued in native code: its return value is that code's
     NONE, FALSE, TRUE = 0x06, 0x0E, 0x1E  # the firmware's None/False/True objects (object representation A)
     # Firmware objects given by table slots -> the emulator's type objects (self.type_addr).
     SLOT_OBJECTS = {"type_type": "type", "type_str": "str", "type_list": "list", "type_dict": "dict",
@@ -345,7 +346,8 @@ class NatmodEmu:
             ret = self._slot(slot, a)
         except EmuRaise as e:
             ret = self._raise(e)
-        uc.reg_write(self.ret_reg, (ret or 0) & 0xFFFFFFFF)
+        if ret is not self.JUMPED:
+            uc.reg_write(self.ret_reg, (ret or 0) & 0xFFFFFFFF)
 
     def _slot(self, slot: int, a: list[int]) -> int:
         fn = FUN_TABLE_SLOTS[slot]
@@ -418,6 +420,13 @@ class NatmodEmu:
             return self.new_obj("bytes", ("buf", buf, a[1], 1))
         if fn == "obj_is_true":
             return int(bool(self.from_obj(a[0])))
+        if fn == "call_function_n_kw" and a[0] not in self.objs:  # a module's function of 1..3 arguments:
+            n = [self.type_addr[f"fun{k}"] for k in range(4)].index(self.r32(a[0]))  # jump to it; it
+            assert n == a[1] == len(self.args_regs[:n]) and n > 0  # returns to the slot's caller
+            for r, k in zip(self.args_regs, range(n)):
+                self.uc.reg_write(r, self.r32(a[2] + 4 * k))
+            self.uc.reg_write(self._pc(), self.r32(a[0] + 4) | self.thumb)
+            return self.JUMPED
         if fn == "call_function_n_kw":  # (fun, n_args | n_kw << 8, args): a Python callable
             pyfn = self.objs[a[0]][1]
             args = [self.from_obj(self.r32(a[2] + 4 * i)) for i in range(a[1] & 0xFF)]

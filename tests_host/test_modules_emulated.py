@@ -101,6 +101,23 @@ def test_fft_iir_knn(arch: str) -> None:
 
 
 @pytest.mark.parametrize("arch", ARCHES)
+def test_knn_file(arch: str, tmp_path) -> None:
+    """emlneighbors with emlneighbors_load: an int16 k-NN file loaded from a stream predicts float32
+    inputs (quantized by the loader's code with emlneighbors' float helpers) like emlmpy's host
+    predictor and scikit-learn (these rows are no near ties)."""
+    X, y = load_iris(return_X_y=True)
+    knn = KNeighborsClassifier(n_neighbors=5).fit(X, np.array([-1, 7, 42])[y])
+    cm = emlmpy.convert(knn, dtype="int16")
+    cm.save(file=str(tmp_path / "h.bin"))
+    e = emu(arch, "emlneighbors")
+    e.add_module(upy.REPO / "dist" / arch / "emlneighbors_load.mpy")  # the loader, which load imports
+    m = EmuObj(e.call_obj(e.globals["load"], io.BytesIO((tmp_path / "h.bin").read_bytes())))
+    Xf = X[::7].astype(np.float32)
+    got = [e.method(m, "predict", ("array_f", row)) for row in Xf]
+    assert got == cm.predict(Xf).tolist() == knn.predict(Xf).tolist()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
 def test_kmeans(arch: str) -> None:
     """emlkmeans with emlkmeans_fit: a fit from given centers equals the core's documented procedure bit for bit (soft
     float on armv6m and rv32imc, the FPU on armv7emsp), predictions equal emlmpy's host predictor,

@@ -2,9 +2,9 @@
  * centers, ...) and src/emlkmeans_fit (fit: k-means++ start and Lloyd iterations, a separate module
  * that the first KMeans.fit imports and calls with its arguments as they are).
  *
- * The fit module checks fit's arguments with emlkmeans' own checks, reached through the model's
- * `glue` (set by new(); emlkmeans_fit checks the model's type before it follows the pointer), so
- * neither module holds a second copy of them and the messages are the same.
+ * The fit module checks fit's arguments with emlkmeans' own checks and calls emlkmeans' float
+ * helpers (emlglue.h), both reached through the model's `glue` (set by new(); emlkmeans_fit checks
+ * the model's type before it follows the pointer), so neither module holds a second copy of them.
  *
  * Invariant: ready implies km.centers holds n_clusters * n_features checked float32 values
  * (finite, |v| < 2**40), set by fit or set_cluster_centers.
@@ -12,31 +12,11 @@
 #ifndef KM_OBJ_H
 #define KM_OBJ_H
 
-#include "py/dynruntime.h"
+#include "emlglue.h"
 #include "emlc_kmeans.h"
 
 struct km_obj;
 
-/* The compiler's float32 add, subtract and multiply helpers, on the chips whose compiler calls
- * them for + - * on floats (no FPU: armv6m, armv7m, rv32imc, xtensa, xtensawin). emlkmeans links
- * them for predict (cores/emlc_common_sf.c, libgcc's or the Xtensa runtime's); emlkmeans_fit
- * defines them as calls of emlkmeans' own through the glue instead of linking a second copy. */
-#if defined(__arm__) && defined(__SOFTFP__)
-#define KM_SF_ADD __aeabi_fadd
-#define KM_SF_SUB __aeabi_fsub
-#define KM_SF_MUL __aeabi_fmul
-#elif (defined(__riscv) && !defined(__riscv_flen)) || defined(__XTENSA_SOFT_FLOAT__)
-#define KM_SF_ADD __addsf3
-#define KM_SF_SUB __subsf3
-#define KM_SF_MUL __mulsf3
-#endif
-#ifdef KM_SF_ADD
-/* a float32 operation on the bit patterns (a soft-float float travels in an integer register) */
-typedef uint32_t (*km_sf_fn_t)(uint32_t a, uint32_t b);
-uint32_t KM_SF_ADD(uint32_t a, uint32_t b);
-uint32_t KM_SF_SUB(uint32_t a, uint32_t b);
-uint32_t KM_SF_MUL(uint32_t a, uint32_t b);
-#endif
 
 /* emlkmeans' argument checks (src/emlkmeans/emlkmeans.c; emlglue.h for args): each raises
  * TypeError/ValueError with a message naming the argument. */
@@ -48,8 +28,8 @@ typedef struct km_glue {
     /* positional or keyword arguments by name (emlg_args) */
     void (*args)(size_t n_pos, const mp_obj_t *pos, mp_map_t *kw, const qstr *names, size_t n_names,
                  mp_obj_t *out);
-#ifdef KM_SF_ADD
-    km_sf_fn_t sf[3]; /* KM_SF_ADD, KM_SF_SUB, KM_SF_MUL */
+#ifdef EMLG_SF_ADD
+    emlg_sf_fn_t sf[3]; /* emlkmeans' float helpers (emlglue.h): EMLG_SF_ADD, _SUB, _MUL */
 #endif
 } km_glue_t;
 

@@ -12,18 +12,19 @@
 #include "emlglue.h"
 #include "../emlkmeans/km_obj.h"
 
-#ifdef KM_SF_ADD
-/* The float helpers the core's fit calls, as calls of emlkmeans' own (km_obj.h): the model's,
- * set by fit before the first float operation. Global, not static: bss is reached through the GOT. */
-const km_sf_fn_t *fit_sf;
+#ifdef EMLG_SF_ADD
+/* The float helpers the core's fit calls, as calls of emlkmeans' own (emlglue.h, km_obj.h): the
+ * model's, set by fit before the first float operation. Global, not static: bss is reached
+ * through the GOT. */
+const emlg_sf_fn_t *fit_sf;
 
-uint32_t KM_SF_ADD(uint32_t a, uint32_t b) {
+uint32_t EMLG_SF_ADD(uint32_t a, uint32_t b) {
     return fit_sf[0](a, b);
 }
-uint32_t KM_SF_SUB(uint32_t a, uint32_t b) {
+uint32_t EMLG_SF_SUB(uint32_t a, uint32_t b) {
     return fit_sf[1](a, b);
 }
-uint32_t KM_SF_MUL(uint32_t a, uint32_t b) {
+uint32_t EMLG_SF_MUL(uint32_t a, uint32_t b) {
     return fit_sf[2](a, b);
 }
 #endif
@@ -48,7 +49,7 @@ static mp_obj_t fit_fit(size_t n_args, const mp_obj_t *pos, mp_map_t *kw) {
     if (mp_obj_get_type(pos[0]) != MP_OBJ_TO_PTR(type)) {
         emlg_fail(MP_QSTR_TypeError, "fit needs an emlkmeans model");
     }
-#ifdef KM_SF_ADD
+#ifdef EMLG_SF_ADD
     fit_sf = self->glue->sf;
 #endif
     self->glue->args(n_args - 1, pos + 1, kw, names, 5, args);

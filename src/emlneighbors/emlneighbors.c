@@ -19,6 +19,11 @@
 
 mp_obj_full_type_t knn_type;
 
+#ifdef EMLG_SF_ADD
+/* The float helpers emlneighbors_load's quantization calls (knn_obj.h, emlglue.h). */
+static const emlg_sf_fn_t knn_sf[2] = {EMLG_SF_ADD, EMLG_SF_MUL};
+#endif
+
 /* The values argument (or getitem's out, writable) as a pointer to exactly n_features elements
  * of the store's type. */
 static void *knn_values(const knn_obj_t *self, mp_obj_t values, bool writable) {
@@ -56,6 +61,9 @@ static __attribute__((noinline)) knn_obj_t *knn_make(uint32_t cap_items, size_t 
     self->k = self->cap_k = (uint16_t)cap_k;
     self->cap_dtype = cap_dtype;
     self->loading = 0;
+#ifdef EMLG_SF_ADD
+    self->sf = knn_sf;
+#endif
     return self;
 }
 

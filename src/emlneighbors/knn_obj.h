@@ -11,7 +11,7 @@
 #ifndef KNN_OBJ_H
 #define KNN_OBJ_H
 
-#include "py/dynruntime.h"
+#include "emlglue.h"
 #include "emlc_knn.h"
 
 #define KNN_ANY_DTYPE 0xff /* cap_dtype of a model made by load(): it takes either dtype */
@@ -38,6 +38,9 @@ typedef struct knn_obj {
     uint8_t loading;             /* inside load_model (the stream's own methods run meanwhile) */
     uint16_t k;
     uint16_t n_results;          /* valid results of the last predict (0 before any) */
+#ifdef EMLG_SF_ADD
+    const emlg_sf_fn_t *sf;      /* emlneighbors' float add and multiply (emlglue.h), for the loader */
+#endif
 } knn_obj_t;
 
 /* Empty: no items, no room, no quantization or class labels (the block, if any, is kept). */

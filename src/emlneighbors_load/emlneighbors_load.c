@@ -16,6 +16,19 @@
 #include "emlc_quant.h"
 #include "../emlneighbors/knn_obj.h"
 
+#ifdef EMLG_SF_ADD
+/* The float helpers the quantization calls, as calls of emlneighbors' own (knn_obj.h, emlglue.h):
+ * the model's, set before each quantization. Global, not static: bss is reached through the GOT. */
+const emlg_sf_fn_t *load_sf;
+
+uint32_t EMLG_SF_ADD(uint32_t a, uint32_t b) {
+    return load_sf[0](a, b);
+}
+uint32_t EMLG_SF_MUL(uint32_t a, uint32_t b) {
+    return load_sf[1](a, b);
+}
+#endif
+
 /* The model's `quantize` hook (knn_obj.h): array('f') values quantized with the file's scale and
  * offset, as emlmpy's quantize() on the host; NULL for any other values (predict checks them). */
 static int16_t *load_quantize(const knn_obj_t *self, mp_obj_t values) {
@@ -28,6 +41,9 @@ static int16_t *load_quantize(const knn_obj_t *self, mp_obj_t values) {
         emlg_fail(MP_QSTR_ValueError, "values must have n_features elements");
     }
     q = m_malloc((size_t)self->knn.n_features * sizeof(int16_t));
+#ifdef EMLG_SF_ADD
+    load_sf = self->sf;
+#endif
     emlc_quantize_row(bi.buf, self->scale, self->offset, self->knn.n_features, q);
     return q;
 }
@@ -102,6 +118,9 @@ static mp_obj_t load_load_model(mp_obj_t self_in, mp_obj_t stream) {
     if (mp_obj_get_type(self_in) != MP_OBJ_TO_PTR(type)) {
         emlg_fail(MP_QSTR_TypeError, "load_model needs an emlneighbors model");
     }
+#ifdef EMLG_SF_ADD
+    load_sf = self->sf;
+#endif
     if (self->loading) { /* called again from the stream's own readinto */
         emlg_fail(MP_QSTR_ValueError, "this model is already loading");
     }
