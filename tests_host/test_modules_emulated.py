@@ -1,4 +1,4 @@
-"""The four modules as built for the boards (armv6m = RP2040, armv7m, armv7emsp, rv32imc = ESP32-C3),
+"""The modules as built for the boards (armv6m = RP2040, armv7m, armv7emsp, rv32imc = ESP32-C3),
 run on emulated CPUs (unicorn, Cortex-M0 with alignment faults) behind the toolchain's minimal
 loader, against scikit-learn, scipy and numpy. No board needed; the unix port covers x64."""
 from __future__ import annotations
@@ -124,3 +124,33 @@ def test_kmeans(arch: str) -> None:
     e.method(m, "cluster_centers", out)
     got = np.frombuffer(e.buffer_bytes(int(out)), np.float32).reshape(3, 2)
     assert np.array_equal(got, ref_fit(X, ref_plusplus(X, 3, 4), max_iter=1)[0])
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_q15(arch: str) -> None:
+    """emliir_q15 and emlfft_q15 (integer only on every arch): bit for bit emlmpy's host models."""
+    coef = emlmpy.iir_coefficients_q15(scipy.signal.ellip(4, 0.5, 50.0, 0.3, output="sos"))
+    sig = np.random.default_rng(3).integers(-32768, 32768, 300).astype(np.int16)
+    e = emu(arch, "emliir_q15")
+    filt = EmuObj(e.call_obj(e.globals["new"], ("array_h", coef)))
+    buf = EmuObj(e.to_obj(("array_h", sig[:120])))
+    e.method(filt, "run", buf)
+    buf2 = EmuObj(e.to_obj(("array_h", sig[120:])))
+    e.method(filt, "run", buf2)
+    got = np.concatenate([np.frombuffer(e.buffer_bytes(int(b)), np.int16) for b in (buf, buf2)])
+    assert np.array_equal(got, emlmpy.IirQ15(coef).run(sig))
+
+    n = 128
+    re, im = sig[:n], sig[n:2 * n] // 2
+    e = emu(arch, "emlfft_q15")
+    f = EmuObj(e.call_obj(e.globals["new"], n))
+    ore, oim = EmuObj(e.to_obj(("array_h", re))), EmuObj(e.to_obj(("array_h", im)))
+    e.method(f, "run", ore, oim)
+    want = emlmpy.fft_q15(re, im)
+    assert np.array_equal(np.frombuffer(e.buffer_bytes(int(ore)), np.int16), want[0])
+    assert np.array_equal(np.frombuffer(e.buffer_bytes(int(oim)), np.int16), want[1])
+    x, r, i = (EmuObj(e.to_obj(("array_h", v))) for v in (re, np.zeros(n // 2 + 1), np.zeros(n // 2 + 1)))
+    e.method(f, "rfft", x, r, i)
+    want = emlmpy.rfft_q15(re)
+    assert np.array_equal(np.frombuffer(e.buffer_bytes(int(r)), np.int16), want[0])
+    assert np.array_equal(np.frombuffer(e.buffer_bytes(int(i)), np.int16), want[1])
