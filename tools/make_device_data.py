@@ -108,6 +108,32 @@ def make_fft(out: Path) -> None:
     _write(out / "fft_im.f32", X.imag)  # (256,)
 
 
+def make_q15(out: Path) -> None:
+    """emliir_q15 / emlfft_q15: int16 inputs, emlmpy's bit-exact host results, and the float64
+    references (scipy.signal.sosfilt, numpy.fft) for the accuracy bounds."""
+    sos = scipy.signal.butter(4, 0.1, output="sos")
+    coef = emlmpy.iir_coefficients_q15(sos)
+    rng = np.random.default_rng(15)
+    x = np.round(np.clip(rng.standard_normal(500) * 4000, -32768, 32767)).astype(np.int16)
+    _write(out / "iirq15_sos.i16", coef)  # (12,): 2 sections of B0 B1 B2 T A1 A2
+    _write(out / "iirq15_x.i16", x)  # (500,)
+    _write(out / "iirq15_y.i16", emlmpy.IirQ15(coef).run(x))  # (500,) bit-exact device output
+    _write(out / "iirq15_sosfilt.f32", scipy.signal.sosfilt(sos, x.astype(np.float64)))  # (500,)
+    n = 256
+    re = rng.integers(-32768, 32768, n).astype(np.int16)
+    im = (rng.integers(-32768, 32768, n) // 2).astype(np.int16)
+    _write(out / "fftq15_re.i16", re)  # (256,) input, real part
+    _write(out / "fftq15_im.i16", im)  # (256,) input, imaginary part
+    fr, fi = emlmpy.fft_q15(re, im)
+    _write(out / "fftq15_fwd.i16", np.concatenate([fr, fi]))  # (512,) run(): real then imaginary
+    ir, ii = emlmpy.ifft_q15(re, im)
+    _write(out / "fftq15_inv.i16", np.concatenate([ir, ii]))  # (512,) inverse()
+    rr, ri = emlmpy.rfft_q15(re)
+    _write(out / "fftq15_rfft.i16", np.concatenate([rr, ri]))  # (258,) rfft(re): 129 real, 129 imaginary
+    X = np.fft.fft(re + 1j * im.astype(np.float64)) / n
+    _write(out / "fftq15_numpy.f32", np.concatenate([X.real, X.imag]))  # (512,) numpy.fft.fft / n
+
+
 def make_kmeans(out: Path) -> None:
     """k-means: scikit-learn's centers converted for the device with its predictions; fits from a
     given init (float32 blobs, int16 samples) with scikit-learn's KMeans(init=array, n_init=1) result;
@@ -148,6 +174,7 @@ def main(argv: list[str]) -> int:
     make_knn(out)
     make_iir(out)
     make_fft(out)
+    make_q15(out)
     make_kmeans(out)
     return 0
 
