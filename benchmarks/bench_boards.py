@@ -260,6 +260,7 @@ DSP_ROUNDS = 3
 DSP_PAIRS = (("iir", "iir_q15", "IIR run, 4th-order Butterworth (2 sections), %d samples" % DSP_N_IIR),
              ("fft", "fft_q15", "complex FFT run, n = %d" % DSP_N_FFT),
              ("rfft", "rfft_q15", "real FFT rfft, n = %d" % DSP_N_FFT))
+DSP_MODULE = {"iir": "emliir", "fft": "emlfft", "rfft": "emlfft"}
 DSP_BODIES = ("empty", "iir", "iir_q15", "fft", "fft_q15", "rfft", "rfft_q15")
 
 
@@ -276,9 +277,9 @@ def dsp_rows(s: Session, folder: Path) -> list[list]:
         return [[work, f, "", q, "", "", why] for f, q, work in DSP_PAIRS]
     warm = c[:, 1, :]
     net = {b: warm[:, i].mean() - warm[:, 0].mean() for i, b in enumerate(DSP_BODIES)}
-    return [[work, f"emlfft.{f}" if "fft" in f else "emliir.run", r1(net[f]),
-             f"emlfft_q15.{f[:-4]}" if "fft" in f else "emliir_q15.run", r1(net[q]),
-             round(net[q] / net[f], 3), r.error] for f, q, work in DSP_PAIRS]
+    call = {"iir": "run", "fft": "run", "rfft": "rfft"}
+    return [[work, f"{DSP_MODULE[f]}.{call[f]}", r1(net[f]), f"{DSP_MODULE[f]}_q15.{call[f]}", r1(net[q]),
+             round(float(net[q] / net[f]), 3), r.error] for f, q, work in DSP_PAIRS]
 
 
 def measure_dsp(board_dir: Path, work: Path, data: Data, firmware: Path) -> list[list]:
