@@ -18,7 +18,7 @@
  * init requires sum|Bi| <= EMLC_IIR_Q15_MAX_BSUM (57343) and |Ai| <= 32767, so
  * |accb| <= 57343 * 32768 and |acca >> 3| <= 65534 * 32768 / 8, together < 2^31 - 1024.
  * The output of a section saturates to int16 (the next section's input): a cascade whose partial
- * gains exceed 1 at some frequency needs headroom in the input (docs/emliir.md).
+ * gains exceed 1 at some frequency needs headroom in the input (docs/emliir_q15.md).
  * The state (4 int16 per section, caller-owned) persists across calls, so a chunked stream gives
  * the same output as one call. No allocation, no division, no float. C99.
  */
