@@ -88,99 +88,8 @@ float emlc_array_ratio(int64_t p, uint32_t q, int32_t e, int root) {
     return out.f;
 }
 
-/* f / n (root 0) or sqrt(f / n) (root 1), correctly rounded; inf and NaN as they are. */
-static float div_n(float f, uint32_t n, int root) {
-    emlc_bits_t b;
-    uint32_t ex;
-    int64_t m;
-    b.f = f;
-    ex = (b.u >> 23) & 0xffu;
-    if (ex == 0xffu) {
-        return f;
-    }
-    m = (int64_t)((b.u & 0x7fffffu) | (ex ? 0x800000u : 0u));
-    if (b.u & SIGN) {
-        m = -m;
-    }
-    return emlc_array_ratio(m, n, (int32_t)(ex ? ex : 1) - 150, root);
-}
-
-emlc_err_t emlc_array_features(const void *x, int dtype, size_t n, size_t stride, float *out) {
-    size_t i, j;
-    uint32_t zc = 0, neg, prev = 0;
-    if (x == NULL || out == NULL) {
-        return EMLC_ERR_NULL;
-    }
-    if (n == 0 || n > EMLC_ARRAY_MAX_N || stride == 0) {
-        return EMLC_ERR_SIZE;
-    }
-    if (dtype == EMLC_ARRAY_I16) {
-        const int16_t *v = (const int16_t *)x;
-        int32_t s = 0, mn = 32767, mx = -32768;
-        uint64_t ss = 0;
-        for (i = 0, j = 0; i < n; i++, j += stride) {
-            int32_t a = v[j];
-            s += a;
-            ss += (uint32_t)(a * a);
-            mn = a < mn ? a : mn;
-            mx = a > mx ? a : mx;
-            neg = a < 0;
-            zc += i != 0 && neg != prev;
-            prev = neg;
-        }
-        /* |s| < 2^31, ss < 2^46, n <= 65535: n * ss and s * s < 2^62, n * n < 2^32 */
-        out[EMLC_ARRAY_MEAN] = emlc_array_ratio(s, (uint32_t)n, 0, 0);
-        out[EMLC_ARRAY_STD] = emlc_array_ratio((int64_t)(n * ss - (uint64_t)((int64_t)s * s)),
-                                               (uint32_t)(n * n), 0, 1);
-        out[EMLC_ARRAY_MIN] = emlc_array_ratio(mn, 1, 0, 0);
-        out[EMLC_ARRAY_MAX] = emlc_array_ratio(mx, 1, 0, 0);
-        out[EMLC_ARRAY_RMS] = emlc_array_ratio((int64_t)ss, (uint32_t)n, 0, 1);
-    } else if (dtype == EMLC_ARRAY_F32) {
-        const float *v = (const float *)x;
-        float s = 0.0f, d = 0.0f, q = 0.0f, mean;
-        emlc_bits_t b, lo, hi;
-        int nan = 0;
-        lo.f = v[0];
-        hi.f = v[0];
-        for (i = 0, j = 0; i < n; i++, j += stride) {
-            b.f = v[j];
-            s += b.f;
-            nan |= is_nan(b.u);
-            if (key(b.u) < key(lo.u)) {
-                lo.u = b.u;
-            }
-            if (key(b.u) > key(hi.u)) {
-                hi.u = b.u;
-            }
-            /* x < 0: the sign bit on a magnitude in 1 .. INF (not -0.0, not NaN) */
-            neg = (b.u >> 31) & ((b.u & 0x7fffffffu) - 1u < INF);
-            zc += i != 0 && neg != prev;
-            prev = neg;
-        }
-        mean = div_n(s, (uint32_t)n, 0);
-        for (i = 0, j = 0; i < n; i++, j += stride) {
-            float a = v[j], c = a - mean;
-            d += c * c;
-            q += a * a;
-        }
-        if (nan) {
-            lo.u = INF | 0x400000u;
-            hi.u = lo.u;
-        }
-        out[EMLC_ARRAY_MEAN] = mean;
-        out[EMLC_ARRAY_STD] = div_n(d, (uint32_t)n, 1);
-        out[EMLC_ARRAY_MIN] = lo.f;
-        out[EMLC_ARRAY_MAX] = hi.f;
-        out[EMLC_ARRAY_RMS] = div_n(q, (uint32_t)n, 1);
-    } else {
-        return EMLC_ERR_KIND;
-    }
-    out[EMLC_ARRAY_ZERO_CROSSINGS] = emlc_array_ratio(zc, 1, 0, 0);
-    return EMLC_OK;
-}
-
-/* a - b in float32 as a float's sign, significand and exponent for emlc_array_ratio: 0 if not
- * finite or zero, else sets *m (signed significand) and returns 1 with *e. */
+/* f = *m * 2^*e with *m the signed significand, for emlc_array_ratio: returns 1, or 0 (nothing
+ * set) when f is zero, infinite or NaN. */
 static int split(float f, int64_t *m, int32_t *e) {
     emlc_bits_t b;
     uint32_t ex;
@@ -197,11 +106,88 @@ static int split(float f, int64_t *m, int32_t *e) {
     return 1;
 }
 
+/* f / n (root 0) or sqrt(f / n) (root 1), correctly rounded; zero, inf and NaN as they are. */
+static float div_n(float f, uint32_t n, int root) {
+    int64_t m;
+    int32_t e;
+    return split(f, &m, &e) ? emlc_array_ratio(m, n, e, root) : f;
+}
+
+/* b clamped to [lo, hi] by keys (lo <= hi) */
+static uint32_t clamp(uint32_t b, uint32_t lo, uint32_t hi) {
+    return key(b) < key(lo) ? lo : key(b) > key(hi) ? hi : b;
+}
+
+emlc_err_t emlc_array_features(const void *x, int dtype, size_t n, size_t stride, float *out) {
+    const int16_t *vh = (const int16_t *)x;
+    const float *vf = (const float *)x;
+    size_t i, j;
+    uint32_t zc = 0, neg, prev = 0, nan = 0;
+    int32_t s = 0, k, lo = INT32_MAX, hi = INT32_MIN; /* lo, hi: int16 values or float keys */
+    uint64_t ss = 0;
+    float fs = 0.0f, d = 0.0f, q = 0.0f, mean;
+    emlc_bits_t b;
+    if (x == NULL || out == NULL) {
+        return EMLC_ERR_NULL;
+    }
+    if (n == 0 || n > EMLC_ARRAY_MAX_N || stride == 0) {
+        return EMLC_ERR_SIZE;
+    }
+    if ((unsigned)dtype > EMLC_ARRAY_F32) {
+        return EMLC_ERR_KIND;
+    }
+    for (i = 0, j = 0; i < n; i++, j += stride) {
+        if (dtype == EMLC_ARRAY_I16) {
+            k = vh[j];
+            s += k;
+            ss += (uint32_t)(k * k);
+            neg = k < 0;
+        } else {
+            b.f = vf[j];
+            fs += b.f;
+            k = key(b.u);
+            /* x < 0: the sign bit on a magnitude in 1 .. INF (not -0.0, not NaN) */
+            neg = (b.u >> 31) & ((b.u & 0x7fffffffu) - 1u < INF);
+            nan |= is_nan(b.u);
+        }
+        lo = k < lo ? k : lo;
+        hi = k > hi ? k : hi;
+        zc += i != 0 && neg != prev;
+        prev = neg;
+    }
+    if (dtype == EMLC_ARRAY_I16) {
+        /* |s| < 2^31, ss < 2^46, n <= 65535: n * ss and s * s < 2^62, n * n < 2^32 */
+        out[EMLC_ARRAY_MEAN] = emlc_array_ratio(s, (uint32_t)n, 0, 0);
+        out[EMLC_ARRAY_STD] = emlc_array_ratio((int64_t)(n * ss - (uint64_t)((int64_t)s * s)),
+                                               (uint32_t)(n * n), 0, 1);
+        out[EMLC_ARRAY_MIN] = emlc_array_ratio(lo, 1, 0, 0);
+        out[EMLC_ARRAY_MAX] = emlc_array_ratio(hi, 1, 0, 0);
+        out[EMLC_ARRAY_RMS] = emlc_array_ratio((int64_t)ss, (uint32_t)n, 0, 1);
+    } else {
+        mean = div_n(fs, (uint32_t)n, 0);
+        for (i = 0, j = 0; i < n; i++, j += stride) {
+            float a = vf[j], c = a - mean;
+            d += c * c;
+            q += a * a;
+        }
+        out[EMLC_ARRAY_MEAN] = mean;
+        out[EMLC_ARRAY_STD] = div_n(d, (uint32_t)n, 1);
+        out[EMLC_ARRAY_RMS] = div_n(q, (uint32_t)n, 1);
+        /* key() is its own inverse: the keys back to bits */
+        b.u = nan ? INF | 0x400000u : (uint32_t)key((uint32_t)lo);
+        out[EMLC_ARRAY_MIN] = b.f;
+        b.u = nan ? INF | 0x400000u : (uint32_t)key((uint32_t)hi);
+        out[EMLC_ARRAY_MAX] = b.f;
+    }
+    out[EMLC_ARRAY_ZERO_CROSSINGS] = emlc_array_ratio(zc, 1, 0, 0);
+    return EMLC_OK;
+}
+
 emlc_err_t emlc_array_linear_map(const void *src, int src_dtype, size_t stride, void *dst, int dst_dtype,
                                  size_t n, const float *range) {
     const float in_min = range[0], out_min = range[2];
     int64_t mu, md;
-    int32_t eu, ed, klo, khi;
+    int32_t eu, ed;
     emlc_bits_t k, lo, hi, y;
     size_t i, j;
     if (src == NULL || dst == NULL || range == NULL) {
@@ -238,8 +224,8 @@ emlc_err_t emlc_array_linear_map(const void *src, int src_dtype, size_t stride, 
         emlc_bits_t a, z;
         a.f = -32768.0f;
         z.f = 32767.0f;
-        lo.u = key(lo.u) < key(a.u) ? a.u : key(lo.u) > key(z.u) ? z.u : lo.u;
-        hi.u = key(hi.u) < key(a.u) ? a.u : key(hi.u) > key(z.u) ? z.u : hi.u;
+        lo.u = clamp(lo.u, a.u, z.u);
+        hi.u = clamp(hi.u, a.u, z.u);
         if (src_dtype == EMLC_ARRAY_F32) {
             for (i = 0, j = 0; i < n; i++, j += stride) {
                 y.f = ((const float *)src)[j];
@@ -249,14 +235,11 @@ emlc_err_t emlc_array_linear_map(const void *src, int src_dtype, size_t stride, 
             }
         }
     }
-    klo = key(lo.u);
-    khi = key(hi.u);
     for (i = 0, j = 0; i < n; i++, j += stride) {
         y.f = src_dtype == EMLC_ARRAY_I16 ? (float)((const int16_t *)src)[j] : ((const float *)src)[j];
         y.f = (y.f - in_min) * k.f + out_min;
         if (!is_nan(y.u)) {
-            int32_t ky = key(y.u);
-            y.u = ky < klo ? lo.u : ky > khi ? hi.u : y.u;
+            y.u = clamp(y.u, lo.u, hi.u);
         }
         if (dst_dtype == EMLC_ARRAY_I16) {
             /* |y| <= 32768: adding 1.5 * 2^23 rounds to an integer (nearest, ties to even) held
