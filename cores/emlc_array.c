@@ -23,7 +23,7 @@ float emlc_array_ratio(int64_t p, uint32_t q, int32_t e, int root) {
     emlc_bits_t out;
     uint64_t r = (uint64_t)(p < 0 ? -p : p), d = q, m = 0;
     int nb = 25;
-    uint32_t sticky, mant;
+    uint32_t sticky, mant, round;
     out.u = 0;
     if (r != 0 && q != 0) {
         /* invariant after alignment: d <= r < 2d, value = (r / d) * 2^e */
@@ -62,20 +62,22 @@ float emlc_array_ratio(int64_t p, uint32_t q, int32_t e, int root) {
             sticky |= x != 0;
         }
         /* m: 25 bits, the leading one (2^e) at bit 24, the round bit at bit 0 */
+        mant = (uint32_t)m;
         if (e > 127) {
             out.u = INF;
         } else {
             if (e < -126) { /* subnormal: fewer significand bits */
-                int32_t sh = -126 - e;
+                uint32_t sh = (uint32_t)(-126 - e);
                 if (sh > 25) {
                     sh = 25;
                 }
-                sticky |= (m & (((uint64_t)1 << sh) - 1)) != 0;
-                m >>= sh;
+                sticky |= (mant & ((1u << sh) - 1u)) != 0;
+                mant >>= sh;
                 e = -126;
             }
-            mant = (uint32_t)(m >> 1);
-            if ((m & 1) && (sticky || (mant & 1))) {
+            round = mant & 1u;
+            mant >>= 1;
+            if (round && (sticky || (mant & 1u))) {
                 mant++;
             }
             /* the leading one of mant adds 1 to the exponent field; a carry to 2^24 adds 2 */
@@ -199,13 +201,8 @@ emlc_err_t emlc_array_linear_map(const void *src, int src_dtype, size_t stride, 
     if (stride == 0) {
         return EMLC_ERR_SIZE;
     }
-    /* every bound finite (x - x is 0 only then), both spans non-zero and finite */
-    for (i = 0; i < 4; i++) {
-        y.f = range[i] - range[i];
-        if (y.u & 0x7fffffffu) {
-            return EMLC_ERR_VALUE;
-        }
-    }
+    /* both spans non-zero and finite (so every bound is finite: a NaN or inf bound makes its span
+     * NaN or inf) */
     if (!split(range[3] - out_min, &mu, &eu) || !split(range[1] - in_min, &md, &ed)) {
         return EMLC_ERR_VALUE;
     }

@@ -8,11 +8,12 @@
 #include "emlglue.h"
 #include "emlc_array.h"
 
-/* src as (data, dtype, number of elements); TypeError unless array('h') or array('f'). */
-static size_t ea_src(mp_obj_t obj, const uint8_t **data, int *dtype) {
+/* An array argument as (data, dtype, number of elements), readable or (flags MP_BUFFER_RW)
+ * writable; TypeError unless array('h') or array('f') (or a memoryview of one). */
+static size_t ea_src(mp_obj_t obj, const uint8_t **data, int *dtype, int flags) {
     mp_buffer_info_t bi;
-    if (!mp_get_buffer(obj, &bi, MP_BUFFER_READ) || (bi.typecode != 'h' && bi.typecode != 'f')) {
-        emlg_fail(MP_QSTR_TypeError, "src and dst must be array('h') or array('f')");
+    if (!mp_get_buffer(obj, &bi, flags) || (bi.typecode != 'h' && bi.typecode != 'f')) {
+        emlg_fail(MP_QSTR_TypeError, "arrays must be array('h') or array('f')");
     }
     *data = bi.buf;
     *dtype = bi.typecode == 'f';
@@ -42,11 +43,9 @@ static mp_obj_t ea_linear_map(size_t n_args, const mp_obj_t *args) {
     const uint8_t *src;
     uint8_t *dst;
     int st, dt;
-    size_t i, first, step, n, len = ea_src(args[0], &src, &st);
-    size_t dlen = ea_src(args[1], (const uint8_t **)&dst, &dt);
+    size_t i, first, step, n, len = ea_src(args[0], &src, &st, MP_BUFFER_READ);
+    size_t dlen = ea_src(args[1], (const uint8_t **)&dst, &dt, MP_BUFFER_RW);
     float range[4];
-    mp_buffer_info_t bi;
-    mp_get_buffer_raise(args[1], &bi, MP_BUFFER_WRITE); /* dst writable (not bytes) */
     n = ea_view(n_args - 6, args + 6, len, &first, &step);
     if (n != dlen) {
         emlg_fail(MP_QSTR_ValueError, "len(dst) must equal len(src[start::step])");
@@ -69,18 +68,17 @@ static mp_obj_t ea_linear_map(size_t n_args, const mp_obj_t *args) {
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(ea_linear_map_obj, 6, 8, ea_linear_map);
 
 static mp_obj_t ea_features(size_t n_args, const mp_obj_t *args) {
-    const uint8_t *src;
-    void *out;
-    int st;
-    size_t first, step, n, len = ea_src(args[0], &src, &st);
-    if (emlg_buf(args[1], 'f', true, "out must be array('f') of 6", &out) != EMLC_ARRAY_N_FEATURES) {
-        emlg_fail(MP_QSTR_ValueError, "out must be array('f') of 6");
+    const uint8_t *src, *out;
+    int st, ot;
+    size_t first, step, n, len = ea_src(args[0], &src, &st, MP_BUFFER_READ);
+    if (ea_src(args[1], &out, &ot, MP_BUFFER_RW) != EMLC_ARRAY_N_FEATURES || !ot) {
+        emlg_fail(ot ? MP_QSTR_ValueError : MP_QSTR_TypeError, "out must be array('f') of 6");
     }
     n = ea_view(n_args - 2, args + 2, len, &first, &step);
     if (n == 0 || n > EMLC_ARRAY_MAX_N) {
         emlg_fail(MP_QSTR_ValueError, "src[start::step] must have 1..65535 elements");
     }
-    emlg_ok(emlc_array_features(src + (first << (1 + st)), st, n, step, out), "internal error");
+    emlg_ok(emlc_array_features(src + (first << (1 + st)), st, n, step, (float *)out), "internal error");
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(ea_features_obj, 2, 4, ea_features);
