@@ -162,8 +162,8 @@ emlc_err_t emlc_array_features(const void *x, int dtype, size_t n, size_t stride
         out[EMLC_ARRAY_MEAN] = emlc_array_ratio(s, (uint32_t)n, 0, 0);
         out[EMLC_ARRAY_STD] = emlc_array_ratio((int64_t)(n * ss - (uint64_t)((int64_t)s * s)),
                                                (uint32_t)(n * n), 0, 1);
-        out[EMLC_ARRAY_MIN] = emlc_array_ratio(lo, 1, 0, 0);
-        out[EMLC_ARRAY_MAX] = emlc_array_ratio(hi, 1, 0, 0);
+        out[EMLC_ARRAY_MIN] = (float)lo; /* exact: |lo|, |hi| <= 32768 */
+        out[EMLC_ARRAY_MAX] = (float)hi;
         out[EMLC_ARRAY_RMS] = emlc_array_ratio((int64_t)ss, (uint32_t)n, 0, 1);
     } else {
         mean = div_n(fs, (uint32_t)n, 0);
@@ -181,7 +181,7 @@ emlc_err_t emlc_array_features(const void *x, int dtype, size_t n, size_t stride
         b.u = nan ? INF | 0x400000u : (uint32_t)key((uint32_t)hi);
         out[EMLC_ARRAY_MAX] = b.f;
     }
-    out[EMLC_ARRAY_ZERO_CROSSINGS] = emlc_array_ratio(zc, 1, 0, 0);
+    out[EMLC_ARRAY_ZERO_CROSSINGS] = (float)(int32_t)zc; /* exact: zc < 65535 */
     return EMLC_OK;
 }
 
