@@ -58,8 +58,7 @@ static mp_obj_t ea_linear_map(size_t n_args, const mp_obj_t *args) {
     for (i = 0; i < 4; i++) {
         range[i] = ea_float(args[2 + i]);
     }
-    src += first << (1 + st);
-    if (n != 0 && emlc_array_linear_map(src, st, step, dst, dt, n, range) != EMLC_OK) {
+    if (n != 0 && emlc_array_linear_map(src + (first << (1 + st)), st, step, dst, dt, n, range) != EMLC_OK) {
         emlg_fail(MP_QSTR_ValueError, "bounds must be finite, in_min != in_max, out_min != out_max; "
                                       "no NaN into array('h')");
     }
