@@ -17,7 +17,7 @@ from emlmpy import errors, layout
 PKG = Path(emlmpy.__file__).resolve().parent
 # The documented layers (python/README.md): a module imports only modules of lower layers.
 LAYERS = [
-    {"errors", "keys", "iir", "samples", "fft_q15"},
+    {"errors", "keys", "iir", "samples", "fft_q15", "arrays"},
     {"numbers", "layout", "iir_q15"},
     {"csvtext", "encode"},
     {"csvformat", "binformat"},

@@ -154,3 +154,27 @@ def test_q15(arch: str) -> None:
     want = emlmpy.rfft_q15(re)
     assert np.array_equal(np.frombuffer(e.buffer_bytes(int(r)), np.int16), want[0])
     assert np.array_equal(np.frombuffer(e.buffer_bytes(int(i)), np.int16), want[1])
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_array(arch: str) -> None:
+    """emlarray: features and linear_map give emlmpy.arrays' bits (soft float on armv6m and rv32imc,
+    the FPU on armv7emsp), strided views included; a bad bound is a ValueError."""
+    from emlmpy import arrays
+    rng = np.random.default_rng(4)
+    h = rng.integers(-32768, 32768, 96).astype(np.int16)
+    f = rng.normal(5, 300, 96).astype(np.float32)
+    e = emu(arch, "emlarray")
+    out = EmuObj(e.to_obj(("array_f", np.zeros(6))))
+    for tc, x in (("array_h", h), ("array_f", f)):
+        src = EmuObj(e.to_obj((tc, x)))
+        for start, step in ((0, 1), (2, 3)):
+            e.call_obj(e.globals["features"], src, out, start, step)
+            assert e.buffer_bytes(int(out)) == arrays.features(x, start, step).tobytes()
+            for dt, np_t in (("array_h", np.int16), ("array_f", np.float32)):
+                dst = EmuObj(e.to_obj((dt, np.zeros(len(x[start::step]), np_t))))
+                e.call_obj(e.globals["linear_map"], src, dst, -32768.0, 32768.0, 1.5, -8.25, start, step)
+                want = arrays.linear_map(x, -32768.0, 32768.0, 1.5, -8.25, dt[-1], start, step)
+                assert e.buffer_bytes(int(dst)) == want.tobytes()
+    with pytest.raises(Exception, match="ValueError"):
+        e.call_obj(e.globals["linear_map"], src, src, 1.0, 1.0, 0.0, 1.0)

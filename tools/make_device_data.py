@@ -167,6 +167,36 @@ def make_kmeans(out: Path) -> None:
     _write(out / "kmeans_px_inertia.f32", [best.inertia_])  # (1,)
 
 
+def make_array(out: Path) -> None:
+    """emlarray: an interleaved x, y, z int16 recording (128 samples per axis) and a float32 signal;
+    per axis numpy's float64 features (mean, std, min, max, rms, zero crossings) stored as float32,
+    and the host model's bits (emlmpy.arrays); numpy's float64 linear maps and the host model's."""
+    from emlmpy import arrays
+    rng = np.random.default_rng(14)
+    t = np.arange(128) / 50.0
+    xyz = np.stack([4096 * np.sin(2 * np.pi * 1.7 * t) + rng.normal(0, 300, 128),
+                    -4096 + rng.normal(0, 800, 128), rng.normal(200, 2000, 128)], axis=1)
+    h = np.clip(np.round(xyz), -32768, 32767).astype(np.int16).ravel()
+    f = rng.normal(0.5, 3.0, 300).astype(np.float32)
+    f[::17] = 0.0
+    _write(out / "array_xyz.i16", h)  # (384,) = 128 samples of x, y, z
+    _write(out / "array_sig.f32", f)  # (300,)
+    ref, bits = [], []
+    for x, start, step in [(h, 0, 3), (h, 1, 3), (h, 2, 3), (h, 0, 1), (f, 0, 1), (f, 1, 2)]:
+        v = x[start::step].astype(np.float64)
+        neg = v < 0
+        ref.append([v.mean(), v.std(), v.min(), v.max(), np.sqrt(np.mean(v * v)),
+                    np.count_nonzero(neg[1:] != neg[:-1])])
+        bits.append(arrays.features(x, start, step))
+    _write(out / "array_feat.f32", np.array(ref))  # (6, 6): per view [mean, std, min, max, rms, zc]
+    _write(out / "array_feat_bits.f32", np.array(bits))  # (6, 6): the host model's float32 bits
+    # maps: x axis counts -> g (-32768..32768 -> -8..8), the float signal -> int16 (-10..10 -> -32767..32767)
+    _write(out / "array_map_g.f32", np.clip((h[0::3].astype(np.float64) + 32768) * 16 / 65536 - 8, -8, 8))  # (128,)
+    _write(out / "array_map_g_bits.f32", arrays.linear_map(h, -32768, 32768, -8, 8, "f", 0, 3))  # (128,)
+    _write(out / "array_map_q.i16", arrays.linear_map(f, -10, 10, -32767, 32767, "h"))  # (300,)
+    _write(out / "array_map_q.f32", np.clip((f.astype(np.float64) + 10) * 65534 / 20 - 32767, -32767, 32767))  # (300,)
+
+
 def main(argv: list[str]) -> int:
     out = Path(argv[1] if len(argv) > 1 else "build/device_data")
     out.mkdir(parents=True, exist_ok=True)
@@ -176,6 +206,7 @@ def main(argv: list[str]) -> int:
     make_fft(out)
     make_q15(out)
     make_kmeans(out)
+    make_array(out)
     return 0
 
 
