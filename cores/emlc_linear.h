@@ -22,25 +22,28 @@
  *  - exp (emlc_linear_exp): x clamped to [-104, 89], k = x * log2(e) rounded half away from zero
  *    to an integer, r = (x - k * LN2_HI) - k * LN2_LO, p = Horner's degree-6 Taylor polynomial of
  *    exp(r) (1/720, 1/120, 1/24, 1/6, 1/2, 1, 1 as float32), result p * 2^(k/2) * 2^(k - k/2)
- *    (k/2 truncated toward zero). Within 2 ulp of exp in the normal range; 0 below ~ -103.3.
+ *    (k/2 truncated toward zero). Within 3 ulp of exp in the normal range; 0 below ~ -103.3.
  *
- * Training (emlc_linear_sgd_epoch, one output, squared loss): scikit-learn's _plain_sgd for
- * SGDRegressor(shuffle=False, fit_intercept=True, average=False), in float32. Per sample, in order:
- *    p = decision(x) (as above);  eta = eta0 (constant) or eta0 * exp(-power_t * ln t) (invscaling);
- *    loss += 0.5 * (p - y)^2;  d = p - y clipped to +-1e12;  update = -eta * d;
- *    if alpha * (1 - l1_ratio) > 0: coef[f] *= max(0, 1 - (1 - l1_ratio) * eta * alpha) for all f;
+ * Training (emlc_linear_sgd_epoch, one output, squared loss): scikit-learn's _plain_sgd (1.9) for
+ * SGDRegressor(shuffle=False, fit_intercept=True, average=False, early_stopping=False), in float32.
+ * Per sample, in order:
+ *    p = decision(x) (as above), with sq = sum of coef[f]^2 and l1n = sum of |coef[f]| (feature order);
+ *    eta = eta0 (constant) or eta0 * exp(-power_t * ln t) (invscaling);
+ *    loss += 0.5 * (p - y)^2;  objective += that + alpha * ((1 - l1_ratio) * 0.5 * sq + l1_ratio * l1n);
+ *    d = p - y clipped to +-1e12;  update = -eta * d;
+ *    if alpha * (1 - l1_ratio) > 0: coef[f] *= max(0, 1 - eta * (1 - l1_ratio) * alpha) for all f;
  *    if update != 0: coef[f] += update * x[f] for all f; intercept += update;
- *    if l1_ratio * alpha > 0: u += l1_ratio * eta * alpha, then the truncated-gradient L1 step
+ *    if l1_ratio * alpha > 0: u += eta * (l1_ratio * alpha), then the truncated-gradient L1 step
  *      (Tsuruoka et al. 2009): for each f, z = coef[f]; coef[f] = max(0, z - (u + q[f])) if z > 0,
  *      min(0, z + (u - q[f])) if z < 0; q[f] += coef[f] - z;
  *    t += 1.
  * u and q (n_features floats) start at 0 for each call of the caller's train/step (as scikit-learn's
  * fit and partial_fit do); t is the model's sample counter across calls (t_ in scikit-learn),
- * starting at 1. A coefficient, intercept or loss that is not finite after an epoch is an error
- * (VALUE): the caller restores the weights it saved.
- * Stopping (emlc_linear_stop, scikit-learn's rule without early_stopping): after each epoch, an
- * epoch whose loss sum is > best - tol * n_samples counts as no improvement (else the count
- * restarts at 0); best = min(best, loss sum); training stops when the count reaches
+ * starting at 1. A coefficient, intercept or objective that is not finite after an epoch is an
+ * error (VALUE): the caller restores the weights it saved. The sums are float32 in sample order.
+ * Stopping (emlc_linear_stop, scikit-learn 1.9's rule without early_stopping): after each epoch,
+ * mean = objective / n_samples; an epoch with mean > best - tol counts as no improvement (else the
+ * count restarts at 0); best = min(best, mean); training stops when the count reaches
  * n_iter_no_change, or after max_iter epochs. tol < 0 disables it.
  *
  * No allocation, no global state, no libm. exp and ln are our own (float32), as above.
@@ -110,15 +113,16 @@ typedef struct emlc_linear_sgd {
 
 /* One pass over the n samples of X (row-major, float32 or int16) with targets y: updates coef[0..],
  * intercept[0], *t; q is n_features floats of state, *u the L1 total (both zero at the first epoch
- * of a call); *loss receives the float32 sum of the squared losses 0.5 * (p - y)^2 in sample order.
- * Errors: NULL, SIZE (not one output, n 0), VALUE (X or y not finite, or the weights or loss
+ * of a call); *loss and *objective receive the epoch's sums (see above).
+ * Errors: NULL, SIZE (not one output, n 0), VALUE (X or y not finite, or the weights or objective
  * overflowed: the weights are then left as they are). */
 emlc_err_t emlc_linear_sgd_epoch(emlc_linear_t *m, const emlc_linear_sgd_t *s, const void *X, int i16,
-                                 const float *y, size_t n, float *q, float *u, uint32_t *t, float *loss);
+                                 const float *y, size_t n, float *q, float *u, uint32_t *t, float *loss,
+                                 float *objective);
 
-/* The stopping rule after an epoch with loss sum `loss` (see above): returns 1 to stop. *best
- * starts at +inf, *count at 0. */
-int emlc_linear_stop(float loss, float tol, size_t n_samples, uint32_t n_iter_no_change, float *best,
+/* The stopping rule after an epoch with objective sum `objective` over n_samples (1..2^31-1; see
+ * above): returns 1 to stop. *best starts at +inf, *count at 0. */
+int emlc_linear_stop(float objective, float tol, size_t n_samples, uint32_t n_iter_no_change, float *best,
                      uint32_t *count);
 
 #endif /* EMLC_LINEAR_H */

@@ -28,12 +28,13 @@ float emlc_linear_ln(float x) {
 }
 
 emlc_err_t emlc_linear_sgd_epoch(emlc_linear_t *m, const emlc_linear_sgd_t *s, const void *X, int i16,
-                                 const float *y, size_t n, float *q, float *u, uint32_t *t, float *loss) {
+                                 const float *y, size_t n, float *q, float *u, uint32_t *t, float *loss,
+                                 float *objective) {
     const size_t nf = m->n_features;
     const float l2 = (1.0f - s->l1_ratio) * s->alpha, l1 = s->l1_ratio * s->alpha;
-    float *w = m->coef, sum = 0.0f;
+    float *w = m->coef, sum = 0.0f, obj = 0.0f;
     size_t i, f;
-    if (!X || !y || !q || !u || !t || !loss) {
+    if (!X || !y || !q || !u || !t || !loss || !objective) {
         return EMLC_ERR_NULL;
     }
     if (m->n_outputs != 1 || n == 0) {
@@ -44,16 +45,24 @@ emlc_err_t emlc_linear_sgd_epoch(emlc_linear_t *m, const emlc_linear_sgd_t *s, c
     }
     for (i = 0; i < n; i++) {
         const size_t at = i * nf;
-        float p = 0.0f, d, eta = s->eta0, update;
+        float p = 0.0f, d, eta = s->eta0, update, sq = 0.0f, l1n = 0.0f;
         for (f = 0; f < nf; f++) {
+            emlc_bits_t a;
+            a.f = w[f];
+            a.u &= 0x7fffffffu; /* |w[f]| */
             p += w[f] * emlc_linear_at(X, i16, at + f);
+            sq += w[f] * w[f];
+            l1n += a.f;
         }
         p += m->intercept[0];
         if (s->invscaling) {
             eta = eta * emlc_linear_exp(-s->power_t * emlc_linear_ln((float)*t));
         }
         d = p - y[i];
-        sum += 0.5f * d * d;
+        d = 0.5f * d * d;
+        sum += d;
+        obj += d + s->alpha * ((1.0f - s->l1_ratio) * 0.5f * sq + s->l1_ratio * l1n);
+        d = p - y[i];
         if (emlc_linear_key(d) > emlc_linear_key(1e12f)) {
             d = 1e12f;
         } else if (emlc_linear_key(d) < emlc_linear_key(-1e12f)) {
@@ -92,25 +101,27 @@ emlc_err_t emlc_linear_sgd_epoch(emlc_linear_t *m, const emlc_linear_sgd_t *s, c
         (*t)++;
     }
     *loss = sum;
+    *objective = obj;
     if (emlc_linear_check(w, nf) != EMLC_OK || emlc_linear_check(m->intercept, 1) != EMLC_OK ||
-        emlc_linear_check(&sum, 1) != EMLC_OK) {
+        emlc_linear_check(&obj, 1) != EMLC_OK) {
         return EMLC_ERR_VALUE;
     }
     return EMLC_OK;
 }
 
-int emlc_linear_stop(float loss, float tol, size_t n_samples, uint32_t n_iter_no_change, float *best,
+int emlc_linear_stop(float objective, float tol, size_t n_samples, uint32_t n_iter_no_change, float *best,
                      uint32_t *count) {
+    const float mean = objective / (float)(int32_t)n_samples;
     if (emlc_linear_key(tol) < 0) {
         return 0;
     }
-    if (emlc_linear_key(loss) > emlc_linear_key(*best - tol * (float)n_samples)) {
+    if (emlc_linear_key(mean) > emlc_linear_key(*best - tol)) {
         (*count)++;
     } else {
         *count = 0;
     }
-    if (emlc_linear_key(loss) < emlc_linear_key(*best)) {
-        *best = loss;
+    if (emlc_linear_key(mean) < emlc_linear_key(*best)) {
+        *best = mean;
     }
     return *count >= n_iter_no_change;
 }

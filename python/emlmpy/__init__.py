@@ -5,9 +5,11 @@ from .errors import ConversionError, ModelFormatError
 from .iir import iir_coefficients
 from .io import dumps, load, loads
 from .kmeans import KMeansModel
+from .linear import LinearModel
 from .neighbors import KnnModel
 from .trees import TreeModel
 
 __version__ = "0.2.0"
 __all__ = ["convert", "load", "loads", "dumps", "iir_coefficients", "TreeModel", "KnnModel", "KMeansModel",
+           "LinearModel",
            "ConversionError", "ModelFormatError", "SUPPORTED", "__version__"]

@@ -77,7 +77,7 @@ static mp_obj_t lin_fit(size_t n_args, const mp_obj_t *pos, mp_map_t *kw, bool t
         emlg_fail(MP_QSTR_ValueError, "l1_ratio must be 0..1");
     }
     uint32_t epochs = 1, count = 0, iter_no_change = 5, e;
-    float tol = 1e-3f, best, loss = 0.0f, u = 0.0f;
+    float tol = 1e-3f, best, loss = 0.0f, obj = 0.0f, u = 0.0f;
     if (train) {
         epochs = a[7] ? emlg_int_in(a[7], 1, 0x3fffffff, "epochs must be >= 1") : 1000;
         if (a[8] == mp_const_none) {
@@ -98,13 +98,13 @@ static mp_obj_t lin_fit(size_t n_args, const mp_obj_t *pos, mp_map_t *kw, bool t
     memcpy(q + nf, self->m.coef, (nf + 1) * 4); /* coef then intercept: adjacent in the block */
     const uint32_t t0 = self->t;
     for (e = 0; e < epochs; e++) {
-        if (emlc_linear_sgd_epoch(&self->m, &s, X, i16, y, n, q, &u, &self->t, &loss) != EMLC_OK) {
+        if (emlc_linear_sgd_epoch(&self->m, &s, X, i16, y, n, q, &u, &self->t, &loss, &obj) != EMLC_OK) {
             memcpy(self->m.coef, q + nf, (nf + 1) * 4);
             self->t = t0;
             m_free(q);
             emlg_fail(MP_QSTR_ValueError, "diverged (float32 overflow); weights restored: lower eta0 or scale X");
         }
-        if (train && emlc_linear_stop(loss, tol, n, iter_no_change, &best, &count)) {
+        if (train && emlc_linear_stop(obj, tol, n, iter_no_change, &best, &count)) {
             e++;
             break;
         }
