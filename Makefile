@@ -51,7 +51,7 @@ $(eval $(call NATMOD_MODULE,emliir,src/emliir/emliir.c cores/emlc_iir.c cores/em
 $(eval $(call NATMOD_MODULE,emlfft,cores/emlc_fft.c src/emlfft/emlfft.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
 $(eval $(call NATMOD_MODULE,emlkmeans,src/emlkmeans/emlkmeans.c cores/emlc_kmeans.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
 $(eval $(call NATMOD_MODULE,emllinear,src/emllinear/emllinear.c cores/emlc_linear.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
-$(eval $(call NATMOD_MODULE,emllinear_train,src/emllinear_train/emllinear_train.c cores/emlc_linear_sgd.c cores/emlc_linear.c cores/emlc_common_sf.c,$(CORE_CFLAGS) -Isrc/emllinear))
+$(eval $(call NATMOD_MODULE,emllinear_train,src/emllinear_train/emllinear_train.c cores/emlc_linear_sgd.c cores/emlc_linear.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
 
 build: tools-build venv $(NATMOD_ALL)
 

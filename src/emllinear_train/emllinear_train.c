@@ -4,7 +4,7 @@
  * (docs/emllinear.md). Training allocates its scratch for the call: the L1 state q (n_features
  * floats) and a copy of coef and intercept, restored when training diverges.
  */
-#include "emllinear.h"
+#include "emllinear/emllinear.h"
 
 /* The model argument: a LinearModel (recognised by its type's name: emllinear's type object is
  * made at run time, so this module cannot refer to it). */
