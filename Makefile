@@ -53,6 +53,8 @@ $(eval $(call NATMOD_MODULE,emliir_q15,src/emliir_q15/emliir_q15.c cores/emlc_ii
 $(eval $(call NATMOD_MODULE,emlfft_q15,cores/emlc_fft_q15.c src/emlfft_q15/emlfft_q15.c,$(CORE_CFLAGS)))
 $(eval $(call NATMOD_MODULE,emlkmeans,src/emlkmeans/emlkmeans.c cores/emlc_kmeans.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
 $(eval $(call NATMOD_MODULE,emlarray,src/emlarray/emlarray.c cores/emlc_array.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
+$(eval $(call NATMOD_MODULE,emllinear,src/emllinear/emllinear.c cores/emlc_linear.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
+$(eval $(call NATMOD_MODULE,emllinear_train,src/emllinear_train/emllinear_train.c cores/emlc_linear_sgd.c cores/emlc_linear.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
 
 build: tools-build venv $(NATMOD_ALL)
 

@@ -22,7 +22,7 @@ LAYERS = [
     {"csvtext", "encode"},
     {"csvformat", "binformat"},
     {"legacy", "files"},
-    {"trees", "neighbors", "kmeans"},
+    {"trees", "neighbors", "kmeans", "linear"},
     {"io", "convert"},
     {"cli"},
     {"__init__", "__main__"},

@@ -178,3 +178,31 @@ def test_array(arch: str) -> None:
                 assert e.buffer_bytes(int(dst)) == want.tobytes()
     with pytest.raises(Exception, match="ValueError"):
         e.call_obj(e.globals["linear_map"], src, src, 1.0, 1.0, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_linear(arch: str) -> None:
+    """emllinear: a LogisticRegression file (softmax) and a multi-output Ridge predict bit for bit
+    like emlmpy's host predictor (soft float exp and division on armv6m and rv32imc)."""
+    from sklearn.datasets import make_regression
+    from sklearn.linear_model import LogisticRegression, Ridge
+    X, y = load_iris(return_X_y=True)
+    model = emlmpy.convert(LogisticRegression(max_iter=2000).fit(X, y + 3))
+    X32 = X.astype(np.float32)
+    e = emu(arch, "emllinear")
+    m = EmuObj(e.call_obj(e.globals["load"], io.BytesIO(model.save())))
+    out = EmuObj(e.to_obj(("array_f", np.zeros(3))))
+    want = model.predict_proba(X32)
+    for i in range(0, 150, 7):
+        assert e.method(m, "predict", ("array_f", X32[i])) == model.predict_device(X32[i:i + 1])[0]
+        e.method(m, "predict_proba", ("array_f", X32[i]), out)
+        assert np.frombuffer(e.buffer_bytes(int(out)), np.float32).tobytes() == want[i].tobytes()
+    Xr, Yr = make_regression(30, 4, n_targets=2, random_state=1)
+    model = emlmpy.convert(Ridge().fit(Xr, Yr))
+    m = EmuObj(e.call_obj(e.globals["load"], io.BytesIO(model.save())))
+    out = EmuObj(e.to_obj(("array_f", np.zeros(2))))
+    Xr32 = Xr.astype(np.float32)
+    want = model.scores(Xr32)
+    for i in range(0, 30, 3):
+        e.method(m, "decision_function", ("array_f", Xr32[i]), out)
+        assert np.frombuffer(e.buffer_bytes(int(out)), np.float32).tobytes() == want[i].tobytes()

@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import scipy.signal
 from sklearn.cluster import KMeans
-from sklearn.datasets import load_diabetes, load_digits, load_iris, make_blobs
+from sklearn.datasets import load_diabetes, load_digits, load_iris, make_blobs, make_regression
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.linear_model import LinearRegression, LogisticRegression, SGDRegressor
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 
@@ -197,6 +198,33 @@ def make_array(out: Path) -> None:
     _write(out / "array_map_q.f32", np.clip((f.astype(np.float64) + 10) * 65534 / 20 - 32767, -32767, 32767))  # (300,)
 
 
+def make_linear(out: Path) -> None:
+    """Linear models: a multinomial LogisticRegression (iris, labels 5..7) and a LinearRegression
+    (diabetes) as EMLL files with scikit-learn's predictions; SGDRegressor(shuffle=False) fitted on
+    a small regression problem (its coef_, intercept_, n_iter_) for the device's training."""
+    X, y = load_iris(return_X_y=True)
+    X = X.astype(np.float32)
+    Xtr, Xte, ytr, _ = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+    lr = LogisticRegression(max_iter=2000).fit(Xtr.astype(np.float64), ytr + 5)
+    emlmpy.convert(lr).save(file=str(out / "linear_iris.bin"))
+    _write(out / "linear_iris_X.f32", Xte)  # (45, 4)
+    _write(out / "linear_iris_y.i16", lr.predict(Xte.astype(np.float64)))  # (45,)
+    _write(out / "linear_iris_proba.f32", lr.predict_proba(Xte.astype(np.float64)))  # (45, 3)
+    Xd, yd = load_diabetes(return_X_y=True)
+    Xd = Xd.astype(np.float32)
+    reg = LinearRegression().fit(Xd[:-45].astype(np.float64), yd[:-45])
+    emlmpy.convert(reg).save(file=str(out / "linear_diab.bin"))
+    _write(out / "linear_diab_X.f32", Xd[-45:])  # (45, 10)
+    _write(out / "linear_diab_y.f32", reg.predict(Xd[-45:].astype(np.float64)))  # (45,)
+    Xs, ys = make_regression(200, 5, noise=5.0, random_state=0)
+    Xs, ys = Xs.astype(np.float32), (ys / 10).astype(np.float32)
+    sgd = SGDRegressor(shuffle=False, learning_rate="invscaling", eta0=0.01, power_t=0.25, penalty="elasticnet",
+                       alpha=0.01, l1_ratio=0.5).fit(Xs.astype(np.float64), ys.astype(np.float64))
+    _write(out / "linear_sgd_X.f32", Xs)  # (200, 5)
+    _write(out / "linear_sgd_y.f32", ys)  # (200,)
+    _write(out / "linear_sgd_ref.f32", np.concatenate([sgd.coef_, sgd.intercept_, [sgd.n_iter_]]))  # (7,)
+
+
 def main(argv: list[str]) -> int:
     out = Path(argv[1] if len(argv) > 1 else "build/device_data")
     out.mkdir(parents=True, exist_ok=True)
@@ -207,6 +235,7 @@ def main(argv: list[str]) -> int:
     make_q15(out)
     make_kmeans(out)
     make_array(out)
+    make_linear(out)
     return 0
 
 
