@@ -49,8 +49,13 @@ $(eval $(call NATMOD_MODULE,emlneighbors,src/emlneighbors/emlneighbors.c cores/e
 $(eval $(call NATMOD_MODULE,emlneighbors_load,src/emlneighbors_load/emlneighbors_load.c cores/emlc_knn_load.c cores/emlc_quant.c,$(CORE_CFLAGS)))
 $(eval $(call NATMOD_MODULE,emliir,src/emliir/emliir.c cores/emlc_iir.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
 $(eval $(call NATMOD_MODULE,emlfft,cores/emlc_fft.c src/emlfft/emlfft.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
+$(eval $(call NATMOD_MODULE,emliir_q15,src/emliir_q15/emliir_q15.c cores/emlc_iir_q15.c,$(CORE_CFLAGS)))
+$(eval $(call NATMOD_MODULE,emlfft_q15,cores/emlc_fft_q15.c src/emlfft_q15/emlfft_q15.c,$(CORE_CFLAGS)))
 $(eval $(call NATMOD_MODULE,emlkmeans,src/emlkmeans/emlkmeans.c cores/emlc_kmeans.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
 $(eval $(call NATMOD_MODULE,emlkmeans_fit,src/emlkmeans_fit/emlkmeans_fit.c cores/emlc_kmeans.c,$(CORE_CFLAGS)))
+$(eval $(call NATMOD_MODULE,emlarray,src/emlarray/emlarray.c cores/emlc_array.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
+$(eval $(call NATMOD_MODULE,emllinear,src/emllinear/emllinear.c cores/emlc_linear.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
+$(eval $(call NATMOD_MODULE,emllinear_train,src/emllinear_train/emllinear_train.c cores/emlc_linear_sgd.c cores/emlc_linear.c cores/emlc_common_sf.c,$(CORE_CFLAGS)))
 
 build: tools-build venv $(NATMOD_ALL)
 

@@ -11,7 +11,10 @@ On the Cortex-M0 board (MICROBIT), with QEMU's instruction-count plugin (tools/i
   3. instructions per emltrees predict(x) and predict(x, out) per leaf kind, heap locked;
   4. instructions per prediction of the seed's methods (emltrees predict / predict_many, m2cgen's
      and everywhereml's generated Python compiled with mpy-cross) and their agreement with
-     scikit-learn, drawn as samples/s at 125 MHz.
+     scikit-learn, drawn as samples/s at 125 MHz;
+  5. instructions per call of emliir / emlfft (float32, soft float) and emliir_q15 / emlfft_q15
+     (integer) on the same work, and their ratio (boards_m0_dsp.csv). `--only-dsp` measures just
+     these rows (one QEMU session, about a minute).
 Writes benchmarks/results/boards_*.csv and boards_chart.png; benchmarks/report.py renders them.
 """
 from __future__ import annotations
@@ -31,10 +34,12 @@ from pathlib import Path
 
 import board
 import insncount
+import emlmpy
 import m2cgen
 from modules import MODULES  # all mounted; each import measured
 import numpy as np
 import qemu_boards
+import scipy.signal
 import toolreg
 from boards import chart
 from boards.session import Outcome, Session
@@ -248,6 +253,51 @@ def chart_rows(s: Session, folder: Path, data: Data, sizes: dict[str, int], sour
     return out
 
 
+# ------------------------------------------------------------------------------ 5: float vs Q15 DSP on the M0
+DSP_N_IIR = 256   # samples per IIR call
+DSP_N_FFT = 256   # FFT length
+DSP_ROUNDS = 3
+DSP_PAIRS = (("iir", "iir_q15", "IIR run, 4th-order Butterworth (2 sections), %d samples" % DSP_N_IIR),
+             ("fft", "fft_q15", "complex FFT run, n = %d" % DSP_N_FFT),
+             ("rfft", "rfft_q15", "real FFT rfft, n = %d" % DSP_N_FFT))
+DSP_MODULE = {"iir": "emliir", "fft": "emlfft", "rfft": "emlfft"}
+DSP_BODIES = ("empty", "iir", "iir_q15", "fft", "fft_q15", "rfft", "rfft_q15")
+
+
+def dsp_rows(s: Session, folder: Path) -> list[list]:
+    """Instructions per call (second pass, net of the empty body) of each float/Q15 pair and the ratio."""
+    sos = scipy.signal.butter(4, 0.1, output="sos")
+    params = {"n_iir": DSP_N_IIR, "n_fft": DSP_N_FFT, "rounds": DSP_ROUNDS,
+              "sos_f": [float(v) for v in emlmpy.iir_coefficients(sos)],
+              "sos_h": [int(v) for v in emlmpy.iir_coefficients_q15(sos)]}
+    r = s.run(DEVICE / "dsp_insns.py", params, folder)
+    c = rounds(r, len(DSP_BODIES))
+    if c is None:
+        why = r.error or f"plugin counts ({len(r.counts)}) do not match the layout ({r.tags.get('LAYOUT')})"
+        return [[work, f, "", q, "", "", why] for f, q, work in DSP_PAIRS]
+    warm = c[:, 1, :]
+    net = {b: warm[:, i].mean() - warm[:, 0].mean() for i, b in enumerate(DSP_BODIES)}
+    call = {"iir": "run", "fft": "run", "rfft": "rfft"}
+    return [[work, f"{DSP_MODULE[f]}.{call[f]}", r1(net[f]), f"{DSP_MODULE[f]}_q15.{call[f]}", r1(net[q]),
+             round(float(net[q] / net[f]), 3), r.error] for f, q, work in DSP_PAIRS]
+
+
+def measure_dsp(board_dir: Path, work: Path, data: Data, firmware: Path) -> list[list]:
+    """Section 5 alone, in its own session with the lock markers."""
+    lib = insncount.build_plugin(firmware, BUILD)
+    markers = [insncount.symbol_address(board_dir, k) for k in LOCK_MARKERS]
+    counts = BUILD / "counts_dsp.txt"
+    with Session(board_dir, insncount.plugin_args(lib, *markers, counts), counts=counts) as s:
+        arch, _ = s.arch()
+        rows = dsp_rows(s, board_folder(work, data, arch))
+    for row in rows:
+        print("  ", row, flush=True)
+    return rows
+
+
+DSP_HEADER = ["work", "float_call", "float_instructions", "q15_call", "q15_instructions", "q15_over_float", "note"]
+
+
 # ------------------------------------------------------------------------------ boards
 def measure_heap(board_dir: Path, work: Path, data: Data, budget: float) -> tuple[list[list], list[list], dict]:
     start = time.monotonic()
@@ -320,6 +370,8 @@ def main(argv: list[str]) -> int:
                     "M0 files (boards_m0_predict.csv, boards_chart.*) are only rewritten when MICROBIT is measured")
     ap.add_argument("--samples", type=int, default=540, help="test samples measured on the M0 (default: all 540)")
     ap.add_argument("--board-budget", type=float, default=240, help="seconds of heap measurements per board")
+    ap.add_argument("--only-dsp", action="store_true", help="measure only section 5 (float vs Q15 DSP "
+                    "instructions on MICROBIT) and write only boards_m0_dsp.csv")
     args = ap.parse_args(argv)
     # stopped (make's timeout, Ctrl-C): leave through the context managers, so QEMU is stopped
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -334,7 +386,18 @@ def main(argv: list[str]) -> int:
     if args.samples % CHUNK:
         raise SystemExit(f"--samples must be a multiple of {CHUNK} (predict_many chunks)")
     RESULTS.mkdir(exist_ok=True)
-    imports, models, predict, rows, meta, m0_firmware = [], [], [], [], {}, ""
+    if args.only_dsp:
+        m0 = [d for d in dirs if d.name == M0_BOARD]
+        if not m0:
+            raise SystemExit(f"--only-dsp needs the {M0_BOARD} board under {args.firmware}")
+        with tempfile.TemporaryDirectory(prefix="bench-boards-") as tmp:
+            (Path(tmp) / "data").mkdir()  # no forest: the DSP script needs only the modules
+            nothing = Data(Path(tmp) / "data", [], np.zeros(0, int), 0, 0, {})
+            rows = measure_dsp(m0[0], Path(tmp), nothing, args.firmware.resolve())
+        write_csv("boards_m0_dsp.csv", DSP_HEADER, rows)
+        print(f"bench-boards --only-dsp: {time.monotonic() - t0:.0f} s")
+        return 0
+    imports, models, predict, rows, meta, m0_firmware, dsp = [], [], [], [], {}, "", []
     with tempfile.TemporaryDirectory(prefix="bench-boards-") as tmp:
         work = Path(tmp)
         data = prepare(work, args.samples)
@@ -360,6 +423,10 @@ def main(argv: list[str]) -> int:
                     continue
                 meta["M0 markers"] = info["markers"]
                 meta["M0 instruction counts"] = f"{info['seconds']} s"
+                try:
+                    dsp = measure_dsp(d, work, data, args.firmware.resolve())
+                except FAILURES as exc:
+                    print(f"   {d.name}: DSP instructions not measured: {exc}", flush=True)
     write_csv("boards_import.csv", ["board", "cpu", "arch", "module", "mpy_bytes", "import_heap_bytes",
                                     "qstr_pool_growth_bytes", "free_heap_before", "note"], imports)
     write_csv("boards_model.csv", ["board", "arch", "leaves", "model_bytes", "payloads", "memory_method_bytes",
@@ -375,6 +442,8 @@ def main(argv: list[str]) -> int:
                                        "net_min", "net_max", "samples_per_s_at_125MHz", "agreement_with_sklearn",
                                        "heap_bytes", "code_and_model", "note"], rows)
         chart.draw(RESULTS / "boards_chart.csv", RESULTS / "boards_chart.png", m0_firmware)
+    if dsp:
+        write_csv("boards_m0_dsp.csv", DSP_HEADER, dsp)
     meta.update({"commit (modules measured)": commit(), "qemu": tool_version("qemu-system-arm"),
                  "mpremote": importlib.metadata.version("mpremote"), "mpy-cross": tool_version("mpy-cross"),
                  "test samples": str(args.samples), "run time": f"{time.monotonic() - t0:.0f} s"})

@@ -1,5 +1,7 @@
 """DSP and k-NN benchmark on the unix port: emlfft / emliir / emlneighbors against straightforward
-pure-MicroPython implementations of the same maths, all in one run of one binary.
+pure-MicroPython implementations of the same maths, all in one run of one binary. The Q15 modules
+(emliir_q15, emlfft_q15) are measured too, against the same maths in Python integers, when their .mpy
+are built (optional rows; their point is chips without an FPU: bench_boards.py's section 5).
 
 Writes results/dsp.csv.
 """
@@ -97,6 +99,76 @@ def py_iir(x, sos, state):
 pbuf = list(sig)
 t_py = timed(lambda: py_iir(pbuf, sos, [0.0] * 4), 1)
 res.append(["iir", "4th order, 10000 samples", t_c, t_py])
+
+# ---- Q15 (optional rows): emliir_q15 and emlfft_q15 against the same integer maths in Python
+try:
+    import emliir_q15, emlfft_q15
+except ImportError:
+    emliir_q15 = None
+if emliir_q15:
+    # emlmpy.iir_coefficients_q15 of the 4th-order Butterworth above: B0 B1 B2 T A1 A2 per section
+    sosq = [10529, 21059, 10529, 8, -25576, 10508, 10876, 21751, 10876, 8, -29141, 13120]
+    pbuf = buf = None
+    sigq = array.array("h", bytes(2 * len(sig)))
+    for i in range(len(sig)):
+        sigq[i] = int(16000 * sig[i])
+    fq = emliir_q15.new(array.array("h", sosq))
+    t_c = timed(lambda: fq.run(sigq), 5)
+
+    def py_iir_q15(x, sos, st):
+        for s in range(len(sos) // 6):
+            b0, b1, b2, t, a1, a2 = sos[6 * s:6 * s + 6]
+            x1, x2, y1, y2 = st[4 * s:4 * s + 4]
+            for i in range(len(x)):
+                v = x[i]
+                y = (((b0 * v + b1 * x1 + b2 * x2) >> t) - ((a1 * y1 + a2 * y2) >> 3) + 1024) >> 11
+                y = 32767 if y > 32767 else (-32768 if y < -32768 else y)
+                x2 = x1; x1 = v; y2 = y1; y1 = y
+                x[i] = y
+            st[4 * s:4 * s + 4] = [x1, x2, y1, y2]
+    pq = list(sigq)
+    t_py = timed(lambda: py_iir_q15(pq, sosq, [0] * 8), 1)
+    res.append(["iir_q15", "4th order, 10000 samples", t_c, t_py])
+
+    n = 256
+    ct, st = py_fft_tables(n)
+    cq = [int(round(32767 * v)) for v in ct]
+    sq = [int(round(32767 * v)) for v in st]
+    xq = [int(16000 * (math.sin(0.1 * i) + 0.5 * math.cos(0.37 * i)) / 1.5) for i in range(n)]
+    g = emlfft_q15.FFT(n)
+    re = array.array("h", xq); im = array.array("h", [0] * n)
+    t_c = timed(lambda: g.run(re, im), 200)
+
+    def py_fft_q15(re, im, cos_t, sin_t):
+        n = len(re)
+        j = 0
+        for i in range(1, n):
+            bit = n >> 1
+            while j & bit:
+                j ^= bit
+                bit >>= 1
+            j |= bit
+            if i < j:
+                re[i], re[j] = re[j], re[i]
+                im[i], im[j] = im[j], im[i]
+        size = 2
+        while size <= n:
+            half = size // 2
+            step = n // size
+            for start in range(0, n, size):
+                k = 0
+                for m in range(start, start + half):
+                    wr = cos_t[k]; wi = sin_t[k]
+                    tr = (wr * re[m + half] - wi * im[m + half]) >> 1
+                    ti = (wr * im[m + half] + wi * re[m + half]) >> 1
+                    ar = re[m] * 16384 + 16384; ai = im[m] * 16384 + 16384
+                    re[m + half] = (ar - tr) >> 15; im[m + half] = (ai - ti) >> 15
+                    re[m] = (ar + tr) >> 15; im[m] = (ai + ti) >> 15
+                    k += step
+            size *= 2
+    pre = list(xq); pim = [0] * n
+    t_py = timed(lambda: py_fft_q15(pre, pim, cq, sq), 10)
+    res.append(["fft_q15", "n=%d" % n, t_c, t_py])
 
 # ---- k-NN: 100 items x 10 features, k = 5
 import random

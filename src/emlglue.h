@@ -136,15 +136,13 @@ static __attribute__((noinline, unused)) size_t emlg_read(mp_obj_t stream, uint8
  * names[i] (MP_OBJ_NULL when neither is given). The firmware's own parser (mp_arg_parse_all)
  * does the work, so a positional argument too many, a keyword that is not in names or one that
  * repeats a positional argument is its TypeError, as in Python, and a module holds no parser or
- * messages of its own. n_names <= EMLG_MAX_ARGS: every caller passes a constant array of names
- * (emlkmeans' fit has the most); raise the bound for a longer one (a fixed array: a
- * variable-length one costs code). For functions defined with MP_DEFINE_CONST_FUN_OBJ_KW
- * (MicroPython has checked that n_pos is at least the minimum). */
-#define EMLG_MAX_ARGS 5
+ * messages of its own. The parser's tables are sized by n_names (variable-length arrays: any
+ * caller's count fits; with a constant count the compiler makes them fixed). For functions defined
+ * with MP_DEFINE_CONST_FUN_OBJ_KW (MicroPython has checked that n_pos is at least the minimum). */
 static __attribute__((noinline, unused)) void emlg_args(size_t n_pos, const mp_obj_t *pos, mp_map_t *kw,
                                                        const qstr *names, size_t n_names, mp_obj_t *out) {
-    mp_arg_t allowed[EMLG_MAX_ARGS];
-    mp_arg_val_t vals[EMLG_MAX_ARGS];
+    mp_arg_t allowed[n_names];
+    mp_arg_val_t vals[n_names];
     size_t i;
     for (i = 0; i < n_names; i++) {
         allowed[i].qst = (uint16_t)names[i];

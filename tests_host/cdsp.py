@@ -1,4 +1,5 @@
-"""ctypes declarations of the k-NN, IIR and FFT cores (cores/emlc_knn.h, emlc_iir.h, emlc_fft.h) for their
+"""ctypes declarations of the k-NN, IIR and FFT cores (cores/emlc_knn.h, emlc_iir.h, emlc_fft.h, and the Q15
+emlc_iir_q15.h, emlc_fft_q15.h) for their
 tests: error codes, structs, function signatures, and `lib()`, the host build of the cores (ccore.load(),
 the plain or the sanitized flavour) with those signatures set. Building, caching, sanitizer runs, the
 cross-compiler checks and the Cortex-M0 build are ccore.py's.
@@ -33,6 +34,14 @@ class FftT(C.Structure):
     _fields_ = [("sin_t", C.POINTER(C.c_float)), ("n", C.c_size_t), ("log2n", C.c_uint)]
 
 
+class IirQ15T(C.Structure):
+    _fields_ = [("sos", C.POINTER(C.c_int16)), ("state", C.POINTER(C.c_int16)), ("n_sections", C.c_size_t)]
+
+
+class FftQ15T(C.Structure):
+    _fields_ = [("sin_t", C.POINTER(C.c_int16)), ("n", C.c_size_t), ("log2n", C.c_uint)]
+
+
 _P = C.c_void_p
 _Z = C.c_size_t
 _SIGNATURES: dict[str, list] = {
@@ -52,6 +61,13 @@ _SIGNATURES: dict[str, list] = {
     "emlc_fft_forward": [C.POINTER(FftT), _P, _P, _Z],
     "emlc_fft_inverse": [C.POINTER(FftT), _P, _P, _Z],
     "emlc_fft_rfft": [C.POINTER(FftT), _P, _Z, _P, _P, _Z],
+    "emlc_iir_q15_init": [C.POINTER(IirQ15T), _P, _Z, _Z, _P, _Z],
+    "emlc_iir_q15_reset": [C.POINTER(IirQ15T)],
+    "emlc_iir_q15_process": [C.POINTER(IirQ15T), _P, _P, _Z],
+    "emlc_fft_q15_init": [C.POINTER(FftQ15T), _P, _Z, _Z],
+    "emlc_fft_q15_forward": [C.POINTER(FftQ15T), _P, _P, _Z],
+    "emlc_fft_q15_inverse": [C.POINTER(FftQ15T), _P, _P, _Z],
+    "emlc_fft_q15_rfft": [C.POINTER(FftQ15T), _P, _Z, _P, _P, _Z],
 }
 
 

@@ -11,7 +11,7 @@ import pytest
 from scipy import signal
 from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
+from sklearn.svm import SVC
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -74,9 +74,9 @@ def test_cli_options_in_process(tmp_path, iris_forest, capsys):
     (tmp_path / "junk.joblib").write_bytes(b"\x80not a pickle")
     assert main(["convert", str(tmp_path / "junk.joblib"), "-o", str(out)]) == 1
     assert "cannot read" in capsys.readouterr().err
-    joblib.dump(LogisticRegression().fit(X, est.predict(X)), tmp_path / "lr.joblib")
+    joblib.dump(SVC().fit(X, est.predict(X)), tmp_path / "lr.joblib")
     assert main(["convert", str(tmp_path / "lr.joblib"), "-o", str(out)]) == 1
-    assert "unsupported estimator LogisticRegression" in capsys.readouterr().err
+    assert "unsupported estimator SVC" in capsys.readouterr().err
     (tmp_path / "trunc.bin").write_bytes(out.read_bytes()[:40])
     assert main(["info", str(tmp_path / "trunc.bin")]) == 1
     assert "offset 40" in capsys.readouterr().err

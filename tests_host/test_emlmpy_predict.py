@@ -10,10 +10,10 @@ import pytest
 from sklearn import datasets
 from sklearn.ensemble import (ExtraTreesClassifier, ExtraTreesRegressor, RandomForestClassifier,
                               RandomForestRegressor)
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 import emlmpy
@@ -408,9 +408,9 @@ def test_threshold_keys_exact():
 # ---- refusals ----------------------------------------------------------------------------------
 def test_convert_errors():
     X, y = split("iris")[0], split("iris")[2]
-    with pytest.raises(emlmpy.ConversionError, match="unsupported estimator LogisticRegression.*"
+    with pytest.raises(emlmpy.ConversionError, match="unsupported estimator SVC.*"
                        "RandomForestClassifier"):
-        emlmpy.convert(LogisticRegression().fit(X, y))
+        emlmpy.convert(SVC().fit(X, y))
     with pytest.raises(emlmpy.ConversionError, match="not fitted"):
         emlmpy.convert(RandomForestClassifier())
     with pytest.raises(emlmpy.ConversionError, match="not fitted"):

@@ -39,7 +39,7 @@ def test_mip_install_from_package_json(tmp_path: Path) -> None:
     for m in upy.MODULES:
         assert (target / f"{m}.mpy").read_bytes() == (upy.DIST / f"{m}.mpy").read_bytes()
     r = subprocess.run([str(upy.MICROPYTHON), "-c",
-                        "import sys; sys.path.insert(0, %r)\nimport emltrees, emlneighbors, emliir, emlfft, emlkmeans\n"
+                        "import sys; sys.path.insert(0, %r)\nimport emltrees, emlneighbors, emliir, emlfft, emlkmeans, emlarray, emllinear, emllinear_train\n"
                         "print(emlfft.FFT(8).__class__.__name__)" % str(target)],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0 and r.stdout.strip() == "FFT", r.stdout + r.stderr

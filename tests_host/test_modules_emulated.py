@@ -1,4 +1,4 @@
-"""The four modules as built for the boards (armv6m = RP2040, armv7m, armv7emsp, rv32imc = ESP32-C3),
+"""The modules as built for the boards (armv6m = RP2040, armv7m, armv7emsp, rv32imc = ESP32-C3),
 run on emulated CPUs (unicorn, Cortex-M0 with alignment faults) behind the toolchain's minimal
 loader, against scikit-learn, scipy and numpy. No board needed; the unix port covers x64."""
 from __future__ import annotations
@@ -142,3 +142,85 @@ def test_kmeans(arch: str) -> None:
     e.method(m, "cluster_centers", out)
     got = np.frombuffer(e.buffer_bytes(int(out)), np.float32).reshape(3, 2)
     assert np.array_equal(got, ref_fit(X, ref_plusplus(X, 3, 4), max_iter=1)[0])
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_q15(arch: str) -> None:
+    """emliir_q15 and emlfft_q15 (integer only on every arch): bit for bit emlmpy's host models."""
+    coef = emlmpy.iir_coefficients_q15(scipy.signal.ellip(4, 0.5, 50.0, 0.3, output="sos"))
+    sig = np.random.default_rng(3).integers(-32768, 32768, 300).astype(np.int16)
+    e = emu(arch, "emliir_q15")
+    filt = EmuObj(e.call_obj(e.globals["new"], ("array_h", coef)))
+    buf = EmuObj(e.to_obj(("array_h", sig[:120])))
+    e.method(filt, "run", buf)
+    buf2 = EmuObj(e.to_obj(("array_h", sig[120:])))
+    e.method(filt, "run", buf2)
+    got = np.concatenate([np.frombuffer(e.buffer_bytes(int(b)), np.int16) for b in (buf, buf2)])
+    assert np.array_equal(got, emlmpy.IirQ15(coef).run(sig))
+
+    n = 128
+    re, im = sig[:n], sig[n:2 * n] // 2
+    e = emu(arch, "emlfft_q15")
+    f = EmuObj(e.call_obj(e.globals["new"], n))
+    ore, oim = EmuObj(e.to_obj(("array_h", re))), EmuObj(e.to_obj(("array_h", im)))
+    e.method(f, "run", ore, oim)
+    want = emlmpy.fft_q15(re, im)
+    assert np.array_equal(np.frombuffer(e.buffer_bytes(int(ore)), np.int16), want[0])
+    assert np.array_equal(np.frombuffer(e.buffer_bytes(int(oim)), np.int16), want[1])
+    x, r, i = (EmuObj(e.to_obj(("array_h", v))) for v in (re, np.zeros(n // 2 + 1), np.zeros(n // 2 + 1)))
+    e.method(f, "rfft", x, r, i)
+    want = emlmpy.rfft_q15(re)
+    assert np.array_equal(np.frombuffer(e.buffer_bytes(int(r)), np.int16), want[0])
+    assert np.array_equal(np.frombuffer(e.buffer_bytes(int(i)), np.int16), want[1])
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_array(arch: str) -> None:
+    """emlarray: features and linear_map give emlmpy.arrays' bits (soft float on armv6m and rv32imc,
+    the FPU on armv7emsp), strided views included; a bad bound is a ValueError."""
+    from emlmpy import arrays
+    rng = np.random.default_rng(4)
+    h = rng.integers(-32768, 32768, 96).astype(np.int16)
+    f = rng.normal(5, 300, 96).astype(np.float32)
+    e = emu(arch, "emlarray")
+    out = EmuObj(e.to_obj(("array_f", np.zeros(6))))
+    for tc, x in (("array_h", h), ("array_f", f)):
+        src = EmuObj(e.to_obj((tc, x)))
+        for start, step in ((0, 1), (2, 3)):
+            e.call_obj(e.globals["features"], src, out, start, step)
+            assert e.buffer_bytes(int(out)) == arrays.features(x, start, step).tobytes()
+            for dt, np_t in (("array_h", np.int16), ("array_f", np.float32)):
+                dst = EmuObj(e.to_obj((dt, np.zeros(len(x[start::step]), np_t))))
+                e.call_obj(e.globals["linear_map"], src, dst, -32768.0, 32768.0, 1.5, -8.25, start, step)
+                want = arrays.linear_map(x, -32768.0, 32768.0, 1.5, -8.25, dt[-1], start, step)
+                assert e.buffer_bytes(int(dst)) == want.tobytes()
+    with pytest.raises(Exception, match="ValueError"):
+        e.call_obj(e.globals["linear_map"], src, src, 1.0, 1.0, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_linear(arch: str) -> None:
+    """emllinear: a LogisticRegression file (softmax) and a multi-output Ridge predict bit for bit
+    like emlmpy's host predictor (soft float exp and division on armv6m and rv32imc)."""
+    from sklearn.datasets import make_regression
+    from sklearn.linear_model import LogisticRegression, Ridge
+    X, y = load_iris(return_X_y=True)
+    model = emlmpy.convert(LogisticRegression(max_iter=2000).fit(X, y + 3))
+    X32 = X.astype(np.float32)
+    e = emu(arch, "emllinear")
+    m = EmuObj(e.call_obj(e.globals["load"], io.BytesIO(model.save())))
+    out = EmuObj(e.to_obj(("array_f", np.zeros(3))))
+    want = model.predict_proba(X32)
+    for i in range(0, 150, 7):
+        assert e.method(m, "predict", ("array_f", X32[i])) == model.predict_device(X32[i:i + 1])[0]
+        e.method(m, "predict_proba", ("array_f", X32[i]), out)
+        assert np.frombuffer(e.buffer_bytes(int(out)), np.float32).tobytes() == want[i].tobytes()
+    Xr, Yr = make_regression(30, 4, n_targets=2, random_state=1)
+    model = emlmpy.convert(Ridge().fit(Xr, Yr))
+    m = EmuObj(e.call_obj(e.globals["load"], io.BytesIO(model.save())))
+    out = EmuObj(e.to_obj(("array_f", np.zeros(2))))
+    Xr32 = Xr.astype(np.float32)
+    want = model.scores(Xr32)
+    for i in range(0, 30, 3):
+        e.method(m, "decision_function", ("array_f", Xr32[i]), out)
+        assert np.frombuffer(e.buffer_bytes(int(out)), np.float32).tobytes() == want[i].tobytes()

@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import scipy.signal
 from sklearn.cluster import KMeans
-from sklearn.datasets import load_diabetes, load_digits, load_iris, make_blobs
+from sklearn.datasets import load_diabetes, load_digits, load_iris, make_blobs, make_regression
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.linear_model import LinearRegression, LogisticRegression, SGDRegressor
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 
@@ -108,6 +109,32 @@ def make_fft(out: Path) -> None:
     _write(out / "fft_im.f32", X.imag)  # (256,)
 
 
+def make_q15(out: Path) -> None:
+    """emliir_q15 / emlfft_q15: int16 inputs, emlmpy's bit-exact host results, and the float64
+    references (scipy.signal.sosfilt, numpy.fft) for the accuracy bounds."""
+    sos = scipy.signal.butter(4, 0.1, output="sos")
+    coef = emlmpy.iir_coefficients_q15(sos)
+    rng = np.random.default_rng(15)
+    x = np.round(np.clip(rng.standard_normal(500) * 4000, -32768, 32767)).astype(np.int16)
+    _write(out / "iirq15_sos.i16", coef)  # (12,): 2 sections of B0 B1 B2 T A1 A2
+    _write(out / "iirq15_x.i16", x)  # (500,)
+    _write(out / "iirq15_y.i16", emlmpy.IirQ15(coef).run(x))  # (500,) bit-exact device output
+    _write(out / "iirq15_sosfilt.f32", scipy.signal.sosfilt(sos, x.astype(np.float64)))  # (500,)
+    n = 256
+    re = rng.integers(-32768, 32768, n).astype(np.int16)
+    im = (rng.integers(-32768, 32768, n) // 2).astype(np.int16)
+    _write(out / "fftq15_re.i16", re)  # (256,) input, real part
+    _write(out / "fftq15_im.i16", im)  # (256,) input, imaginary part
+    fr, fi = emlmpy.fft_q15(re, im)
+    _write(out / "fftq15_fwd.i16", np.concatenate([fr, fi]))  # (512,) run(): real then imaginary
+    ir, ii = emlmpy.ifft_q15(re, im)
+    _write(out / "fftq15_inv.i16", np.concatenate([ir, ii]))  # (512,) inverse()
+    rr, ri = emlmpy.rfft_q15(re)
+    _write(out / "fftq15_rfft.i16", np.concatenate([rr, ri]))  # (258,) rfft(re): 129 real, 129 imaginary
+    X = np.fft.fft(re + 1j * im.astype(np.float64)) / n
+    _write(out / "fftq15_numpy.f32", np.concatenate([X.real, X.imag]))  # (512,) numpy.fft.fft / n
+
+
 def make_kmeans(out: Path) -> None:
     """k-means: scikit-learn's centers converted for the device with its predictions; fits from a
     given init (float32 blobs, int16 samples) with scikit-learn's KMeans(init=array, n_init=1) result;
@@ -141,6 +168,63 @@ def make_kmeans(out: Path) -> None:
     _write(out / "kmeans_px_inertia.f32", [best.inertia_])  # (1,)
 
 
+def make_array(out: Path) -> None:
+    """emlarray: an interleaved x, y, z int16 recording (128 samples per axis) and a float32 signal;
+    per axis numpy's float64 features (mean, std, min, max, rms, zero crossings) stored as float32,
+    and the host model's bits (emlmpy.arrays); numpy's float64 linear maps and the host model's."""
+    from emlmpy import arrays
+    rng = np.random.default_rng(14)
+    t = np.arange(128) / 50.0
+    xyz = np.stack([4096 * np.sin(2 * np.pi * 1.7 * t) + rng.normal(0, 300, 128),
+                    -4096 + rng.normal(0, 800, 128), rng.normal(200, 2000, 128)], axis=1)
+    h = np.clip(np.round(xyz), -32768, 32767).astype(np.int16).ravel()
+    f = rng.normal(0.5, 3.0, 300).astype(np.float32)
+    f[::17] = 0.0
+    _write(out / "array_xyz.i16", h)  # (384,) = 128 samples of x, y, z
+    _write(out / "array_sig.f32", f)  # (300,)
+    ref, bits = [], []
+    for x, start, step in [(h, 0, 3), (h, 1, 3), (h, 2, 3), (h, 0, 1), (f, 0, 1), (f, 1, 2)]:
+        v = x[start::step].astype(np.float64)
+        neg = v < 0
+        ref.append([v.mean(), v.std(), v.min(), v.max(), np.sqrt(np.mean(v * v)),
+                    np.count_nonzero(neg[1:] != neg[:-1])])
+        bits.append(arrays.features(x, start, step))
+    _write(out / "array_feat.f32", np.array(ref))  # (6, 6): per view [mean, std, min, max, rms, zc]
+    _write(out / "array_feat_bits.f32", np.array(bits))  # (6, 6): the host model's float32 bits
+    # maps: x axis counts -> g (-32768..32768 -> -8..8), the float signal -> int16 (-10..10 -> -32767..32767)
+    _write(out / "array_map_g.f32", np.clip((h[0::3].astype(np.float64) + 32768) * 16 / 65536 - 8, -8, 8))  # (128,)
+    _write(out / "array_map_g_bits.f32", arrays.linear_map(h, -32768, 32768, -8, 8, "f", 0, 3))  # (128,)
+    _write(out / "array_map_q.i16", arrays.linear_map(f, -10, 10, -32767, 32767, "h"))  # (300,)
+    _write(out / "array_map_q.f32", np.clip((f.astype(np.float64) + 10) * 65534 / 20 - 32767, -32767, 32767))  # (300,)
+
+
+def make_linear(out: Path) -> None:
+    """Linear models: a multinomial LogisticRegression (iris, labels 5..7) and a LinearRegression
+    (diabetes) as EMLL files with scikit-learn's predictions; SGDRegressor(shuffle=False) fitted on
+    a small regression problem (its coef_, intercept_, n_iter_) for the device's training."""
+    X, y = load_iris(return_X_y=True)
+    X = X.astype(np.float32)
+    Xtr, Xte, ytr, _ = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+    lr = LogisticRegression(max_iter=2000).fit(Xtr.astype(np.float64), ytr + 5)
+    emlmpy.convert(lr).save(file=str(out / "linear_iris.bin"))
+    _write(out / "linear_iris_X.f32", Xte)  # (45, 4)
+    _write(out / "linear_iris_y.i16", lr.predict(Xte.astype(np.float64)))  # (45,)
+    _write(out / "linear_iris_proba.f32", lr.predict_proba(Xte.astype(np.float64)))  # (45, 3)
+    Xd, yd = load_diabetes(return_X_y=True)
+    Xd = Xd.astype(np.float32)
+    reg = LinearRegression().fit(Xd[:-45].astype(np.float64), yd[:-45])
+    emlmpy.convert(reg).save(file=str(out / "linear_diab.bin"))
+    _write(out / "linear_diab_X.f32", Xd[-45:])  # (45, 10)
+    _write(out / "linear_diab_y.f32", reg.predict(Xd[-45:].astype(np.float64)))  # (45,)
+    Xs, ys = make_regression(200, 5, noise=5.0, random_state=0)
+    Xs, ys = Xs.astype(np.float32), (ys / 10).astype(np.float32)
+    sgd = SGDRegressor(shuffle=False, learning_rate="invscaling", eta0=0.01, power_t=0.25, penalty="elasticnet",
+                       alpha=0.01, l1_ratio=0.5).fit(Xs.astype(np.float64), ys.astype(np.float64))
+    _write(out / "linear_sgd_X.f32", Xs)  # (200, 5)
+    _write(out / "linear_sgd_y.f32", ys)  # (200,)
+    _write(out / "linear_sgd_ref.f32", np.concatenate([sgd.coef_, sgd.intercept_, [sgd.n_iter_]]))  # (7,)
+
+
 def main(argv: list[str]) -> int:
     out = Path(argv[1] if len(argv) > 1 else "build/device_data")
     out.mkdir(parents=True, exist_ok=True)
@@ -148,7 +232,10 @@ def main(argv: list[str]) -> int:
     make_knn(out)
     make_iir(out)
     make_fft(out)
+    make_q15(out)
     make_kmeans(out)
+    make_array(out)
+    make_linear(out)
     return 0
 
 

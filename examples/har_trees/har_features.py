@@ -2,13 +2,17 @@
 
 Per axis (x, y, z): mean and standard deviation in g, then the energy in five frequency bands from
 a 128-point real FFT of the window in g. The device does the FFT with emlfft (float32, radix 2)
-and the rest in MicroPython floats (double precision on the unix port). This module repeats
-exactly those float32 and float64 operations in numpy, vectorised over windows, so the features
-the model is trained on are bit for bit the ones the unix port computes.
+mean and standard deviation with emlarray.features, the counts -> g scaling with
+emlarray.linear_map, and the band sums in MicroPython floats (double precision on the unix port).
+This module repeats exactly those operations: emlarray's through its host model emlmpy.arrays
+(exact integer sums, each result correctly rounded to float32), the FFT's float32 and the band
+sums' float64 operations in numpy, so the features the model is trained on are bit for bit the
+ones the unix port computes.
 """
 from __future__ import annotations
 
 import numpy as np
+from emlmpy import arrays
 
 from har_data import COUNTS_PER_G, WINDOW
 
@@ -118,15 +122,18 @@ def features(raw: np.ndarray) -> np.ndarray:
     """raw: int16 counts, shape (n, WINDOW, 3) -> float32 features, shape (n, N_FEATURES)."""
     n = raw.shape[0]
     out = np.empty((n, N_FEATURES), dtype=F32)
-    scale = float(WINDOW * COUNTS_PER_G)  # a power of two: the divisions below are exact
+    inv_g = 1.0 / COUNTS_PER_G  # a power of two: the products below are exact
+    flat = raw.reshape(n, -1)   # each window interleaved x, y, z, as the device reads it
     for axis in range(3):
-        v = raw[:, :, axis].astype(np.int64)
-        s = v.sum(axis=1)                       # exact integers, as Python ints on the device
-        ss = (v * v).sum(axis=1)
         col = axis * FEATURES_PER_AXIS
-        out[:, col] = s.astype(np.float64) / scale
-        out[:, col + 1] = np.sqrt((WINDOW * ss - s * s).astype(np.float64)) / scale
-        re, im = rfft(raw[:, :, axis].astype(F32) * F32(1.0 / COUNTS_PER_G))
+        # emlarray.features(raw, stats, axis, 3): float32 mean and std in counts; the device then
+        # multiplies the float32 values by 2**-12 in double precision and stores them as float32
+        stats = np.array([arrays.features(w, axis, 3)[:2] for w in flat])
+        out[:, col] = stats[:, 0].astype(np.float64) * inv_g
+        out[:, col + 1] = stats[:, 1].astype(np.float64) * inv_g
+        # emlarray.linear_map(raw, x, -32768, 32768, -8, 8, axis, 3): counts -> g in float32
+        x = np.array([arrays.linear_map(w, -32768, 32768, -8, 8, "f", axis, 3) for w in flat])
+        re, im = rfft(x)
         re64, im64 = re.astype(np.float64), im.astype(np.float64)
         for j, (lo, hi) in enumerate(BANDS):
             e = np.zeros(n)

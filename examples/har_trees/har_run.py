@@ -1,16 +1,15 @@
 # Device side: classify accelerometer windows with features computed here and a random forest.
-# Needs emltrees.mpy, emlfft.mpy, har_model.bin, har_test.bin, har_labels.bin (from har_train.py).
+# Needs emltrees.mpy, emlfft.mpy, emlarray.mpy, har_model.bin, har_test.bin, har_labels.bin (from har_train.py).
 import array
-import math
 import time
 
+import emlarray
 import emlfft
 import emltrees
 
 WINDOW = 128           # samples per window (2.56 s at 50 Hz)
 AXES = 3               # x, y, z interleaved, int16 counts
-INV_G = 1.0 / 4096     # g per count (+-8 g range)
-SCALE = WINDOW * 4096  # counts sum -> mean in g (a power of two: exact)
+INV_G = 1.0 / 4096     # g per count (+-8 g range): a power of two, exact
 BANDS = ((1, 3), (3, 6), (6, 11), (11, 21), (21, 65))  # rfft bins [lo, hi), 0.39 Hz apart
 CLASSES = ('still', 'walking', 'running', 'stairs')
 PER_AXIS = 2 + len(BANDS)
@@ -25,20 +24,19 @@ x = array.array('f', bytes(4 * WINDOW))
 re = array.array('f', bytes(4 * (WINDOW // 2 + 1)))
 im = array.array('f', bytes(4 * (WINDOW // 2 + 1)))
 feat = array.array('f', bytes(4 * AXES * PER_AXIS))
+stats = array.array('f', bytes(4 * 6))  # emlarray.features: mean, std, min, max, rms, zero crossings
 
 
 def compute_features(raw, feat):
     for axis in range(AXES):
-        s = 0
-        ss = 0
-        for i in range(WINDOW):
-            v = raw[AXES * i + axis]
-            s += v
-            ss += v * v
-            x[i] = v * INV_G
+        # one axis of the interleaved window: raw[axis::AXES]; mean and std in counts from exact
+        # integer sums, each correctly rounded to float32; times 2**-12 stays exact
+        emlarray.features(raw, stats, axis, AXES)
         col = axis * PER_AXIS
-        feat[col] = s / SCALE                                       # mean, g
-        feat[col + 1] = math.sqrt(WINDOW * ss - s * s) / SCALE      # standard deviation, g
+        feat[col] = stats[0] * INV_G                                # mean, g
+        feat[col + 1] = stats[1] * INV_G                            # standard deviation, g
+        # counts -> g: (v + 32768) * 2**-12 - 8, every step exact in float32
+        emlarray.linear_map(raw, x, -32768, 32768, -8, 8, axis, AXES)
         fft.rfft(x, re, im)
         for j in range(len(BANDS)):
             lo, hi = BANDS[j]

@@ -1,9 +1,10 @@
 """Command line: `python -m emlmpy convert INPUT -o OUT [--format csv|bin] [--dtype float|int16]
 [--leaf-bits 0|8|32]` and `python -m emlmpy info FILE`. INPUT is an estimator saved with joblib, or
 a model file (emlmpy version 1 or 2, emlearn's CSV) to write again as version 2. A KMeans or
-MiniBatchKMeans estimator gives its float32 cluster centers (any output name but .csv).
+MiniBatchKMeans estimator gives its float32 cluster centers (any output name but .csv); a linear
+estimator its EMLL file (docs/model-format.md §6; any output name but .csv).
 Exit status 0 on success, 1 on bad input (one line on stderr, never a traceback), 2 on usage errors.
-Imports: argparse, os, sys, joblib, errors, files, io, convert, kmeans."""
+Imports: argparse, os, sys, joblib, errors, files, io, convert, kmeans, linear."""
 from __future__ import annotations
 
 import argparse
@@ -18,6 +19,7 @@ from .errors import ConversionError, ModelFormatError
 from .files import format_for_path, write_atomic
 from .io import Model, is_model_content, loads
 from .kmeans import KMeansModel
+from .linear import LinearModel
 
 DEVICE_BYTES_NOTE = "model arrays; the emltrees object adds its header"
 
@@ -82,6 +84,13 @@ def _convert(args: argparse.Namespace) -> int:
             raise ConversionError("k-means centers are written as a float32 array file: use a .bin output")
         write_atomic(args.output, model.tobytes())
         print(f"wrote {args.output} (float32 cluster centers)")
+        print_info(model.info(), sys.stdout)
+        return 0
+    if isinstance(model, LinearModel):  # the EMLL binary file (docs/model-format.md §6): no csv
+        if args.format == "csv" or (args.format is None and format_for_path(args.output) == "csv"):
+            raise ConversionError("linear models are written as an EMLL binary file: use a .bin output")
+        write_atomic(args.output, model.tobytes())
+        print(f"wrote {args.output} (EMLL linear model)")
         print_info(model.info(), sys.stdout)
         return 0
     fmt = args.format or format_for_path(args.output) or "csv"

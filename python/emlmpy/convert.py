@@ -1,5 +1,5 @@
-"""Convert fitted scikit-learn estimators into TreeModel (format version 2) / KnnModel / KMeansModel.
-Imports: math, fractions, numpy, errors, keys, layout, encode, trees, neighbors, kmeans; scikit-learn when
+"""Convert fitted scikit-learn estimators into TreeModel (format version 2) / KnnModel / KMeansModel / LinearModel.
+Imports: math, fractions, numpy, errors, keys, layout, encode, trees, neighbors, kmeans, linear; scikit-learn when
 convert() is first called (importing it takes seconds, and reading model files does not need it)."""
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from .encode import Leaf, SourceForest, encode
 from .errors import ConversionError, ModelProblem
 from .keys import quiet
 from .kmeans import KMeansModel
+from .linear import LinearModel
 from .layout import (KNN_MAX, KNN_MAX_CLASSES, KNN_MAX_ELEMENTS, LEAF_CLASS, LEAF_PROBA, LEAF_VALUE,
                      MAX_FEATURES, MAX_OUTPUTS, pack_payload)
 from .neighbors import KnnModel
@@ -22,11 +23,14 @@ from .trees import TreeModel
 TREE_CLASSIFIERS = ("DecisionTreeClassifier", "RandomForestClassifier", "ExtraTreesClassifier")
 TREE_REGRESSORS = ("DecisionTreeRegressor", "RandomForestRegressor", "ExtraTreesRegressor")
 CLUSTERERS = ("KMeans", "MiniBatchKMeans")
-SUPPORTED = TREE_CLASSIFIERS + TREE_REGRESSORS + ("KNeighborsClassifier",) + CLUSTERERS
+LINEAR_REGRESSORS = ("LinearRegression", "Ridge", "Lasso", "ElasticNet", "SGDRegressor")
+LINEAR_CLASSIFIERS = ("LogisticRegression", "LinearSVC", "SGDClassifier", "RidgeClassifier", "Perceptron")
+LINEAR = LINEAR_REGRESSORS + LINEAR_CLASSIFIERS
+SUPPORTED = TREE_CLASSIFIERS + TREE_REGRESSORS + ("KNeighborsClassifier",) + CLUSTERERS + LINEAR
 MAX_W = 65535      # w is a uint16 in a payload
 PROBA8_W = 255
 
-Model = Union[TreeModel, KnnModel, KMeansModel]
+Model = Union[TreeModel, KnnModel, KMeansModel, LinearModel]
 
 
 def normalize_dtype(dtype: Optional[str]) -> str:
@@ -39,10 +43,11 @@ def normalize_dtype(dtype: Optional[str]) -> str:
 
 def _kind_of(estimator: Any) -> str:
     """The supported scikit-learn class this estimator is (or derives from)."""
-    from sklearn import cluster, ensemble, neighbors, tree  # a third-party import on first use, not a cycle
+    from sklearn import cluster, ensemble, linear_model, neighbors, svm, tree  # third-party, on first use
     for name in SUPPORTED:
         module = (tree if name.startswith("Decision") else neighbors if name.startswith("KNeighbors") else
-                  cluster if name in CLUSTERERS else ensemble)
+                  cluster if name in CLUSTERERS else svm if name == "LinearSVC" else
+                  linear_model if name in LINEAR else ensemble)
         if isinstance(estimator, getattr(module, name)):
             return name
     raise ConversionError(
@@ -57,7 +62,11 @@ def convert(estimator: Any, method: str = "inline", dtype: str = "float",
     Tree classifiers: leaf_bits None/32 (default) exact class proportions (PROBA), 8 proportions
     rounded to counts over 255 (PROBA), 0 the leaf's class (CLASS). Regressors: float32 values.
     KMeans/MiniBatchKMeans: the float32 cluster centers (KMeansModel), whatever the device's input
-    dtype (dtype must stay 'float': the device converts uint8/int16 samples to float32 itself)."""
+    dtype (dtype must stay 'float': the device converts uint8/int16 samples to float32 itself).
+    Linear models (LINEAR): float32 coef_/intercept_ (LinearModel) with the kind that gives
+    scikit-learn's predict/predict_proba: 'regressor', 'logistic' (LogisticRegression: sigmoid or
+    softmax), 'ovr' (SGDClassifier(loss='log_loss'): normalized sigmoids), 'classifier' (no
+    probabilities); dtype must stay 'float' (the device takes float32 or int16 inputs as they are)."""
     if method not in ("inline", "loadable", None):
         raise ConversionError(f"unsupported method {method!r}: use 'inline' or 'loadable'")
     kind = _kind_of(estimator)
@@ -70,6 +79,8 @@ def convert(estimator: Any, method: str = "inline", dtype: str = "float",
         raise ConversionError(f"{kind} is not fitted: call .fit(X, y) before convert()") from None
     if kind in CLUSTERERS:
         return _convert_kmeans(estimator, kind, dt, leaf_bits)
+    if kind in LINEAR:
+        return _convert_linear(estimator, kind, dt, leaf_bits)
     if kind == "KNeighborsClassifier":
         if leaf_bits is not None:
             raise ConversionError("leaf_bits applies to tree models only")
@@ -290,5 +301,29 @@ def _convert_kmeans(est: Any, kind: str, dtype: str, leaf_bits: Optional[int]) -
                               "(emlkmeans.KMeans(n_clusters, n_features, 'B' or 'h'))")
     try:
         return KMeansModel(np.asarray(est.cluster_centers_, dtype=np.float64))
+    except ValueError as e:
+        raise ConversionError(f"cannot convert {kind}: {e}") from None
+
+
+# ---- linear models -----------------------------------------------------------------------------
+def _convert_linear(est: Any, kind: str, dtype: str, leaf_bits: Optional[int]) -> LinearModel:
+    if leaf_bits is not None:
+        raise ConversionError("leaf_bits applies to tree models only")
+    if dtype != "float":
+        raise ConversionError(f"{kind}: the weights are float32 whatever the inputs' dtype; convert with the "
+                              "default dtype (the device takes array('f') or array('h') inputs)")
+    if kind in LINEAR_REGRESSORS:
+        lkind, classes = "regressor", None
+    else:
+        classes = np.asarray(est.classes_)
+        if kind == "LogisticRegression":
+            lkind = "logistic"
+        elif kind == "SGDClassifier" and est.loss == "log_loss":
+            lkind = "ovr"
+        else:
+            lkind = "classifier"
+    try:
+        return LinearModel(np.asarray(est.coef_, dtype=np.float64), np.asarray(est.intercept_, dtype=np.float64),
+                           lkind, classes)
     except ValueError as e:
         raise ConversionError(f"cannot convert {kind}: {e}") from None

@@ -11,6 +11,7 @@ import numpy as np
 
 from . import files
 from .keys import quiet
+from .samples import as_samples
 
 LIMIT = 2.0 ** 40  # the device accepts finite values with |v| < 2**40 (cores/emlc_kmeans.h)
 MAX_CLUSTERS = 32767
@@ -63,11 +64,7 @@ class KMeansModel:
                           "+ set_cluster_centers(array('f') read from the file)"}
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X)
-        if X.ndim == 1:
-            X = X.reshape(1, -1)
-        if X.ndim != 2 or X.shape[1] != self.n_features:
-            raise ValueError(f"expected X with {self.n_features} features, got shape {X.shape}")
+        X = as_samples(X, self.n_features)
         X32 = X.astype(np.float32)
         if not _accepted(X32):
             raise ValueError("X must be finite with |v| < 2**40 as float32 (the device's limit)")

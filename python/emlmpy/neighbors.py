@@ -12,6 +12,7 @@ from . import files
 from . import keys as K
 from .keys import quiet
 from .layout import HEADER_SIZE, KnnArrays, knn_sections, section_starts
+from .samples import as_samples
 
 
 @dataclass
@@ -65,11 +66,7 @@ class KnnModel(KnnArrays):
 
     @quiet
     def _inputs(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X)
-        if X.ndim == 1:
-            X = X.reshape(1, -1)
-        if X.ndim != 2 or X.shape[1] != self.n_features:
-            raise ValueError(f"expected X with {self.n_features} features, got shape {X.shape}")
+        X = as_samples(X, self.n_features)
         if self.dtype == "int16":
             return X if X.dtype == np.int16 else K.quantize(X, *self.quantization())
         return X.astype(np.float32)

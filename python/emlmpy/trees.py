@@ -14,6 +14,7 @@ from . import keys as K
 from .keys import quiet
 from .layout import (LEAF_CLASS, LEAF_KIND_NAMES, LEAF_VALUE, PROBA_ONE, TreeArrays, count_of,
                      decode_children, node_features, node_missing_left, unpack_payload)
+from .samples import as_samples
 
 
 @dataclass
@@ -70,11 +71,7 @@ class TreeModel(TreeArrays):
     @quiet
     def _inputs(self, X: np.ndarray) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         """(keys int32 (n, n_features), NaN mask or None) as the device compares them."""
-        X = np.asarray(X)
-        if X.ndim == 1:
-            X = X.reshape(1, -1)
-        if X.ndim != 2 or X.shape[1] != self.n_features:
-            raise ValueError(f"expected X with {self.n_features} features, got shape {X.shape}")
+        X = as_samples(X, self.n_features)
         if self.dtype == "int16":
             q = X if X.dtype == np.int16 else K.quantize(X, *self.quantization())
             return q.astype(np.int32), None
