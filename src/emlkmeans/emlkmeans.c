@@ -52,7 +52,7 @@ static float *km_centers(const km_obj_t *self, mp_obj_t obj, bool writable) {
 }
 
 /* The checks emlkmeans_fit uses (km_obj.h). */
-static const km_glue_t km_glue = {km_samples, km_centers, emlg_args
+static const km_glue_t km_glue = {km_samples, km_centers
 #ifdef EMLG_SF_ADD
                                    , {EMLG_SF_ADD, EMLG_SF_SUB, EMLG_SF_MUL}
 #endif

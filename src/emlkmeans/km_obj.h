@@ -18,16 +18,13 @@
 struct km_obj;
 
 
-/* emlkmeans' argument checks (src/emlkmeans/emlkmeans.c; emlglue.h for args): each raises
+/* emlkmeans' argument checks (src/emlkmeans/emlkmeans.c) and float helpers: each check raises
  * TypeError/ValueError with a message naming the argument. */
 typedef struct km_glue {
     /* samples of the model's dtype: their number, their data into *data */
     size_t (*samples)(const struct km_obj *self, mp_obj_t obj, const void **data);
     /* array('f') of n_clusters * n_features values (checked unless written) */
     float *(*centers)(const struct km_obj *self, mp_obj_t obj, bool writable);
-    /* positional or keyword arguments by name (emlg_args) */
-    void (*args)(size_t n_pos, const mp_obj_t *pos, mp_map_t *kw, const qstr *names, size_t n_names,
-                 mp_obj_t *out);
 #ifdef EMLG_SF_ADD
     emlg_sf_fn_t sf[3]; /* emlkmeans' float helpers (emlglue.h): EMLG_SF_ADD, _SUB, _MUL */
 #endif

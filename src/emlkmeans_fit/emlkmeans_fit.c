@@ -52,7 +52,7 @@ static mp_obj_t fit_fit(size_t n_args, const mp_obj_t *pos, mp_map_t *kw) {
 #ifdef EMLG_SF_ADD
     fit_sf = self->glue->sf;
 #endif
-    self->glue->args(n_args - 1, pos + 1, kw, names, 5, args);
+    emlg_args(n_args - 1, pos + 1, kw, names, 5, args);
     size_t n_samples = self->glue->samples(self, args[0], &X);
     if (n_samples < km->n_clusters) {
         emlg_fail(MP_QSTR_ValueError, "n_samples must be >= n_clusters");
