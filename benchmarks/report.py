@@ -8,18 +8,12 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from anchor import ANCHOR_MPY
 from boards import readme_section  # the "Real firmware" section, from results/boards_*.csv
+from summary import render as render_summary  # the top-level README's figures
 
 HERE = Path(__file__).resolve().parent
 RES = HERE / "results"
-# The footprint issue's figures (its table, measured when it was filed): the anchor project
-# (emlearn-micropython built with MicroPython 1.28's kit) and ours before the footprint work, .mpy bytes.
-ANCHOR_MPY = {"armv6m": {"emltrees": 4724, "emlneighbors": 2365, "emliir": 4236, "emlfft": 4330,
-                         "emlkmeans": 1685,  # emlkmeans: issue 14's figure (emlearn_kmeans)
-                         "emliir_q15": 2298,  # issue 14 (fixed-point DSP): target 2,298, aim 1,724 (0.75x)
-                         "emlarray": 4716,  # emlarray: issue 14's figure (emlearn_arrayutils)
-                         "emllinear": 6778},  # emllinear: issue 14's figure (emlearn's linreg)
-              "x64": {"emltrees": 3038, "emlneighbors": 2898, "emliir": 1412, "emlfft": 1954}}
 # ours before the footprint work (model format version 1, no dead-code elimination), every arch:
 # the issue's table for armv6m and x64, the others measured from the same sources when the work began
 BEFORE_MPY = {"armv6m": {"emltrees": 18003, "emlneighbors": 6779, "emliir": 4748, "emlfft": 6648},
@@ -151,7 +145,8 @@ def main() -> None:
         "Measurements, not tests: `make bench` (about a minute) runs everything below and rewrites this "
         "file from `results/` (`bench_trees.py`, `bench_dsp.py`, `sizes.py`, `cores/bench.py`, then "
         "`report.py`), except the real-firmware section, which `make bench-boards FIRMWARE=<folder>` "
-        "measures (`bench_boards.py` with `boards/`; a few minutes; it also rewrites this file). Timings "
+        "measures (`bench_boards.py` with `boards/`; a few minutes; it also rewrites this file). Both also "
+        "rewrite the figures of the top-level README.md (`summary.py`). Timings "
         "are from one run on a shared, noisy machine; compare ratios within a run. "
         "May depend on: the built modules in `dist/`, `.venv` (m2cgen, everywhereml, unicorn, emlearn, "
         "matplotlib), `tools/` (through `PYTHONPATH=tools:toolchain`, which the Makefile exports).",
@@ -159,6 +154,7 @@ def main() -> None:
         "## Cortex-M0 instructions per call (`make bench-cores`)", cores, readme_section.section(RES), notes,
     ])
     (HERE / "README.md").write_text(text.rstrip() + "\n")
+    render_summary(HERE.parent / "README.md", RES)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from anchor import ANCHOR_MPY
+
 # From the issue: an earlier manual measurement on the same firmware (import heap, bytes).
 EARLIER_IMPORT = {("armv6m", "emltrees"): 18272, ("armv6m", "emlneighbors"): 6944, ("armv6m", "emliir"): 4992,
                   ("armv6m", "emlfft"): 6768, ("rv32imc", "emltrees"): 22128}
@@ -14,8 +16,7 @@ EARLIER_PREDICT = "about 5,240 M0 instructions per predict(x), including about 1
 CORES_VARIANT = {"class": "ours CLASS leaves", "proba8": "ours PROBA8", "proba": "ours PROBA ("}
 # The footprint issue's targets on the real Cortex-M0 (MICROBIT, armv6m): import heap per module at or
 # below the anchor's armv6m .mpy bytes; loaded digits forest heap; predict(x) instructions with the call.
-TARGET_IMPORT = {"emltrees": 4724, "emlneighbors": 2365, "emliir": 4236, "emlfft": 4330, "emlkmeans": 1685,
-                 "emlarray": 4716}
+TARGET_IMPORT = ANCHOR_MPY["armv6m"]
 TARGET_MODEL = {"class": 8128, "proba": 12000}
 TARGET_PREDICT = 4000
 TARGET_Q15_RATIO = 0.25  # issue 14 (fixed-point DSP): Q15 IIR/FFT instructions <= 0.25x the float modules'
