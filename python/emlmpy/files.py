@@ -34,28 +34,39 @@ def dumps(model: Union[TreeArrays, KnnArrays], format: str = "csv") -> Union[str
 def write_atomic(path: PathLike, content: Union[str, bytes]) -> None:
     """Write via a temporary file in the same folder and os.replace: an error never leaves a
     half-written file, and an existing file keeps its permissions. A symlink is written through
-    (its target is replaced)."""
+    (its target is replaced). An OSError names `path`, the file asked for (never the temporary
+    file)."""
     target = os.path.realpath(os.fspath(path))
     folder = os.path.dirname(target) or "."
     data = content.encode("ascii") if isinstance(content, str) else content
-    if os.path.exists(target):
-        mode = os.stat(target).st_mode & 0o777
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=folder)
+    tmp = None
     try:
+        if os.path.exists(target):
+            mode = os.stat(target).st_mode & 0o777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as e:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise _naming(e, path) from None
         raise
+
+
+def _naming(e: OSError, path: PathLike) -> OSError:
+    """`e` (same type, errno and reason) naming the file the caller asked to write."""
+    if e.errno is None:
+        return type(e)(f"cannot write {os.fspath(path)}: {e}")
+    return type(e)(e.errno, e.strerror, os.fspath(path))
 
 
 def save(model: Union[TreeArrays, KnnArrays], file: Optional[PathLike] = None, name: Optional[str] = None,
