@@ -101,3 +101,9 @@ def test_kmeans_centers_errors_name_the_reader(tmp_path: Path, capsys) -> None:
     with pytest.raises(emlmpy.ModelFormatError, match=r"bad magic .*KMeansModel\.load"):
         emlmpy.loads(e_first)
     assert emlmpy.KMeansModel.load(tmp_path / "km.bin", 4).tobytes() == km.tobytes()
+
+
+def test_dumps_names_the_writer_of_linear_and_kmeans_models() -> None:
+    for m in (emlmpy.LinearModel(np.ones(3), 0.5), emlmpy.KMeansModel(np.ones((2, 3)))):
+        with pytest.raises(TypeError, match=f"not {type(m).__name__}: use its tobytes"):
+            emlmpy.dumps(m, "bin")

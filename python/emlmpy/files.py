@@ -23,11 +23,15 @@ def format_for_path(path: Optional[PathLike]) -> Optional[str]:
 
 
 def dumps(model: Union[TreeArrays, KnnArrays], format: str = "csv") -> Union[str, bytes]:
-    """File content: str for 'csv', bytes for 'bin'."""
+    """File content: str for 'csv', bytes for 'bin'. TypeError for other models (LinearModel,
+    KMeansModel: their own tobytes())."""
     if format not in FORMATS:
         raise ValueError(f"unsupported format {format!r}: use 'csv' or 'bin'")
     if isinstance(model, KnnArrays):
         return csvformat.write_knn(model) if format == "csv" else binformat.write_knn(model)
+    if not isinstance(model, TreeArrays):
+        raise TypeError(f"dumps() writes tree and k-NN models, not {type(model).__name__}: use its "
+                        "tobytes() or save(file) (linear and k-means files are binary only)")
     return csvformat.write_trees(model) if format == "csv" else binformat.write_trees(model)
 
 
