@@ -201,3 +201,22 @@ def test_iir_coefficients():
     bad[1, 3] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         emlmpy.iir_coefficients(bad)
+
+
+def test_help_text_has_balanced_backticks():
+    r = run("--help")
+    assert r.returncode == 0 and r.stdout.count("`") % 2 == 0, r.stdout
+    assert "convert" in r.stdout and "info" in r.stdout
+
+
+def test_errors_print_plain_numbers_not_numpy_reprs():
+    """numpy 2's repr of a scalar is np.float64(2.0): messages show 2.0."""
+    sos = signal.butter(2, 0.2, output="sos")
+    sos[0, 3] = 2.0
+    for f in (emlmpy.iir_coefficients, emlmpy.iir_coefficients_q15):
+        with pytest.raises(ValueError) as e:
+            f(sos)
+        assert "a0 = 2.0;" in str(e.value) and "np." not in str(e.value)
+    with pytest.raises(emlmpy.ConversionError) as e:
+        emlmpy.iir_coefficients_q15([[0.1, 0, 0, 1, -3.5, 0.25]])
+    assert "a1 = -3.5, a2 = 0.25 " in str(e.value) and "np." not in str(e.value)

@@ -137,3 +137,20 @@ def test_save_through_a_symlink_writes_its_target(tmp_path):
     assert (tmp_path / "link.csv").is_symlink()
     assert emlmpy.load(tmp_path / "real.csv").same_as(m)
     np.testing.assert_array_equal(emlmpy.load(tmp_path / "link.csv").predict(X), m.predict(X))
+
+
+def test_save_errors_name_the_file_asked_for(tmp_path):
+    """A failed write names the file given to save(), never the temporary file, and leaves none."""
+    X, y = load_iris(return_X_y=True)
+    t = emlmpy.convert(DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y))
+    lin = emlmpy.LinearModel(np.ones(3), 0.5)
+    missing = str(tmp_path / "no-such-folder" / "x.bin")
+    for save in (lambda f: t.save(file=f), lambda f: lin.save(f)):
+        with pytest.raises(FileNotFoundError) as e:
+            save(missing)
+        assert e.value.filename == missing and str(e.value).endswith(f": '{missing}'"), str(e.value)
+        assert ".tmp" not in str(e.value)
+    (tmp_path / "file").write_text("")  # a folder that is a file
+    with pytest.raises(NotADirectoryError) as e:
+        t.save(file=str(tmp_path / "file" / "x.csv"))
+    assert e.value.filename == str(tmp_path / "file" / "x.csv")

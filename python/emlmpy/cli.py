@@ -1,6 +1,6 @@
 """Command line: `python -m emlmpy convert INPUT -o OUT [--format csv|bin] [--dtype float|int16]
 [--leaf-bits 0|8|32]` and `python -m emlmpy info FILE`. INPUT is an estimator saved with joblib, or
-a model file (emlmpy version 1 or 2, emlearn's CSV) to write again as version 2. A KMeans or
+a model file (emlmpy version 1 or 2, emlearn's CSV, a linear model's EMLL file) to write again. A KMeans or
 MiniBatchKMeans estimator gives its float32 cluster centers (any output name but .csv); a linear
 estimator its EMLL file (docs/model-format.md §6; any output name but .csv).
 Exit status 0 on success, 1 on bad input (one line on stderr, never a traceback), 2 on usage errors.
@@ -17,15 +17,17 @@ import joblib
 from .convert import convert
 from .errors import ConversionError, ModelFormatError
 from .files import format_for_path, write_atomic
-from .io import Model, is_model_content, loads
+from .io import KMEANS_HINT, Model, is_model_content, loads
 from .kmeans import KMeansModel
 from .linear import LinearModel
 
+DESCRIPTION = ("Convert a fitted scikit-learn estimator (saved with joblib.dump) into a model file the "
+               "emlmpy MicroPython modules load (convert), or print what a model file holds (info).")
 DEVICE_BYTES_NOTE = "model arrays; the emltrees object adds its header"
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m emlmpy", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m emlmpy", description=DESCRIPTION)
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("convert", help="convert a joblib-saved fitted estimator (or an older model "
                                        "file) into a model file")
@@ -38,7 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--leaf-bits", type=int, default=None, choices=(0, 8, 32),
                    help="classifier leaves (estimators only): 0 class index, 8 proportions in 1/255, "
                         "32 exact proportions (default)")
-    i = sub.add_parser("info", help="print kind, counts, device bytes and the device call of a model file")
+    i = sub.add_parser("info", help="print kind, counts, device bytes and the device call of a model file "
+                                    "(trees, k-NN, linear; not a k-means centers file, which has no header)")
     i.add_argument("file")
     return p
 
@@ -77,7 +80,7 @@ def _convert(args: argparse.Namespace) -> int:
             estimator = joblib.load(args.model)
         except Exception as e:  # pickle/joblib raise many kinds
             raise ConversionError(f"cannot read {args.model}: neither a model file nor a joblib/pickle "
-                                  f"file ({type(e).__name__}: {e})") from None
+                                  f"file ({type(e).__name__}: {e}); {KMEANS_HINT}") from None
         model = convert(estimator, dtype=args.dtype or "float", leaf_bits=args.leaf_bits)
     if isinstance(model, KMeansModel):  # raw float32 centers (docs/model-format.md §5): no csv
         if args.format == "csv" or (args.format is None and format_for_path(args.output) == "csv"):

@@ -23,39 +23,54 @@ def format_for_path(path: Optional[PathLike]) -> Optional[str]:
 
 
 def dumps(model: Union[TreeArrays, KnnArrays], format: str = "csv") -> Union[str, bytes]:
-    """File content: str for 'csv', bytes for 'bin'."""
+    """File content: str for 'csv', bytes for 'bin'. TypeError for other models (LinearModel,
+    KMeansModel: their own tobytes())."""
     if format not in FORMATS:
         raise ValueError(f"unsupported format {format!r}: use 'csv' or 'bin'")
     if isinstance(model, KnnArrays):
         return csvformat.write_knn(model) if format == "csv" else binformat.write_knn(model)
+    if not isinstance(model, TreeArrays):
+        raise TypeError(f"dumps() writes tree and k-NN models, not {type(model).__name__}: use its "
+                        "tobytes() or save(file) (linear and k-means files are binary only)")
     return csvformat.write_trees(model) if format == "csv" else binformat.write_trees(model)
 
 
 def write_atomic(path: PathLike, content: Union[str, bytes]) -> None:
     """Write via a temporary file in the same folder and os.replace: an error never leaves a
     half-written file, and an existing file keeps its permissions. A symlink is written through
-    (its target is replaced)."""
+    (its target is replaced). An OSError names `path`, the file asked for (never the temporary
+    file)."""
     target = os.path.realpath(os.fspath(path))
     folder = os.path.dirname(target) or "."
     data = content.encode("ascii") if isinstance(content, str) else content
-    if os.path.exists(target):
-        mode = os.stat(target).st_mode & 0o777
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=folder)
+    tmp = None
     try:
+        if os.path.exists(target):
+            mode = os.stat(target).st_mode & 0o777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as e:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise _naming(e, path) from None
         raise
+
+
+def _naming(e: OSError, path: PathLike) -> OSError:
+    """`e` (same type, errno and reason) naming the file the caller asked to write."""
+    if e.errno is None:
+        return type(e)(f"cannot write {os.fspath(path)}: {e}")
+    return type(e)(e.errno, e.strerror, os.fspath(path))
 
 
 def save(model: Union[TreeArrays, KnnArrays], file: Optional[PathLike] = None, name: Optional[str] = None,

@@ -17,7 +17,7 @@ def iir_coefficients(sos) -> np.ndarray:
         raise ValueError("sos contains NaN or infinite values")
     bad = np.nonzero(np.abs(a[:, 3] - 1.0) > 1e-12)[0]
     if bad.size:
-        raise ValueError(f"section {int(bad[0])} has a0 = {a[bad[0], 3]!r}; a0 must be 1 "
+        raise ValueError(f"section {int(bad[0])} has a0 = {float(a[bad[0], 3])!r}; a0 must be 1 "
                          "(normalise: divide b and a of the section by a0)")
     out = a.astype(np.float32).reshape(-1)
     if not np.all(np.isfinite(out)):

@@ -28,7 +28,7 @@ def _check_sos(sos) -> np.ndarray:
         raise ValueError("sos contains NaN or infinite values")
     bad = np.nonzero(np.abs(a[:, 3] - 1.0) > 1e-12)[0]
     if bad.size:
-        raise ValueError(f"section {int(bad[0])} has a0 = {a[bad[0], 3]!r}; a0 must be 1 "
+        raise ValueError(f"section {int(bad[0])} has a0 = {float(a[bad[0], 3])!r}; a0 must be 1 "
                          "(normalise: divide b and a of the section by a0)")
     return a
 
@@ -81,8 +81,8 @@ def iir_coefficients_q15(sos, spread_gain: bool = True) -> np.ndarray:
     for s, row in enumerate(a):
         aq = np.rint(row[4:6] * A_SCALE)
         if np.abs(aq).max() > 32767:
-            raise ConversionError(f"section {s}: a1 = {row[4]!r}, a2 = {row[5]!r} do not fit Q14 (each |a| must "
-                                  "be below 2; a stable section has |a1| < 2 and |a2| < 1)")
+            raise ConversionError(f"section {s}: a1 = {float(row[4])!r}, a2 = {float(row[5])!r} do not fit Q14 "
+                                  "(each |a| must be below 2; a stable section has |a1| < 2 and |a2| < 1)")
         t, bq = _b_shift(row[0:3], s)
         rows.append([*bq, t, *aq])
     return np.array(rows, dtype=np.int16).reshape(-1)

@@ -1,7 +1,9 @@
 """Reading model files: which reader a file needs (binary by its magic and version, CSV by its `v`
 line), and the models they become. Tree files of format version 1 and emlearn's CSV are converted
-to version 2 on reading. Imports: os, re, errors, layout, csvtext, csvformat,
-binformat, legacy, files, trees, neighbors."""
+to version 2 on reading; linear models (EMLL) are read too. K-means centers files have no header
+(raw float32): they are read with KMeansModel.load(path, n_features), and the errors here say so.
+Imports: os, re, errors, layout, csvtext, csvformat, binformat, legacy, files, trees, neighbors,
+linear."""
 from __future__ import annotations
 
 import os
@@ -13,13 +15,17 @@ from .csvtext import Fields, records
 from .errors import ModelFormatError
 from .files import PathLike, dumps, save
 from .layout import FORMAT_VERSION, KNN_MAGIC, LEGACY_VERSION, TREES_MAGIC, HEADER_SIZE
+from .linear import MAGIC as LINEAR_MAGIC
+from .linear import LinearModel
 from .neighbors import KnnModel
 from .trees import TreeModel
 
-Model = Union[TreeModel, KnnModel]
+Model = Union[TreeModel, KnnModel, LinearModel]
 
+KMEANS_HINT = ("a k-means centers file has no header (raw float32): read it with "
+               "emlmpy.KMeansModel.load(path, n_features)")
 NOT_A_MODEL = ("not a model file (an emlmpy/emlearn CSV starts with a line like 'v,2' or 'f,4'; a "
-               "binary model with 'EMLT')")
+               "binary model with 'EMLT', 'EMLK' or 'EMLL'); " + KMEANS_HINT)
 PICKLE = ("not a model file: this is a Python pickle (joblib.dump / pickle.dump of an estimator?); "
           "convert it with: python -m emlmpy convert FILE -o model.bin")
 BOM = b"\xef\xbb\xbf"
@@ -37,12 +43,14 @@ def strip_bom(data: Union[bytes, str]) -> Union[bytes, str]:
 
 
 def loads(data: Union[bytes, str], path: Optional[str] = None) -> Model:
-    """Parse file content: binary (first byte 'E') or CSV (ours, version 2 or 1, or emlearn's).
-    A UTF-8 byte-order mark before a CSV is skipped (line numbers are unchanged)."""
+    """Parse file content: binary (first byte 'E': trees, k-NN or linear) or CSV (ours, version 2
+    or 1, or emlearn's). A UTF-8 byte-order mark before a CSV is skipped (line numbers are unchanged)."""
     data = strip_bom(data)
     fmt = file_format(data, path)
     if isinstance(data, (bytes, bytearray, memoryview)):
         data = bytes(data)
+        if fmt == "linear-bin":
+            return LinearModel.from_bytes(data, path)
         if fmt == "knn-bin":
             return KnnModel.from_arrays(binformat.read_knn(data, path))
         if fmt == "trees-1-bin":
@@ -62,7 +70,9 @@ def loads(data: Union[bytes, str], path: Optional[str] = None) -> Model:
 
 
 def load(path: PathLike) -> Model:
-    """Read a model file written by emlmpy (CSV or bin, version 2 or 1) or a CSV written by emlearn."""
+    """Read a model file written by emlmpy (trees or k-NN CSV or bin, version 2 or 1; a linear
+    model's EMLL file) or a CSV written by emlearn. K-means centers files have no header: read them
+    with KMeansModel.load(path, n_features)."""
     with open(path, "rb") as fh:
         data = fh.read()
     return loads(data, path=os.fspath(path))
@@ -71,8 +81,8 @@ def load(path: PathLike) -> Model:
 def file_format(data: Union[bytes, str], path: Optional[str] = None) -> str:
     """Which reader loads() uses for `data`: 'trees-2-bin', 'trees-2-csv' (format version 2, what
     the device reads), 'trees-1-bin', 'trees-1-csv', 'emlearn-csv' (converted to version 2 on the
-    host), 'knn-bin', 'knn-csv'. A binary file is one whose first byte is 'E'; a CSV file is
-    version 2 or 1 by its `v` line (emlearn's has none). Raises ModelFormatError for content that
+    host), 'knn-bin', 'knn-csv', 'linear-bin'. A binary file is one whose first byte is 'E'; a CSV
+    file is version 2 or 1 by its `v` line (emlearn's has none). Raises ModelFormatError for content that
     is no model file at all (empty, a pickle, a first line that is no CSV record) or whose `v`
     line is malformed."""
     data = strip_bom(data)
@@ -81,6 +91,8 @@ def file_format(data: Union[bytes, str], path: Optional[str] = None) -> str:
         if not data:
             raise ModelFormatError("empty file", offset=0, path=path)
         if data[:1] == b"E":
+            if data[:4] == LINEAR_MAGIC:  # a 12-byte header: LinearModel.from_bytes checks the rest
+                return "linear-bin"
             if len(data) < HEADER_SIZE:  # the device reads the whole header first
                 raise ModelFormatError(f"truncated header: file has {len(data)} bytes, the header needs "
                                        f"{HEADER_SIZE}", offset=len(data), path=path)
@@ -88,8 +100,9 @@ def file_format(data: Union[bytes, str], path: Optional[str] = None) -> str:
             if magic == KNN_MAGIC:
                 return "knn-bin"
             if magic != TREES_MAGIC:
-                raise ModelFormatError(f"bad magic {magic!r}: expected {TREES_MAGIC!r} (trees) or "
-                                       f"{KNN_MAGIC!r} (k-NN)", offset=0, path=path)
+                raise ModelFormatError(f"bad magic {magic!r}: expected {TREES_MAGIC!r} (trees), "
+                                       f"{KNN_MAGIC!r} (k-NN) or {LINEAR_MAGIC!r} (linear); {KMEANS_HINT}",
+                                       offset=0, path=path)
             legacy_version = len(data) >= 6 and int.from_bytes(data[4:6], "little") == LEGACY_VERSION
             return "trees-1-bin" if legacy_version else "trees-2-bin"
         if data[:1] == b"\x80":

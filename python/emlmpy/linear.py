@@ -1,6 +1,6 @@
 """LinearModel: a linear model's float32 weights for the emllinear device module, and the host
 predictor that computes exactly what the device computes (cores/emlc_linear.h, docs/emllinear.md,
-docs/model-format.md "Linear models"). Imports: struct, numpy, files, keys."""
+docs/model-format.md "Linear models"). Imports: os, struct, numpy, errors, files, keys."""
 from __future__ import annotations
 
 import os
@@ -11,6 +11,7 @@ from typing import Optional, Union
 import numpy as np
 
 from . import files
+from .errors import ModelFormatError
 from .keys import quiet
 
 KINDS = ("regressor", "classifier", "logistic", "ovr")  # the file's kind byte is the index
@@ -208,22 +209,44 @@ class LinearModel:
         return content
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "LinearModel":
-        """A model from a file's content, validated as the device does (ValueError)."""
+    def from_bytes(cls, data: bytes, path: Optional[str] = None) -> "LinearModel":
+        """A model from a file's content, validated as the device's emllinear.load does: a
+        ModelFormatError (a ValueError) with the device's reason and byte offset."""
+        data = bytes(data)
+
+        def bad(offset: int, reason: str) -> ModelFormatError:
+            return ModelFormatError(reason, offset=offset, path=path)
         if len(data) < HEADER.size:
-            raise ValueError("file too short")
+            raise bad(len(data), "file too short")
         magic, version, kind, nf, no, reserved = HEADER.unpack_from(data)
-        if magic != MAGIC or version != VERSION or kind >= len(KINDS) or nf == 0 or no == 0 or reserved:
-            raise ValueError("bad header")
+        if magic != MAGIC:
+            raise bad(0, f"bad magic {magic!r} (not {MAGIC!r})")
+        if version != VERSION:
+            raise bad(4, f"bad version {version} (expected {VERSION})")
+        if kind >= len(KINDS):
+            raise bad(5, f"bad kind {kind}")
+        if nf == 0:
+            raise bad(6, "bad n_features 0")
+        if no == 0 or (kind != 0 and no == 2):
+            raise bad(8, f"bad n_outputs {no}")
+        if nf * no > MAX_WEIGHTS:
+            raise bad(6, "model too large")
+        if reserved:
+            raise bad(10, "reserved not 0")
         nc = 0 if kind == 0 else 2 if no == 1 else no
         want = HEADER.size + 4 * (nf * no + no + nc)
-        if len(data) != want:
-            raise ValueError(f"{len(data)} bytes, expected {want}")
+        if len(data) < want:
+            raise bad(len(data), f"file too short ({want} bytes expected)")
         w = np.frombuffer(data, dtype="<f4", count=nf * no + no, offset=HEADER.size)
+        finite = np.isfinite(w)
+        if not finite.all():
+            raise bad(HEADER.size + 4 * int(np.argmin(finite)), "not finite")
+        if len(data) > want:
+            raise bad(want, "data after the end")
         labels = np.frombuffer(data, dtype="<i4", count=nc, offset=HEADER.size + 4 * (nf * no + no)) if nc else None
         return cls(w[:nf * no].reshape(no, nf), w[nf * no:], KINDS[kind], labels, labels)
 
     @classmethod
     def load(cls, path: Union[str, "os.PathLike[str]"]) -> "LinearModel":
         with open(path, "rb") as f:
-            return cls.from_bytes(f.read())
+            return cls.from_bytes(f.read(), path=os.fspath(path))
