@@ -123,6 +123,7 @@ static __attribute__((noinline, unused)) size_t emlg_read(mp_obj_t stream, uint8
             k = r == mp_const_none ? 0 : (size_t)mp_obj_get_int(r);
             mp_get_buffer_raise(chunk, &bi, MP_BUFFER_READ);
         } else {
+            mp_load_method(stream, MP_QSTR_read, call);
             call[2] = MP_OBJ_NEW_SMALL_INT(ask);
             mp_get_buffer_raise(mp_call_method_n_kw(1, 0, call), &bi, MP_BUFFER_READ);
             k = bi.len;
