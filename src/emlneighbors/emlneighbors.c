@@ -38,7 +38,7 @@ static void *knn_values(const knn_obj_t *self, mp_obj_t values, bool writable) {
         emlg_fail(MP_QSTR_ValueError, writable ? "out must have n_features elements" : "values must have n_features elements");
     }
     if (f32 && !writable) {
-        emlg_finite(data, n, "values must be finite (no NaN, inf)");
+        emlg_finite(data, n, "values must be finite");
     }
     return data;
 }

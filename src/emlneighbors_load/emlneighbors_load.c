@@ -40,7 +40,7 @@ static int16_t *load_quantize(const knn_obj_t *self, mp_obj_t values) {
     if (bi.len >> 2 != self->knn.n_features) {
         emlg_fail(MP_QSTR_ValueError, "values must have n_features elements");
     }
-    emlg_finite(bi.buf, self->knn.n_features, "values must be finite (no NaN, inf)");
+    emlg_finite(bi.buf, self->knn.n_features, "values must be finite");
     q = m_malloc((size_t)self->knn.n_features * sizeof(int16_t));
 #ifdef EMLG_SF_ADD
     load_sf = self->sf;
