@@ -53,6 +53,21 @@ static unsigned knn_bits(size_t v) {
     return n;
 }
 
+/* An empty store of new()'s size (the cap_ limits, checked by new()): the model as new() made
+ * it. Used by new() and, as the model's `store` hook (knn_obj.h), by emlneighbors_load after a
+ * failed load_model. */
+static __attribute__((noinline)) void knn_store(knn_obj_t *self) {
+    const size_t n_elem = (size_t)self->cap_items * self->cap_features;
+    const size_t data_bytes = n_elem << (self->cap_dtype == EMLC_KNN_I16 ? 1 : 2);
+    /* results (8-byte entries first: aligned), then data (4-byte aligned), then labels */
+    uint8_t *block = m_malloc(self->cap_k * sizeof(emlc_knn_result_t) + data_bytes + self->cap_items * sizeof(int16_t));
+    self->results = (emlc_knn_result_t *)block;
+    self->k = self->cap_k;
+    block += self->cap_k * sizeof(emlc_knn_result_t);
+    emlg_ok(emlc_knn_init(&self->knn, (emlc_knn_dtype_t)self->cap_dtype, self->cap_features, self->cap_items, block,
+                          n_elem, (int16_t *)(block + data_bytes), self->cap_items), "internal error");
+}
+
 /* An empty model object without a store (results NULL) and with load_model's limits; new() then
  * gives it its store (emlc_knn_init sets knn), load() a file. Not inlined: new() and load() share it. */
 static __attribute__((noinline)) knn_obj_t *knn_make(uint32_t cap_items, size_t cap_features, size_t cap_k,
@@ -65,24 +80,11 @@ static __attribute__((noinline)) knn_obj_t *knn_make(uint32_t cap_items, size_t 
     self->k = self->cap_k = (uint16_t)cap_k;
     self->cap_dtype = cap_dtype;
     self->loading = 0;
+    self->store = knn_store;
 #ifdef EMLG_SF_ADD
     self->sf = knn_sf;
 #endif
     return self;
-}
-
-/* An empty store of new()'s size (the cap_ limits, checked by new()): the model as new() made
- * it. Used by new() and after a failed load_model. */
-static __attribute__((noinline)) void knn_store(knn_obj_t *self) {
-    const size_t n_elem = (size_t)self->cap_items * self->cap_features;
-    const size_t data_bytes = n_elem << (self->cap_dtype == EMLC_KNN_I16 ? 1 : 2);
-    /* results (8-byte entries first: aligned), then data (4-byte aligned), then labels */
-    uint8_t *block = m_malloc(self->cap_k * sizeof(emlc_knn_result_t) + data_bytes + self->cap_items * sizeof(int16_t));
-    self->results = (emlc_knn_result_t *)block;
-    self->k = self->cap_k;
-    block += self->cap_k * sizeof(emlc_knn_result_t);
-    emlg_ok(emlc_knn_init(&self->knn, (emlc_knn_dtype_t)self->cap_dtype, self->cap_features, self->cap_items, block,
-                          n_elem, (int16_t *)(block + data_bytes), self->cap_items), "internal error");
 }
 
 /* new(max_items, n_features, k, dtype='h'): by position or keyword. */
@@ -125,10 +127,10 @@ EMLG_MAKE_NEW_VIA(knn_make_new, knn_new_obj)
  * emlneighbors_load's load_model (imported here on the first load, see the top). Without that
  * module: ValueError naming it, and the model and the stream are untouched (items added with
  * add_item stay); any other error importing it (no memory for its code, say) is raised as is.
- * A failed load leaves a model made by new() empty with new()'s store again (add_item works up to
- * max_items); if that store cannot be allocated, the MemoryError is raised instead. */
+ * A failed load leaves a model made by new() empty with new()'s store again (the loader calls the
+ * model's `store` hook, knn_store: add_item works up to max_items); if that store cannot be
+ * allocated, the MemoryError is raised instead. */
 static mp_obj_t knn_load_model(mp_obj_t self_in, mp_obj_t stream) {
-    knn_obj_t *self = MP_OBJ_TO_PTR(self_in);
     mp_obj_t mod, args[2];
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
@@ -142,17 +144,7 @@ static mp_obj_t knn_load_model(mp_obj_t self_in, mp_obj_t stream) {
     }
     args[0] = self_in;
     args[1] = stream;
-    if (nlr_push(&nlr) == 0) {
-        mp_call_function_n_kw(mp_load_attr(mod, MP_QSTR_load_model), 2, 0, args);
-        nlr_pop();
-        return mp_const_none;
-    }
-    /* the loader dropped the store (results NULL) unless it failed before (wrong type, re-entry) */
-    if (mp_obj_get_type(self_in) == (const mp_obj_type_t *)&knn_type && self->results == NULL && !self->loading
-        && self->cap_dtype != KNN_ANY_DTYPE) {
-        knn_store(self);
-    }
-    nlr_raise(MP_OBJ_FROM_PTR(nlr.ret_val));
+    return mp_call_function_n_kw(mp_load_attr(mod, MP_QSTR_load_model), 2, 0, args);
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(knn_load_model_obj, knn_load_model);
 

@@ -135,6 +135,9 @@ static mp_obj_t load_load_model(mp_obj_t self_in, mp_obj_t stream) {
     }
     self->loading = 0;
     load_drop(self);
+    if (self->cap_dtype != KNN_ANY_DTYPE) { /* made by new(): its empty store back (MemoryError if none) */
+        self->store(self);
+    }
     nlr_raise(MP_OBJ_FROM_PTR(nlr.ret_val));
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(load_load_model_obj, load_load_model);
