@@ -110,18 +110,19 @@ static inline mp_int_t emlg_int_in(mp_obj_t obj, mp_int_t min, mp_int_t max, con
 static __attribute__((noinline, unused)) size_t emlg_read(mp_obj_t stream, uint8_t *buf, size_t n) {
     mp_obj_t call[3], chunk = MP_OBJ_NULL, r;
     mp_buffer_info_t bi;
-    size_t got = 0;
+    size_t got = 0, have = 0; /* have: the chunk's length after the last call (0: no chunk yet) */
     while (got < n) {
         size_t k, ask = n - got < EMLG_CHUNK ? n - got : EMLG_CHUNK;
         mp_load_method_maybe(stream, MP_QSTR_readinto, call);
         if (call[0] != MP_OBJ_NULL) {
-            if (chunk == MP_OBJ_NULL || (mp_get_buffer_raise(chunk, &bi, MP_BUFFER_READ), bi.len != ask)) {
+            if (have != ask) {
                 chunk = mp_obj_new_bytearray_by_ref(ask, m_malloc(ask));
             }
             call[2] = chunk;
             r = mp_call_method_n_kw(1, 0, call);
             k = r == mp_const_none ? 0 : (size_t)mp_obj_get_int(r);
             mp_get_buffer_raise(chunk, &bi, MP_BUFFER_READ);
+            have = bi.len;
         } else {
             mp_load_method(stream, MP_QSTR_read, call);
             call[2] = MP_OBJ_NEW_SMALL_INT(ask);
