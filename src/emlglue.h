@@ -99,37 +99,65 @@ static inline mp_int_t emlg_int_in(mp_obj_t obj, mp_int_t min, mp_int_t max, con
 
 /* Read exactly n bytes from `stream` into buf (its readinto preferred, else read); returns the
  * bytes read, fewer only at the end of the stream (readinto/read returning 0 or None). A stream
- * that returns more than asked is an error (ValueError), never silently cut. */
+ * that returns more than asked is an error (ValueError), never silently cut.
+ * The stream never sees buf (the model's memory): readinto gets a scratch bytearray of at most
+ * EMLG_CHUNK bytes (a GC block of its own, allocated once per call and again only for a shorter
+ * last chunk or when the stream resized it), whose contents are copied into buf after each call.
+ * Its buffer is fetched again after the call (the stream may have resized it), so a stream that
+ * resizes or keeps it can neither crash the interpreter nor change a model after it was read.
+ * Heap cost: that chunk (<= EMLG_CHUNK bytes, freed by the GC). */
+#define EMLG_CHUNK 256
 static __attribute__((noinline, unused)) size_t emlg_read(mp_obj_t stream, uint8_t *buf, size_t n) {
-    mp_obj_t call[3];
-    size_t got = 0;
+    mp_obj_t call[3], chunk = MP_OBJ_NULL, r;
+    mp_buffer_info_t bi;
+    size_t got = 0, have = 0; /* have: the chunk's length after the last call (0: no chunk yet) */
     while (got < n) {
-        mp_buffer_info_t bi;
-        mp_obj_t r;
-        size_t k;
+        size_t k, ask = n - got < EMLG_CHUNK ? n - got : EMLG_CHUNK;
         mp_load_method_maybe(stream, MP_QSTR_readinto, call);
         if (call[0] != MP_OBJ_NULL) {
-            call[2] = mp_obj_new_bytearray_by_ref(n - got, buf + got);
+            if (have != ask) {
+                chunk = mp_obj_new_bytearray_by_ref(ask, m_malloc(ask));
+            }
+            call[2] = chunk;
             r = mp_call_method_n_kw(1, 0, call);
             k = r == mp_const_none ? 0 : (size_t)mp_obj_get_int(r);
+            mp_get_buffer_raise(chunk, &bi, MP_BUFFER_READ);
+            have = bi.len;
         } else {
             mp_load_method(stream, MP_QSTR_read, call);
-            call[2] = MP_OBJ_NEW_SMALL_INT(n - got);
+            call[2] = MP_OBJ_NEW_SMALL_INT(ask);
             mp_get_buffer_raise(mp_call_method_n_kw(1, 0, call), &bi, MP_BUFFER_READ);
             k = bi.len;
-            if (k <= n - got) {
-                memcpy(buf + got, bi.buf, k);
-            }
         }
         if (k == 0) {
             break;
         }
-        if (k > n - got) {
+        if (k > ask || k > bi.len) {
             emlg_fail(MP_QSTR_ValueError, "the stream returned more bytes than asked");
         }
+        memcpy(buf + got, bi.buf, k);
         got += k;
     }
     return got;
+}
+
+/* ValueError(msg) when the byte ranges a[0:na] and b[0:nb] share memory (an out array over its
+ * input: the results would overwrite inputs not yet read). */
+static __attribute__((noinline, unused)) void emlg_apart(const void *a, size_t na, const void *b, size_t nb,
+                                                        const char *msg) {
+    if ((const uint8_t *)a < (const uint8_t *)b + nb && (const uint8_t *)b < (const uint8_t *)a + na) {
+        emlg_fail(MP_QSTR_ValueError, msg);
+    }
+}
+
+/* ValueError(msg) if one of the n floats at v is NaN or infinite (read by its bits: no float code). */
+static __attribute__((noinline, unused)) void emlg_finite(const void *v, size_t n, const char *msg) {
+    const uint32_t *u = (const uint32_t *)v;
+    for (; n > 0; n--, u++) {
+        if ((*u & 0x7f800000u) == 0x7f800000u) {
+            emlg_fail(MP_QSTR_ValueError, msg);
+        }
+    }
 }
 
 /* Arguments by position or keyword: out[i] gets the i-th positional argument or the keyword

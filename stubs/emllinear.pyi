@@ -4,7 +4,8 @@ converted by ``emlmpy.convert(...).save(file=...)`` (docs/emllinear.md). Trainin
 the optional module emllinear_train (stubs/emllinear_train.pyi).
 
 Samples are array('f') (float32) or array('h') (int16, converted to float32 exactly): one sample
-is n_features values, X is a flat array of n_samples * n_features values. Values must be finite.
+is n_features values, X is a flat array of n_samples * n_features values. Values must be finite
+(NaN or inf: ValueError). An ``out`` array must not share memory with ``x`` (ValueError).
 Weights are float32: coef (n_outputs * n_features, row-major, scikit-learn's coef_) and intercept
 (n_outputs, intercept_). Every bad argument raises TypeError (wrong type or typecode) or ValueError
 (wrong length, range or value) before anything changes; a score that overflows float32 is
@@ -57,5 +58,7 @@ def new(n_features: int, n_outputs: int = 1, kind: str = "regressor") -> LinearM
 
 def load(stream: IO[bytes]) -> LinearModel:
     """A model from an EMLL file (docs/model-format.md, "Linear models"), read with readinto (or
-    read): exactly the weights' block is allocated. A malformed file is ValueError('offset N:
+    read) through a scratch bytearray of at most 256 bytes (the stream never sees the model's
+    memory): exactly the weights' block is allocated. A stream that returns more bytes than the
+    buffer it was given is ValueError. A malformed file is ValueError('offset N:
     reason'), a model too large for the heap MemoryError."""

@@ -15,14 +15,16 @@ class Model:
     def add_item(self, values: array, label: int) -> int:
         """Store one item (n_features values of the model's typecode) with its label (-32768..32767);
         returns its index. Raises ValueError when the store is full (a model loaded from a file is
-        full) or for a wrong length, TypeError for a wrong typecode."""
+        full), for a wrong length or for a NaN or infinite float value (as scikit-learn's
+        KNeighborsClassifier), TypeError for a wrong typecode."""
 
     def predict(self, values: array) -> int:
         """The majority label among the k nearest items. Distance ties go to the lower item index;
         vote ties to the lowest label (as scikit-learn's KNeighborsClassifier). ValueError with no
         items stored. A model from a file returns the file's class labels (scikit-learn's integer
         ``classes_``) when it has them, else the class index; an int16 model from a file also takes
-        array('f') values, quantized with the file's scale and offset as emlmpy's quantize()."""
+        array('f') values, quantized with the file's scale and offset as emlmpy's quantize().
+        ValueError for a NaN or infinite float value (scikit-learn refuses them too)."""
 
     def get_result(self, i: int) -> tuple[int, float | int, int]:
         """(item index, squared distance, label) of the i-th nearest item of the last predict
@@ -43,7 +45,7 @@ class Model:
 
 
 def new(max_items: int, n_features: int, k: int, dtype: str | None = "h") -> Model:
-    """A store of up to ``max_items`` items of ``n_features`` values (1..65535), voting among the
+    """A store of up to ``max_items`` items (1..2**30-1) of ``n_features`` values (1..65535), voting among the
     ``k`` nearest (1..max_items). ``dtype``: the items' array typecode, 'h' (int16, the default,
     also for None: exact integer distances, no overflow) or 'f' (float32), as emlmpy's
     ``dtype='h'``/``'f'``. Positional or keyword arguments. Raises TypeError/ValueError for bad
@@ -64,6 +66,7 @@ def load_model(model: Model, stream) -> None:
     arguments are limits: a file with more items, features, a larger k or the other dtype is
     refused with ValueError (offset 16, 8, 12, 6); a model made by ``load`` takes any file. On any
     error (ValueError, MemoryError) the model is left empty (``predict`` raises ValueError until
-    a load succeeds). TypeError when ``model`` is no emlneighbors Model. Without
+    a load succeeds or items are added; a Model made by ``new`` gets its empty store back, so
+    ``add_item`` works up to ``max_items`` again). TypeError when ``model`` is no emlneighbors Model. Without
     ``emlneighbors_load.mpy``: ValueError("k-NN files need emlneighbors_load.mpy"), and the model
     keeps its items (nothing is read)."""

@@ -23,15 +23,18 @@ class Model:
         scale/offset. Returns the class (scikit-learn's ``classes_`` value when those are
         integers, else the class index) or, for a regressor, the value (float).
         ``out`` (classifiers; typecode 'f', length >= outputs()) receives the class
-        probabilities in ``classes_`` order (ignored for a regressor).
+        probabilities in ``classes_`` order (ignored for a regressor); it must not share memory
+        with ``x`` (ValueError). NaN inputs go where scikit-learn sends them
+        (``missing_go_to_left``; an int16 model quantizes NaN to 0, docs/model-format.md).
         Raises ValueError before a model is loaded or for a wrong length, TypeError for a
         wrong typecode."""
 
     def predict_many(self, X: array, out: array) -> None:
         """Predict n samples given as one flat array of n * n_features() values (typecodes as
         predict). ``out`` (length n) receives the classes (typecode 'i', 'h' or 'f') or the
-        values of a regressor (typecode 'f' only). Raises TypeError for a wrong typecode,
-        ValueError for wrong lengths or a class label that does not fit array('h')."""
+        values of a regressor (typecode 'f' only); it must not share memory with ``X``. Raises
+        TypeError for a wrong typecode, ValueError for wrong lengths, ``out`` over ``X`` or a class
+        label that does not fit array('h')."""
 
     def outputs(self) -> int:
         """Number of classes (classifiers) or 1 (regressors)."""
@@ -40,7 +43,8 @@ class Model:
         """Number of input features the loaded model expects."""
 
     def memory(self) -> int:
-        """Bytes of GC heap this model holds: the object and the loaded model's arrays."""
+        """Bytes of GC heap this model holds: the object and the loaded model's arrays (the
+        object alone for a model with nothing loaded)."""
 
 
 def new(max_trees: int, max_nodes: int, max_leaves: int | None = None) -> Model:
@@ -58,7 +62,9 @@ def load(stream: _Stream) -> Model:
 def load_model(model: Model, stream: _Stream) -> None:
     """Replace ``model``'s content with the model read from ``stream``: any object with
     ``readinto`` or ``read`` (an open file in 'rb' or text mode, io.BytesIO). A binary file
-    is read straight into one heap block of its size; a CSV file (needs emltrees_csv.mpy) is
+    is read into one heap block of its size through a scratch bytearray of at most 256 bytes
+    (the stream never sees the model's memory; one that returns more bytes than the buffer it
+    got is ValueError); a CSV file (needs emltrees_csv.mpy) is
     parsed in small chunks. The model is validated before use (every index in range, every walk
     ends). On any error the old model is gone, the model is left empty and ValueError names the
     byte offset (binary) or line (CSV) and the reason (e.g. "model larger than new()'s

@@ -116,9 +116,31 @@ for name, tc in (("knn_i16.bin", "h"), ("knn_f32.bin", "f")):
     msg = raises(name + " truncated", ValueError, load_model_from, c, name, 100)
     check(name + " truncated offset", msg is not None and msg.startswith("offset 100:"), msg)
     raises(name + " empty after an error", ValueError, c.predict, array.array(tc, [0] * nf))
+    check(name + " add_item after an error", c.add_item(array.array(tc, [0] * nf), 7) == 0 and c.n_items() == 1)
     load_model_from(c, name)
     check(name + " loads again", c.predict(x) == Yf[len(Yf) - 1])
     c = None
+# NaN and inf are refused by float k-NN (scikit-learn's KNeighborsClassifier refuses them too),
+# also as array('f') input to an int16 model from a file (quantized)
+nan, inf = float("nan"), float("inf")
+q = m  # knn_f32.bin, loaded above
+with open("knn_i16.bin", "rb") as f:
+    h = emlneighbors.load(f)
+for v in (nan, inf, -inf):
+    x = array.array("f", [v, 1, 1, 1])
+    raises("float predict %r" % v, ValueError, q.predict, x)
+    raises("int16 model, float predict %r" % v, ValueError, h.predict, x)
+    raises("float add_item %r" % v, ValueError, emlneighbors.Model(2, nf, 1, "f").add_item, x, 1)
+
+
+class Grow:  # resizes the buffer readinto gets: refused, never a crash
+    def readinto(self, b):
+        b[:] = bytes(64)
+        return 64
+
+
+raises("stream grows the buffer", ValueError, emlneighbors.load, Grow())
+q = h = x = None
 msg = raises("CSV refused", ValueError, load_model_from, emlneighbors.Model(105, nf, 5), "knn_i16.csv")
 check("CSV message", msg is not None and "host-only" in msg and "emlmpy" in msg, msg)
 msg = raises("tree file refused", ValueError, load_model_from, emlneighbors.Model(105, nf, 5), "iris.bin")

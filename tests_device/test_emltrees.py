@@ -107,6 +107,38 @@ check("load() and BOM CSV predict alike", type(m2) is emltrees.Model and m.predi
 check("load() takes only the file's size", m.memory() <= m2.memory())
 text = m = m2 = None
 
+# the stream never gets the model's memory: a stream that grows the buffer it is given is refused,
+# one that keeps the buffers and overwrites them after the load leaves the model as loaded
+class Grow:
+    def readinto(self, b):
+        b[:] = bytes(64)
+        return 64
+
+
+class Keep:
+    def __init__(self, f):
+        self.f = f
+        self.kept = []
+
+    def readinto(self, b):
+        self.kept.append(b)
+        return self.f.readinto(b)
+
+
+raises("stream grows the buffer", ValueError, emltrees.load, Grow())
+with open("iris.bin", "rb") as f:
+    k = Keep(f)
+    m = emltrees.load(k)
+for b in k.kept:
+    for i in range(len(b)):
+        b[i] = 0xff
+check("kept buffers do not change the model", m.predict(Xall[0:4]) == Y[0])
+# out sharing memory with X is refused (it would overwrite samples not yet read)
+msg = raises("out over X", ValueError, m.predict_many, memoryview(Xall)[0:8], memoryview(Xall)[4:6])
+check("out over X message", msg == "out must not share memory with x", msg)
+check("empty model memory()", emltrees.new(1, 10).memory() > 0)
+k = b = None
+
 # a model stays usable across garbage collections; memory is given back
 m = empty = small = None
 gc.collect()

@@ -473,7 +473,7 @@ def test_without_the_fit_module_predict_works_and_fit_names_it(tmp_path: Path) -
         f"fit {missing} {missing} None ok 1",
         "other arch ValueError: incompatible .mpy arch None",
         "not ours TypeError: emlkmeans_fit is not emlkmeans' own None",
-        f"fit module ok model ok None {means} ValueError: max_iter must be >= 1 True",
+        f"fit module ok model ok None {means} ValueError: max_iter must be 1..2**30-1 True",
         "direct TypeError: fit needs an emlkmeans model ValueError: random_state must be 0..2**30-1 "
         "TypeError: function missing 1 required positional arguments ok model True",
     ], r.stdout

@@ -67,6 +67,9 @@ class KnnModel(KnnArrays):
     @quiet
     def _inputs(self, X: np.ndarray) -> np.ndarray:
         X = as_samples(X, self.n_features)
+        # as scikit-learn's KNeighborsClassifier (and the device's add_item/predict): NaN or inf refused
+        if X.dtype.kind == "f" and not np.isfinite(X).all():
+            raise ValueError("Input contains NaN or infinity")
         if self.dtype == "int16":
             return X if X.dtype == np.int16 else K.quantize(X, *self.quantization())
         return X.astype(np.float32)

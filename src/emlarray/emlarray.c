@@ -24,8 +24,8 @@ static size_t ea_src(mp_obj_t obj, const uint8_t **data, int *dtype, int flags) 
  * *first and its element count; *step the stride. */
 static size_t ea_view(size_t n_args, const mp_obj_t *args, size_t len, size_t *first, size_t *step) {
     size_t i, n = 0;
-    *first = n_args > 0 ? (size_t)emlg_int_in(args[0], 0, 0x3fffffff, "start must be >= 0, step >= 1") : 0;
-    *step = n_args > 1 ? (size_t)emlg_int_in(args[1], 1, 0x3fffffff, "start must be >= 0, step >= 1") : 1;
+    *first = n_args > 0 ? (size_t)emlg_int_in(args[0], 0, 0x3fffffff, "start: 0..2**30-1, step: 1..2**30-1") : 0;
+    *step = n_args > 1 ? (size_t)emlg_int_in(args[1], 1, 0x3fffffff, "start: 0..2**30-1, step: 1..2**30-1") : 1;
     for (i = *first; i < len; i += *step) { /* the count, without a division helper */
         n++;
     }

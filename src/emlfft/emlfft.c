@@ -18,9 +18,9 @@ mp_obj_full_type_t fft_type;
 static mp_obj_t fft_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
     (void)type;
     mp_arg_check_num(n_args, n_kw, 1, 1, false); /* TypeError unless exactly one positional argument */
-    mp_int_t n = emlg_int_in(args[0], 2, (mp_int_t)EMLC_FFT_MAX_N, "n must be a power of two >= 2");
+    mp_int_t n = emlg_int_in(args[0], 2, (mp_int_t)EMLC_FFT_MAX_N, "n must be a power of two, 2..2**24");
     if ((n & (n - 1)) != 0) {
-        emlg_fail(MP_QSTR_ValueError, "n must be a power of two >= 2");
+        emlg_fail(MP_QSTR_ValueError, "n must be a power of two, 2..2**24");
     }
     size_t n_max = n < 4 ? 4 : (size_t)n;
     fft_obj_t *self = mp_obj_malloc(fft_obj_t, (mp_obj_type_t *)&fft_type);

@@ -57,7 +57,7 @@ static mp_obj_t fit_fit(size_t n_args, const mp_obj_t *pos, mp_map_t *kw) {
     if (n_samples < km->n_clusters) {
         emlg_fail(MP_QSTR_ValueError, "n_samples must be >= n_clusters");
     }
-    uint32_t max_iter = args[1] ? emlg_int_in(args[1], 1, 0x3fffffff, "max_iter must be >= 1") : 300;
+    uint32_t max_iter = args[1] ? emlg_int_in(args[1], 1, 0x3fffffff, "max_iter must be 1..2**30-1") : 300;
     float tol = args[2] ? fit_float(args[2]) : 1e-4f;
     emlc_bits_t b;
     b.f = tol;

@@ -120,13 +120,15 @@ static mp_obj_t lin_load(mp_obj_t stream) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(lin_load_obj, lin_load);
 
-/* The scores of one sample x into the caller's n_outputs floats. */
-static void lin_scores(lin_obj_t *self, mp_obj_t x_in, float *scores) {
+/* The scores of one sample x into the caller's n_outputs floats; `out` (out_bytes long: the
+ * caller's out array, if any) must not share memory with x. */
+static void lin_scores(lin_obj_t *self, mp_obj_t x_in, float *scores, const void *out, size_t out_bytes) {
     const void *x;
     int i16;
     if (lin_samples(self, x_in, &x, &i16) != 1) {
         emlg_fail(MP_QSTR_ValueError, "x: n_features values");
     }
+    emlg_apart(x, (size_t)self->m.n_features << (i16 ? 1 : 2), out, out_bytes, "out must not share memory with x");
     if (emlc_linear_decision(&self->m, x, i16, scores) != EMLC_OK) {
         emlg_fail(MP_QSTR_ValueError, "score overflow");
     }
@@ -151,7 +153,7 @@ static mp_obj_t lin_run(size_t n_args, const mp_obj_t *args, bool predict) {
     if (cls && no != 1) {
         scores = m_malloc(no * 4);
     }
-    lin_scores(self, args[1], scores);
+    lin_scores(self, args[1], scores, scores, scores == &one ? 0 : no * 4);
     if (cls) {
         mp_obj_t label = mp_obj_new_int(self->m.classes[emlc_linear_class(&self->m, scores)]);
         if (scores != &one) {
@@ -180,7 +182,7 @@ static mp_obj_t lin_predict_proba(mp_obj_t self_in, mp_obj_t x_in, mp_obj_t out_
     }
     float *proba = lin_floats(out_in, emlc_linear_n_classes(&self->m), true, "out: array('f') of n_classes");
     float *scores = m_malloc(self->m.n_outputs * 4);
-    lin_scores(self, x_in, scores);
+    lin_scores(self, x_in, scores, proba, emlc_linear_n_classes(&self->m) * 4);
     emlc_linear_proba(&self->m, scores, proba);
     m_free(scores);
     return mp_const_none;

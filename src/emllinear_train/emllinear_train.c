@@ -79,14 +79,14 @@ static mp_obj_t lin_fit(size_t n_args, const mp_obj_t *pos, mp_map_t *kw, bool t
     uint32_t epochs = 1, count = 0, iter_no_change = 5, e;
     float tol = 1e-3f, best, loss = 0.0f, obj = 0.0f, u = 0.0f;
     if (train) {
-        epochs = a[7] ? emlg_int_in(a[7], 1, 0x3fffffff, "epochs must be >= 1") : 1000;
+        epochs = a[7] ? emlg_int_in(a[7], 1, 0x3fffffff, "epochs must be 1..2**30-1") : 1000;
         if (a[8] == mp_const_none) {
             tol = -1.0f;
         } else if (a[8]) {
             tol = lin_arg_float(a[8], 0.0f, false, "tol must be >= 0 or None");
         }
         if (a[9]) {
-            iter_no_change = emlg_int_in(a[9], 1, 0x3fffffff, "n_iter_no_change must be >= 1");
+            iter_no_change = emlg_int_in(a[9], 1, 0x3fffffff, "n_iter_no_change must be 1..2**30-1");
         }
     }
     emlc_bits_t inf;

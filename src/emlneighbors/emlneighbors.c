@@ -25,7 +25,8 @@ static const emlg_sf_fn_t knn_sf[2] = {EMLG_SF_ADD, EMLG_SF_MUL};
 #endif
 
 /* The values argument (or getitem's out, writable) as a pointer to exactly n_features elements
- * of the store's type. */
+ * of the store's type; float values read are finite (NaN or inf: ValueError, as scikit-learn's
+ * "Input contains NaN"). */
 static void *knn_values(const knn_obj_t *self, mp_obj_t values, bool writable) {
     void *data;
     const bool f32 = self->knn.dtype == EMLC_KNN_F32;
@@ -35,6 +36,9 @@ static void *knn_values(const knn_obj_t *self, mp_obj_t values, bool writable) {
                         &data);
     if (n != self->knn.n_features) {
         emlg_fail(MP_QSTR_ValueError, writable ? "out must have n_features elements" : "values must have n_features elements");
+    }
+    if (f32 && !writable) {
+        emlg_finite(data, n, "values must be finite");
     }
     return data;
 }
@@ -49,6 +53,21 @@ static unsigned knn_bits(size_t v) {
     return n;
 }
 
+/* An empty store of new()'s size (the cap_ limits, checked by new()): the model as new() made
+ * it. Used by new() and, as the model's `store` hook (knn_obj.h), by emlneighbors_load after a
+ * failed load_model. */
+static __attribute__((noinline)) void knn_store(knn_obj_t *self) {
+    const size_t n_elem = (size_t)self->cap_items * self->cap_features;
+    const size_t data_bytes = n_elem << (self->cap_dtype == EMLC_KNN_I16 ? 1 : 2);
+    /* results (8-byte entries first: aligned), then data (4-byte aligned), then labels */
+    uint8_t *block = m_malloc(self->cap_k * sizeof(emlc_knn_result_t) + data_bytes + self->cap_items * sizeof(int16_t));
+    self->results = (emlc_knn_result_t *)block;
+    self->k = self->cap_k;
+    block += self->cap_k * sizeof(emlc_knn_result_t);
+    emlg_ok(emlc_knn_init(&self->knn, (emlc_knn_dtype_t)self->cap_dtype, self->cap_features, self->cap_items, block,
+                          n_elem, (int16_t *)(block + data_bytes), self->cap_items), "internal error");
+}
+
 /* An empty model object without a store (results NULL) and with load_model's limits; new() then
  * gives it its store (emlc_knn_init sets knn), load() a file. Not inlined: new() and load() share it. */
 static __attribute__((noinline)) knn_obj_t *knn_make(uint32_t cap_items, size_t cap_features, size_t cap_k,
@@ -61,6 +80,7 @@ static __attribute__((noinline)) knn_obj_t *knn_make(uint32_t cap_items, size_t 
     self->k = self->cap_k = (uint16_t)cap_k;
     self->cap_dtype = cap_dtype;
     self->loading = 0;
+    self->store = knn_store;
 #ifdef EMLG_SF_ADD
     self->sf = knn_sf;
 #endif
@@ -75,7 +95,7 @@ static mp_obj_t knn_new(size_t n_args, const mp_obj_t *pos, mp_map_t *kw) {
     if (args[0] == MP_OBJ_NULL || args[1] == MP_OBJ_NULL || args[2] == MP_OBJ_NULL) {
         emlg_fail(MP_QSTR_TypeError, "max_items, n_features and k are required");
     }
-    size_t max_items = emlg_int_in(args[0], 1, 0x7fffffff, "max_items must be >= 1");
+    size_t max_items = emlg_int_in(args[0], 1, 0x3fffffff, "max_items must be 1..2**30-1");
     size_t n_features = emlg_int_in(args[1], 1, 65535, "n_features must be 1..65535");
     size_t k = emlg_int_in(args[2], 1, 0xffff, "k must be 1..65535");
     /* dtype: the array typecode of the items, 'h' (default, also for None) or 'f' */
@@ -96,15 +116,8 @@ static mp_obj_t knn_new(size_t n_args, const mp_obj_t *pos, mp_map_t *kw) {
     if (knn_bits(max_items) + knn_bits(n_features) > 28) {
         emlg_fail(MP_QSTR_MemoryError, "max_items * n_features too large");
     }
-    const size_t n_elem = max_items * n_features;
-    const size_t data_bytes = n_elem << (dtype == EMLC_KNN_I16 ? 1 : 2);
     knn_obj_t *self = knn_make((uint32_t)max_items, n_features, k, (uint8_t)dtype);
-    /* results (8-byte entries first: aligned), then data (4-byte aligned), then labels */
-    uint8_t *block = m_malloc(k * sizeof(emlc_knn_result_t) + data_bytes + max_items * sizeof(int16_t));
-    self->results = (emlc_knn_result_t *)block;
-    block += k * sizeof(emlc_knn_result_t);
-    emlg_ok(emlc_knn_init(&self->knn, dtype, n_features, max_items, block, n_elem, (int16_t *)(block + data_bytes),
-                          max_items), "internal error");
+    knn_store(self);
     return MP_OBJ_FROM_PTR(self);
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(knn_new_obj, 0, knn_new);
@@ -113,7 +126,10 @@ EMLG_MAKE_NEW_VIA(knn_make_new, knn_new_obj)
 /* load_model(model, stream): the model's items become the file's (within new()'s limits), read by
  * emlneighbors_load's load_model (imported here on the first load, see the top). Without that
  * module: ValueError naming it, and the model and the stream are untouched (items added with
- * add_item stay); any other error importing it (no memory for its code, say) is raised as is. */
+ * add_item stay); any other error importing it (no memory for its code, say) is raised as is.
+ * A failed load leaves a model made by new() empty with new()'s store again (the loader calls the
+ * model's `store` hook, knn_store: add_item works up to max_items); if that store cannot be
+ * allocated, the MemoryError is raised instead. */
 static mp_obj_t knn_load_model(mp_obj_t self_in, mp_obj_t stream) {
     mp_obj_t mod, args[2];
     nlr_buf_t nlr;

@@ -6,7 +6,8 @@
  * head is `results`, held by the model object (so it lives exactly as long as the model). A model
  * from a file has the file's body in that block after the results (items, labels, quantization,
  * class labels: the file is read straight into it, then validated); its store is full (n_items ==
- * max_items). On any load error the block is freed and the model is empty (no items, no room).
+ * max_items). On any load error the block is freed and the model is empty: a model made by new()
+ * gets new()'s empty store back (its `store` hook), one made by load() has no room.
  */
 #ifndef KNN_OBJ_H
 #define KNN_OBJ_H
@@ -36,6 +37,7 @@ typedef struct knn_obj {
     uint16_t cap_features, cap_k;
     uint8_t cap_dtype;           /* KNN_ANY_DTYPE for a model made by load() */
     uint8_t loading;             /* inside load_model (the stream's own methods run meanwhile) */
+    void (*store)(struct knn_obj *self); /* new()'s empty store again (emlneighbors' knn_store) */
     uint16_t k;
     uint16_t n_results;          /* valid results of the last predict (0 before any) */
 #ifdef EMLG_SF_ADD

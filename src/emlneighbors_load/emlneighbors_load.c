@@ -40,6 +40,7 @@ static int16_t *load_quantize(const knn_obj_t *self, mp_obj_t values) {
     if (bi.len >> 2 != self->knn.n_features) {
         emlg_fail(MP_QSTR_ValueError, "values must have n_features elements");
     }
+    emlg_finite(bi.buf, self->knn.n_features, "values must be finite");
     q = m_malloc((size_t)self->knn.n_features * sizeof(int16_t));
 #ifdef EMLG_SF_ADD
     load_sf = self->sf;
@@ -134,6 +135,9 @@ static mp_obj_t load_load_model(mp_obj_t self_in, mp_obj_t stream) {
     }
     self->loading = 0;
     load_drop(self);
+    if (self->cap_dtype != KNN_ANY_DTYPE) { /* made by new(): its empty store back (MemoryError if none) */
+        self->store(self);
+    }
     nlr_raise(MP_OBJ_FROM_PTR(nlr.ret_val));
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(load_load_model_obj, load_load_model);

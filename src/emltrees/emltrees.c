@@ -218,6 +218,7 @@ static mp_obj_t trees_predict(size_t n_args, const mp_obj_t *args) {
         if (n_out < m->n_outputs) {
             emlg_fail(MP_QSTR_ValueError, "out must have at least outputs() elements");
         }
+        emlg_apart(out, n_out * 4, x.data, x.n << (x.f32 ? 2 : 1), "out must not share memory with x");
     }
     emlg_ok(emlc_trees_predict(m, trees_sample(self, &x, 0), out, n_out, &cls), "internal error");
     if (x.tmp != NULL) {
@@ -252,6 +253,7 @@ static mp_obj_t trees_predict_many(mp_obj_t self_in, mp_obj_t x_in, mp_obj_t out
     if (bo.len >> (bo.typecode == 'h' ? 1 : 2) != n_samples) {
         emlg_fail(MP_QSTR_ValueError, "out must have one element per sample");
     }
+    emlg_apart(bo.buf, bo.len, x.data, x.n << (x.f32 ? 2 : 1), "out must not share memory with x");
     for (i = 0; i < n_samples; i++) {
         float v;
         int32_t cls;
