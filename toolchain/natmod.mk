@@ -159,11 +159,14 @@ $(call natmod_libc_shim,$(1)): NATMOD_XFLAGS := -Wextra -pedantic $$(NATMOD_LIBC
 -include $(NATMOD_BUILD)/libc/$(1)/natmod_libc.d
 endef
 
-# $(1)=module name $(2)=C sources
+# $(1)=module name $(2)=C sources $(3)=extra cflags (their -I folders: headers included with
+# #include "..." are scanned too, as MicroPython's kit scans the preprocessed sources; the .d file
+# makes the header depend on each of them)
 define NATMOD_QSTR_RULE
 $(NATMOD_BUILD)/qstrs/$(1).h: $(2) $(NATMOD_MPYLD_SRC)
 	@mkdir -p $$(@D)
-	$$(MPYLD) qstrs -o $$@ $(2)
+	$$(MPYLD) qstrs -o $$@ --depfile $(NATMOD_BUILD)/qstrs/$(1).d $(filter -I%,$(3)) $(2)
+-include $(NATMOD_BUILD)/qstrs/$(1).d
 .PHONY: natmod-$(1)
 endef
 
@@ -173,7 +176,7 @@ endef
 define NATMOD_MODULE
 $(eval natmod_saved_goal := $(.DEFAULT_GOAL))
 $(if $(filter-out $(NATMOD_RUNTIME_LIBS),$(strip $(4))),$(error NATMOD_MODULE $(1): unknown runtime library '$(filter-out $(NATMOD_RUNTIME_LIBS),$(strip $(4)))' (known: $(NATMOD_RUNTIME_LIBS))))
-$(eval $(call NATMOD_QSTR_RULE,$(1),$(call natmod_c_srcs,$(2))))
+$(eval $(call NATMOD_QSTR_RULE,$(1),$(call natmod_c_srcs,$(2)),$(3)))
 $(foreach a,$(NATMOD_BUILD_ARCHES),$(eval $(call NATMOD_ARCH_RULES,$(1),$(2),$(3),$(a),$(strip $(4)))))
 $(eval .DEFAULT_GOAL := $(natmod_saved_goal))
 endef

@@ -70,12 +70,18 @@ def cmd_merge(a: argparse.Namespace) -> None:
 
 
 def cmd_qstrs(a: argparse.Namespace) -> None:
+    sources, dirs = [Path(p) for p in a.sources], [Path(d) for d in a.include]
     try:
-        names = qstrmod.scan_sources([Path(p) for p in a.sources])
+        names = qstrmod.scan_sources(sources, dirs)
+        files = qstrmod.source_files(sources, dirs)
     except OSError as exc:
         raise LinkError(f"cannot read source: {exc}") from exc
     text = qstrmod.render_header(names)
     out = Path(a.output)
+    if a.depfile:  # make rule: the header depends on every file scanned
+        Path(a.depfile).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.depfile).write_text(f"{out}: " + " ".join(map(str, files)) + "\n"
+                                   + "".join(f"{f}:\n" for f in files))
     out.parent.mkdir(parents=True, exist_ok=True)
     if not out.exists() or out.read_text() != text:  # keep mtime stable for make
         out.write_text(text)
@@ -163,6 +169,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     lk.set_defaults(func=cmd_link)
     qs = sub.add_parser("qstrs", help="generate the per-module qstr header")
     qs.add_argument("-o", "--output", required=True)
+    qs.add_argument("-I", "--include", action="append", default=[],
+                    help="folder searched for #include \"...\" headers to scan (as the compiler's -I)")
+    qs.add_argument("--depfile", help="write a make rule: the header depends on every file scanned")
     qs.add_argument("sources", nargs="+")
     qs.set_defaults(func=cmd_qstrs)
     mg = sub.add_parser("merge", help="one .mpy from a linked native module and mpy-cross output of .py parts")

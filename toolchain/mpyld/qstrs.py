@@ -61,12 +61,38 @@ _QSTR_RE = re.compile(r"\bMP_QSTR_([A-Za-z0-9_]+)")
 _DEFINE_RE = re.compile(r"^#define MP_QSTR_(\w+) \(mp_native_qstr_table\[(\d+)\]\)")
 
 
-def scan_sources(paths: Iterable[Path]) -> list[str]:
-    """Sorted non-static qstr names used in the given sources (plus header ones)."""
+_INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+
+def source_files(paths: Iterable[Path], include_dirs: Iterable[Path] = ()) -> list[Path]:
+    """The sources and every header they include with ``#include "..."``, recursively, as
+    MicroPython's kit sees them by preprocessing: a name is looked up next to the including file,
+    then in ``include_dirs`` (the module's ``-I`` folders); names found in neither (the kit's own
+    and the C library's headers) are not scanned.  In first-seen order, each file once."""
+    dirs = [Path(d) for d in include_dirs]
+    seen: dict[Path, None] = {}
+    todo = [Path(p) for p in paths]
+    while todo:
+        p = todo.pop(0)
+        key = p.resolve()
+        if key in seen:
+            continue
+        seen[key] = None
+        for name in _INCLUDE_RE.findall(p.read_text(errors="replace")):
+            for d in (p.parent, *dirs):
+                if (d / name).is_file():
+                    todo.append(d / name)
+                    break
+    return list(seen)
+
+
+def scan_sources(paths: Iterable[Path], include_dirs: Iterable[Path] = ()) -> list[str]:
+    """Sorted non-static qstr names used in the given sources and the headers they include
+    (``source_files``), plus the ABI header's own."""
     statics = static_macro_names()
     found = set(HEADER_QSTRS)
-    for p in paths:
-        found.update(m.group(1) for m in _QSTR_RE.finditer(Path(p).read_text(errors="replace")))
+    for p in source_files(paths, include_dirs):
+        found.update(m.group(1) for m in _QSTR_RE.finditer(p.read_text(errors="replace")))
     return sorted(n for n in found if n not in statics)
 
 
