@@ -327,12 +327,16 @@ def test_missing_toolchain_names_package(tmp_path):
 
 def test_qstrs_in_included_headers_are_found(tmp_path):
     """MicroPython's kit takes qstrs from the preprocessed sources, so a name used only in a header
-    the module includes with #include "..." (next to the source, or in a -I folder) gets its entry;
-    headers that are not found (the C library's, the kit's own) are not scanned."""
+    the module includes with #include "..." (next to the source, or in a -I folder) gets its entry,
+    and a name only in a comment does not; headers that are not found (the C library's, the kit's
+    own) are not scanned."""
     (tmp_path / "src").mkdir()
     (tmp_path / "inc").mkdir()
     (tmp_path / "src" / "m.c").write_text('#include "local.h"\n#include "shared.h"\n#include <stdio.h>\n'
-                                          '#include "missing.h"\nint f(void) { return MP_QSTR_in_source; }\n')
+                                          '#include "missing.h"\nint f(void) { return MP_QSTR_in_source; }\n'
+                                          '/* MP_QSTR_in_comment */ // #include "commented.h" MP_QSTR_in_line\n'
+                                          'const char *s = "MP_QSTR_in_string // kept";\n')
+    (tmp_path / "src" / "commented.h").write_text("#define D MP_QSTR_in_commented_out_header\n")
     (tmp_path / "src" / "local.h").write_text('#include "nested.h"\n#define A MP_QSTR_in_local\n')
     (tmp_path / "src" / "nested.h").write_text('#define B MP_QSTR_in_nested\n#include "local.h"\n')  # a cycle
     (tmp_path / "inc" / "shared.h").write_text("#define C MP_QSTR_in_shared\n")
@@ -340,8 +344,10 @@ def test_qstrs_in_included_headers_are_found(tmp_path):
     r = mpyld("qstrs", "-o", str(hdr), "--depfile", str(dep), f"-I{tmp_path / 'inc'}", str(tmp_path / "src" / "m.c"))
     assert r.returncode == 0, r.stderr
     text = hdr.read_text()
-    for name in ("in_source", "in_local", "in_nested", "in_shared"):
+    for name in ("in_source", "in_local", "in_nested", "in_shared", "in_string"):
         assert f"#define MP_QSTR_{name} (mp_native_qstr_table[" in text, (name, text)
+    for name in ("in_comment", "in_line", "in_commented_out_header"):  # the compiler never sees them
+        assert f"MP_QSTR_{name} " not in text, (name, text)
     rule = dep.read_text().splitlines()[0]
     assert rule.startswith(f"{hdr}: ") and all(f in rule for f in ("m.c", "local.h", "nested.h", "shared.h"))
     r = mpyld("qstrs", "-o", str(hdr), str(tmp_path / "src" / "m.c"))  # without -I: shared.h is not found

@@ -62,6 +62,15 @@ _DEFINE_RE = re.compile(r"^#define MP_QSTR_(\w+) \(mp_native_qstr_table\[(\d+)\]
 
 
 _INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+# string and character literals (kept: the preprocessor keeps them too) or comments (dropped)
+_LEX_RE = re.compile(r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|(/\*.*?\*/|//[^\n]*)', re.S)
+
+
+def code_text(path: Path) -> str:
+    """The file's text without its comments, as the compiler sees it: a name mentioned in a comment
+    gets no qstr entry and an #include inside one is not followed."""
+    text = path.read_text(errors="replace")
+    return _LEX_RE.sub(lambda m: " " if m.group(1) else m.group(0), text)
 
 
 def source_files(paths: Iterable[Path], include_dirs: Iterable[Path] = ()) -> list[Path]:
@@ -78,7 +87,7 @@ def source_files(paths: Iterable[Path], include_dirs: Iterable[Path] = ()) -> li
         if key in seen:
             continue
         seen[key] = None
-        for name in _INCLUDE_RE.findall(p.read_text(errors="replace")):
+        for name in _INCLUDE_RE.findall(code_text(p)):
             for d in (p.parent, *dirs):
                 if (d / name).is_file():
                     todo.append(d / name)
@@ -92,7 +101,7 @@ def scan_sources(paths: Iterable[Path], include_dirs: Iterable[Path] = ()) -> li
     statics = static_macro_names()
     found = set(HEADER_QSTRS)
     for p in source_files(paths, include_dirs):
-        found.update(m.group(1) for m in _QSTR_RE.finditer(p.read_text(errors="replace")))
+        found.update(m.group(1) for m in _QSTR_RE.finditer(code_text(p)))
     return sorted(n for n in found if n not in statics)
 
 
