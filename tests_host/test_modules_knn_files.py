@@ -477,16 +477,11 @@ def test_without_the_loader_module_the_model_is_kept(tmp_path: Path) -> None:
     """A board with emlneighbors.mpy only (most k-NN users collect items with add_item): load and
     load_model name the missing module, and the model and the stream are untouched; a loader that
     cannot be imported for another reason raises that error; once the loader is there it loads."""
-    import shutil
-
     X, y = load_iris(return_X_y=True)
     est = KNeighborsClassifier(n_neighbors=5).fit(X, np.array([-1, 7, 42])[y])
     emlmpy.convert(est, dtype="int16").save(file=str(tmp_path / "h.bin"))
     want = int(est.predict([[5.9, 3.0, 5.1, 1.8]])[0])
-    shutil.copy(upy.DIST / "emlneighbors.mpy", tmp_path)
-    shutil.copy(upy.DIST / "emlneighbors_load.mpy", tmp_path / "loader.mpy")
-    shutil.copy(upy.build_mpy("emlneighbors_load", "armv6m"), tmp_path / "other_arch.mpy")
-    r = upy.run_isolated(BASE_ONLY, tmp_path)  # only what is in tmp_path
+    r = upy.run_without("emlneighbors", "emlneighbors_load", "loader.mpy", BASE_ONLY, tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     missing = "ValueError: k-NN files need emlneighbors_load.mpy"
     assert r.stdout.splitlines() == [

@@ -4,13 +4,15 @@
 so the end-to-end tests always exercise the current sources. `run(script, cwd)` runs a script with
 dist/x64 on the module path; `run_isolated(script, cwd)` with only what is in `cwd` (a board that
 lacks a module); `build_mpy(module, arch)` makes one module for another arch (a foreign .mpy);
-`OUT_FN` is the MicroPython helper `out(f, *a)` the scripts use to print an outcome ("ok <repr>" or
+`run_without(module, helper, staged_as, script, cwd)` runs a script on a board that has `module`
+but not yet its `helper` module; `OUT_FN` is the MicroPython helper `out(f, *a)` the scripts use to print an outcome ("ok <repr>" or
 "<Exception>: <message>"); `run_iir_stream` streams samples through emliir or emliir_q15.
 """
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -99,3 +101,14 @@ def run_iir_stream(module: str, coef: np.ndarray, x: np.ndarray, cwd: Path, tail
     r = run(IIR_STREAM_SCRIPT.format(module=module, tc=tc, size=x.itemsize) + tail, cwd)
     assert r.returncode == 0, r.stdout + r.stderr
     return json.loads(r.stdout)
+
+
+def run_without(module: str, helper: str, staged_as: str, script: str, cwd: Path) -> subprocess.CompletedProcess:
+    """A board with `module`.mpy but not `helper`.mpy: `cwd` gets dist/x64/`module`.mpy, the x64
+    `helper`.mpy under the name `staged_as` (the script renames it when it is time to "install" it)
+    and the armv6m build of `helper` as other_arch.mpy (the wrong arch for this port); then
+    run_isolated(script, cwd)."""
+    shutil.copy(DIST / f"{module}.mpy", cwd)
+    shutil.copy(DIST / f"{helper}.mpy", cwd / staged_as)
+    shutil.copy(build_mpy(helper, "armv6m"), cwd / "other_arch.mpy")
+    return run_isolated(script, cwd)
