@@ -14,7 +14,8 @@
   them in unicorn (tools/m0emu.py).
 
 The ctypes declarations of the cores' functions live with their tests (cdsp.py for k-NN, IIR, FFT;
-test_cores_trees.py for the trees).
+test_cores_trees.py for the trees, test_cores_kmeans.py, test_cores_linear.py); `declare(signatures)`
+applies such a table to the loaded library and `ptr(a)` passes a numpy array's data.
 """
 
 from __future__ import annotations
@@ -93,6 +94,23 @@ def load(flav: str | None = None) -> ctypes.CDLL:
     if flav not in _loaded:
         _loaded[flav] = ctypes.CDLL(str(build(flav)))
     return _loaded[flav]
+
+
+def declare(signatures: dict[str, tuple[list, object]]) -> ctypes.CDLL:
+    """load()'s library with argtypes and restype set for each function named in `signatures`
+    (name -> (argtypes, restype)). Every caller gets the same CDLL object (one per flavour); a
+    test module caches the result instead of declaring again per call."""
+    dll = load()
+    for name, (args, res) in signatures.items():
+        fn = getattr(dll, name)
+        fn.argtypes, fn.restype = args, res
+    return dll
+
+
+def ptr(a) -> int:
+    """Address of a C-contiguous numpy array's data (for c_void_p arguments)."""
+    assert a.flags["C_CONTIGUOUS"]
+    return a.ctypes.data
 
 
 def libasan() -> str:

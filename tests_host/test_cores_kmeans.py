@@ -18,6 +18,7 @@ Where the core and scikit-learn may legitimately differ (cores/emlc_kmeans.h, do
 from __future__ import annotations
 
 import ctypes as C
+from functools import lru_cache
 import warnings
 from fractions import Fraction
 
@@ -27,6 +28,7 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits, load_iris, make_blobs
 
 import ccore
+from ccore import ptr
 import emlmpy
 from kmeansref import U, lockstep, ref_fit, ref_plusplus
 
@@ -50,23 +52,11 @@ SIGNATURES = {
     "emlc_kmeans_fit": ([C.POINTER(KmT), _P, _Z, C.c_uint32, C.c_float, _P, _Z, _P, _Z, _P, _P], C.c_int),
     "emlc_kmeans_recip": ([C.c_uint32], C.c_float),
 }
-_LIB: C.CDLL | None = None
 
 
+@lru_cache(maxsize=None)
 def lib() -> C.CDLL:
-    global _LIB
-    if _LIB is None:
-        dll = ccore.load()
-        for name, (args, res) in SIGNATURES.items():
-            fn = getattr(dll, name)
-            fn.argtypes, fn.restype = args, res
-        _LIB = dll
-    return _LIB
-
-
-def ptr(a: np.ndarray) -> int:
-    assert a.flags["C_CONTIGUOUS"]
-    return a.ctypes.data
+    return ccore.declare(SIGNATURES)
 
 
 class Km:

@@ -13,6 +13,7 @@ Tolerances (float32 maths against scikit-learn's float64):
 from __future__ import annotations
 
 import ctypes as C
+from functools import lru_cache
 import warnings
 
 import numpy as np
@@ -24,6 +25,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 import ccore
+from ccore import ptr as p
 import emlmpy
 from emlmpy.linear import exp32
 
@@ -53,23 +55,11 @@ SIGNATURES = {
                               C.c_int),
     "emlc_linear_stop": ([C.c_float, C.c_float, _Z, C.c_uint32, _P, _P], C.c_int),
 }
-_LIB: C.CDLL | None = None
 
 
+@lru_cache(maxsize=None)
 def lib() -> C.CDLL:
-    global _LIB
-    if _LIB is None:
-        dll = ccore.load()
-        for name, (args, res) in SIGNATURES.items():
-            fn = getattr(dll, name)
-            fn.argtypes, fn.restype = args, res
-        _LIB = dll
-    return _LIB
-
-
-def p(a: np.ndarray) -> int:
-    assert a.flags["C_CONTIGUOUS"]
-    return a.ctypes.data
+    return ccore.declare(SIGNATURES)
 
 
 class Lin:

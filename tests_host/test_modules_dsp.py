@@ -79,26 +79,6 @@ def test_knn_matches_sklearn(ds: str, tc: str, tmp_path: Path) -> None:
     assert (got == want).mean() >= 0.98
 
 
-IIR_SCRIPT = r'''
-import array, json
-import emliir
-cfg = json.load(open("cfg.json"))
-coef = array.array("f", cfg["coef"])
-x = array.array("f", bytes(4 * cfg["n"]))
-with open("x.f32", "rb") as f:
-    f.readinto(x)
-filt = emliir.new(coef)
-out = []
-pos = 0
-for c in cfg["chunks"]:
-    buf = x[pos:pos + c]
-    filt.run(buf)
-    out.extend(buf)
-    pos += c
-print(json.dumps(out))
-'''
-
-
 @pytest.mark.parametrize("design", ["butter4", "cheby8", "ellip6_bandpass"])
 def test_iir_matches_sosfilt_streamed(design: str, tmp_path: Path) -> None:
     sos = {"butter4": lambda: scipy.signal.butter(4, 0.2, output="sos"),
@@ -107,12 +87,7 @@ def test_iir_matches_sosfilt_streamed(design: str, tmp_path: Path) -> None:
     coef = emlmpy.iir_coefficients(sos)
     rng = np.random.default_rng(7)
     x = rng.standard_normal(3000).astype(np.float32)
-    x.tofile(tmp_path / "x.f32")
-    chunks = [1, 2, 17, 64, 500, 1000, 1416]
-    (tmp_path / "cfg.json").write_text(json.dumps({"coef": [float(v) for v in coef], "n": len(x), "chunks": chunks}))
-    r = upy.run(IIR_SCRIPT, tmp_path)
-    assert r.returncode == 0, r.stdout + r.stderr
-    got = np.array(json.loads(r.stdout))
+    got = np.array(upy.run_iir_stream("emliir", coef, x, tmp_path))
     want = scipy.signal.sosfilt(coef.reshape(-1, 6).astype(np.float64), x.astype(np.float64))
     assert np.abs(got - want).max() <= 1e-5 * np.abs(want).max()
 

@@ -22,12 +22,7 @@ F32 = np.float32
 
 HELPERS = r'''
 import array, io, json
-def out(f, *a):
-    try:
-        r = f(*a)
-        return "ok %r" % (r,)
-    except Exception as e:
-        return "%s: %s" % (type(e).__name__, e)
+''' + upy.OUT_FN + r'''
 class Grow:  # the review's reproducer: resizes b to 64 bytes and says it read 64
     def readinto(self, b):
         b[:] = bytes(64)

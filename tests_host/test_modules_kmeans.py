@@ -449,22 +449,7 @@ def test_without_the_fit_module_predict_works_and_fit_names_it(tmp_path: Path) -
     firmware's ImportError naming emlkmeans_fit and leaves the model as it was; a fit module that
     cannot be imported for another reason raises that error, one that is not ours a TypeError; once
     the module is there fit works, and its fit called directly checks the model and the arguments."""
-    import os
-    import shutil
-    import subprocess
-
-    import toolreg
-
-    shutil.copy(upy.DIST / "emlkmeans.mpy", tmp_path)
-    shutil.copy(upy.DIST / "emlkmeans_fit.mpy", tmp_path / "fit.mpy")
-    other = upy.REPO / "dist" / "armv6m" / "emlkmeans_fit.mpy"
-    r = subprocess.run([toolreg.which("make"), "-s", "NATMOD_ARCHES=armv6m", "dist/armv6m/emlkmeans_fit.mpy"],
-                       cwd=upy.REPO, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stdout + r.stderr
-    shutil.copy(other, tmp_path / "other_arch.mpy")
-    (tmp_path / "s.py").write_text(BASE_ONLY)
-    r = subprocess.run([str(upy.MICROPYTHON), "s.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                       env=dict(os.environ, MICROPYPATH=str(tmp_path)))  # only what is in tmp_path
+    r = upy.run_without("emlkmeans", "emlkmeans_fit", "fit.mpy", BASE_ONLY, tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     missing = "ImportError: no module named 'emlkmeans_fit'"
     x = np.array([0, 0, 0, 1, 10, 10, 10, 11], np.float32).reshape(4, 2)

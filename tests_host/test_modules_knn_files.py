@@ -213,12 +213,7 @@ def test_mutated_files_device_agrees_with_host_reader(dtype: str, tmp_path: Path
 SCENARIOS = r'''
 import array, io, json
 import emlneighbors
-def out(f, *a):
-    try:
-        r = f(*a)
-        return "ok %r" % (r,)
-    except Exception as e:
-        return "%s: %s" % (type(e).__name__, e)
+''' + upy.OUT_FN + r'''
 H = open("h.bin", "rb").read()
 F = open("f.bin", "rb").read()
 x = array.array("f", [5.9, 3.0, 5.1, 1.8])
@@ -452,11 +447,7 @@ def test_every_rule_refused_at_its_offset_on_the_device(tmp_path: Path) -> None:
 BASE_ONLY = r'''
 import array, io
 import emlneighbors
-def out(f, *a):
-    try:
-        return "ok %r" % (f(*a),)
-    except Exception as e:
-        return "%s: %s" % (type(e).__name__, e)
+''' + upy.OUT_FN + r'''
 H = open("h.bin", "rb").read()
 x = array.array("f", [5.9, 3.0, 5.1, 1.8])
 m = emlneighbors.Model(150, 4, 5)
@@ -486,27 +477,11 @@ def test_without_the_loader_module_the_model_is_kept(tmp_path: Path) -> None:
     """A board with emlneighbors.mpy only (most k-NN users collect items with add_item): load and
     load_model name the missing module, and the model and the stream are untouched; a loader that
     cannot be imported for another reason raises that error; once the loader is there it loads."""
-    import os
-    import shutil
-    import subprocess
-
-    import toolreg
-
     X, y = load_iris(return_X_y=True)
     est = KNeighborsClassifier(n_neighbors=5).fit(X, np.array([-1, 7, 42])[y])
     emlmpy.convert(est, dtype="int16").save(file=str(tmp_path / "h.bin"))
     want = int(est.predict([[5.9, 3.0, 5.1, 1.8]])[0])
-    shutil.copy(upy.DIST / "emlneighbors.mpy", tmp_path)
-    shutil.copy(upy.DIST / "emlneighbors_load.mpy", tmp_path / "loader.mpy")
-    other = upy.REPO / "dist" / "armv6m" / "emlneighbors_load.mpy"
-    if not other.exists():
-        r = subprocess.run([toolreg.which("make"), "-s", "NATMOD_ARCHES=armv6m", "dist/armv6m/emlneighbors_load.mpy"],
-                           cwd=upy.REPO, capture_output=True, text=True, timeout=600)
-        assert r.returncode == 0, r.stdout + r.stderr
-    shutil.copy(other, tmp_path / "other_arch.mpy")
-    (tmp_path / "s.py").write_text(BASE_ONLY)
-    r = subprocess.run([str(upy.MICROPYTHON), "s.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                       env=dict(os.environ, MICROPYPATH=str(tmp_path)))  # only what is in tmp_path
+    r = upy.run_without("emlneighbors", "emlneighbors_load", "loader.mpy", BASE_ONLY, tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     missing = "ValueError: k-NN files need emlneighbors_load.mpy"
     assert r.stdout.splitlines() == [

@@ -19,22 +19,7 @@ def built():
     upy.ensure_modules()
 
 
-IIR_SCRIPT = r'''
-import array, json
-import emliir_q15
-cfg = json.load(open("cfg.json"))
-coef = array.array("h", cfg["coef"])
-x = array.array("h", bytes(2 * cfg["n"]))
-with open("x.i16", "rb") as f:
-    f.readinto(x)
-filt = emliir_q15.new(coef)
-out = []
-pos = 0
-for c in cfg["chunks"]:
-    buf = x[pos:pos + c]
-    filt.run(buf)
-    out.extend(buf)
-    pos += c
+IIR_TAIL = r'''
 filt.reset()
 whole = array.array("h", x)
 emliir_q15.IIR(coef).run(whole)
@@ -51,12 +36,7 @@ def test_iir_bitexact_streamed(design: str, tmp_path: Path) -> None:
            "butter8_high": lambda: scipy.signal.butter(8, 0.1, btype="high", output="sos")}[design]()
     coef = emlmpy.iir_coefficients_q15(sos)
     x = np.random.default_rng(7).integers(-32768, 32768, 3000).astype(np.int16)
-    x.tofile(tmp_path / "x.i16")
-    chunks = [1, 2, 17, 64, 500, 1000, 1416]
-    (tmp_path / "cfg.json").write_text(json.dumps({"coef": coef.tolist(), "n": len(x), "chunks": chunks}))
-    r = upy.run(IIR_SCRIPT, tmp_path)
-    assert r.returncode == 0, r.stdout + r.stderr
-    res = json.loads(r.stdout)
+    res = upy.run_iir_stream("emliir_q15", coef, x, tmp_path, IIR_TAIL)
     want = emlmpy.IirQ15(coef).run(x).tolist()
     assert res["chunks"] == want and res["whole"] == want and res["after_reset"] == want
 

@@ -247,12 +247,7 @@ def test_gc_stress_and_low_memory(tmp_path: Path) -> None:
 
 STREAMS = r'''
 import emltrees, emlfft, emliir, emlneighbors, array, io
-def out(f, *a):
-    try:
-        r = f(*a)
-        return "ok %r" % (r,)
-    except Exception as e:
-        return "%s: %s" % (type(e).__name__, e)
+''' + upy.OUT_FN + r'''
 BIN = open("c.bin", "rb").read()
 CSV = open("c.csv", "rb").read()
 X = array.array("f", [0.9, 0.5, 0.5])
@@ -362,9 +357,7 @@ def test_streams_aliasing_and_messages(tmp_path: Path) -> None:
 def test_csv_without_emltrees_csv_says_what_to_do(tmp_path: Path) -> None:
     """A board with emltrees.mpy only: a CSV file is refused with a message naming the missing
     module (and the binary alternative), and the model stays empty; a binary file loads."""
-    import os
     import shutil
-    import subprocess
 
     upy.ensure_modules()
     shutil.copy(upy.DIST / "emltrees.mpy", tmp_path)
@@ -385,9 +378,7 @@ def test_csv_without_emltrees_csv_says_what_to_do(tmp_path: Path) -> None:
         "except ValueError as e:\n"
         "    print('empty:', e)\n"
         "print(emltrees.load(open('m.bin', 'rb')).n_features())\n")
-    (tmp_path / "s.py").write_text(script)
-    r = subprocess.run([str(upy.MICROPYTHON), "s.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                       env=dict(os.environ, MICROPYPATH=str(tmp_path)))
+    r = upy.run_isolated(script, tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == ["ValueError: CSV needs emltrees_csv.mpy (or use a .bin file)",
                                      "empty: no model loaded", "3"], r.stdout

@@ -25,72 +25,82 @@ import test_xtensa_qemu as xq
 ROOT = Path(__file__).resolve().parents[1]
 CORES = ROOT / "cores"
 
-CORES_MAIN_C = r"""
+# One request loop for the float and the Q15 cores (test_xtensa_q15_qemu.py builds the Q15 one):
+# dsp_main_c() defines the element type, the state per section and the core names, then this.
+DSP_MAIN_C = r"""
 #include <stdint.h>
 #include <stddef.h>
-#include "emlc_iir.h"
-#include "emlc_fft.h"
-long xsys(long nr, long a, long b, long c);
-#define MAXF 4096
-static float in0[MAXF], in1[MAXF], out0[MAXF], out1[MAXF];
-static float sos[6 * 8], state[2 * 8];
-static float table[3 * (MAXF / 4)];
+#include IIR_H
+#include FFT_H
+""" + xq.XSYS_IO_C + r"""
+typedef ELEM elem_t;
+#define MAXN 4096
+static elem_t in0[MAXN], in1[MAXN], out0[MAXN], out1[MAXN];
+static elem_t sos[6 * 8], state[STATE * 8];
+static elem_t table[3 * (MAXN / 4)];
 
-static long io(long nr, void *p, long n) {
-    long done = 0, k;
-    while (done < n && (k = xsys(nr, nr == 12 ? 0 : 1, (long)((char *)p + done), n - done)) > 0) {
-        done += k;
-    }
-    return done;
-}
-
-/* Requests on stdin: u32 op, u32 a, u32 b, u32 reserved, then float payload.
+/* Requests on stdin: u32 op, u32 a, u32 b, u32 reserved, then elem_t payload.
  * 1 = IIR (a sections, b samples: sos[6a], x[b]) -> err, y[b]
  * 2 = complex FFT (a = n: re[n], im[n]) -> err, re[n], im[n]
- * 3 = real FFT (a = n: x[n]) -> err, re[n/2+1], im[n/2+1] */
+ * 3 = real FFT (a = n: x[n]) -> err, re[n/2+1], im[n/2+1]
+ * The reply's arrays are written only when err is 0; an unknown op gets err -100 alone.
+ * The FFT table is built for max(n, 4): the Q15 core's smallest table serves n = 2. */
 int mpy_init(void) {
     uint32_t h[4];
+    const long es = (long)sizeof(elem_t);
     while (io(12, h, sizeof h) == (long)sizeof h) {
         int32_t err = -100;
         long n_out = 0;
-        if (h[0] == 1 && h[1] <= 8 && h[2] <= MAXF) {
-            emlc_iir_t f;
-            io(12, sos, 24 * (long)h[1]);
-            io(12, in0, 4 * (long)h[2]);
-            err = emlc_iir_init(&f, sos, 6 * h[1], h[1], state, 2 * 8);
+        elem_t *r0 = out0, *r1 = out1;
+        if (h[0] == 1 && h[1] <= 8 && h[2] <= MAXN) {
+            IIR(t) f;
+            io(12, sos, 6 * es * (long)h[1]);
+            io(12, in0, es * (long)h[2]);
+            err = IIR(init)(&f, sos, 6 * h[1], h[1], state, STATE * 8);
             if (err == 0) {
-                err = emlc_iir_process(&f, in0, out0, h[2]);
+                err = IIR(process)(&f, in0, out0, h[2]);
             }
-            n_out = h[2];
-        } else if ((h[0] == 2 || h[0] == 3) && h[1] <= MAXF) {
-            emlc_fft_t f;
-            io(12, in0, 4 * (long)h[1]);
+            n_out = (long)h[2];
+            r1 = NULL;
+        } else if ((h[0] == 2 || h[0] == 3) && h[1] <= MAXN) {
+            FFT(t) f;
+            io(12, in0, es * (long)h[1]);
             if (h[0] == 2) {
-                io(12, in1, 4 * (long)h[1]);
+                io(12, in1, es * (long)h[1]);
             }
-            err = emlc_fft_init(&f, table, sizeof table / sizeof table[0], h[1]);
+            err = FFT(init)(&f, table, sizeof table / sizeof table[0], h[1] < 4 ? 4 : h[1]);
             if (err == 0 && h[0] == 2) {
-                err = emlc_fft_forward(&f, in0, in1, h[1]);
-                n_out = 2 * (long)h[1];
+                err = FFT(forward)(&f, in0, in1, h[1]);
+                n_out = (long)h[1];
+                r0 = in0;
+                r1 = in1;
             } else if (err == 0) {
-                err = emlc_fft_rfft(&f, in0, h[1], out0, out1, h[1] / 2 + 1);
-                n_out = 2 * (long)(h[1] / 2 + 1);
+                err = FFT(rfft)(&f, in0, h[1], out0, out1, h[1] / 2 + 1);
+                n_out = (long)(h[1] / 2 + 1);
             }
         }
         io(13, &err, 4);
-        if (h[0] == 1) {
-            io(13, out0, 4 * n_out);
-        } else if (h[0] == 2) {
-            io(13, in0, 2 * n_out);
-            io(13, in1, 2 * n_out);
-        } else if (h[0] == 3) {
-            io(13, out0, 2 * n_out);
-            io(13, out1, 2 * n_out);
+        if (err == 0) {
+            io(13, r0, es * n_out);
+            if (r1 != NULL) {
+                io(13, r1, es * n_out);
+            }
         }
     }
     return 0;
 }
 """
+
+
+def dsp_main_c(q15: bool) -> str:
+    """DSP_MAIN_C for the Q15 cores (int16, 4 state values per section) or the float ones (2)."""
+    q = "_q15" if q15 else ""
+    return (f'#define IIR_H "emlc_iir{q}.h"\n#define FFT_H "emlc_fft{q}.h"\n'
+            f"#define IIR(name) emlc_iir{q}_##name\n#define FFT(name) emlc_fft{q}_##name\n"
+            f"#define ELEM {'int16_t' if q15 else 'float'}\n#define STATE {4 if q15 else 2}\n" + DSP_MAIN_C)
+
+
+CORES_MAIN_C = dsp_main_c(q15=False)
 
 HOST_SHIM_C = r"""
 #define _DEFAULT_SOURCE
@@ -174,12 +184,6 @@ def test_host_build_matches_scipy(host_output: bytes) -> None:
 
 @pytest.mark.parametrize("arch", list(xq.CPU))
 def test_xtensa_build_is_bit_identical_to_host(arch: str, host_output: bytes, tmp_path: Path) -> None:
-    mpy = xq.build_program(arch, tmp_path, "cores", CORES_MAIN_C, CORE_SRCS, [f"-I{CORES}"])
-    elf = tmp_path / f"cores_{arch}.elf"
-    elf.write_bytes(xq.mpy_to_elf(mpy, arch))
-    elf.chmod(0o755)
+    elf = xq.build_elf(arch, tmp_path, "cores", CORES_MAIN_C, CORE_SRCS, [f"-I{CORES}"])
     stdin, _ = requests()
-    out = xq.run_elf(elf, arch, stdin)
-    assert len(out) == len(host_output)
-    diff = np.nonzero(np.frombuffer(out, np.uint8) != np.frombuffer(host_output, np.uint8))[0]
-    assert diff.size == 0, f"{arch}: first differing byte at {diff[0]} of {len(out)}"
+    xq.assert_same_bytes(arch, xq.run_elf(elf, arch, stdin), host_output)

@@ -105,7 +105,6 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
 
 FIRMWARE_C = r"""
 #include "py/dynruntime.h"
-long xsys(long nr, long a, long b, long c);
 
 static const mp_obj_type_t fw_type_fun_2;  /* identity only: never dereferenced */
 static mp_obj_dict_t *fw_globals_now;
@@ -162,14 +161,7 @@ const mp_fun_table_t fw_table = {
     .type_fun_builtin_2 = &fw_type_fun_2,
 };
 
-static long io(long nr, void *p, long n) {
-    long done = 0, k;
-    while (done < n && (k = xsys(nr, nr == 12 ? 0 : 1, (long)((char *)p + done), n - done)) > 0) {
-        done += k;
-    }
-    return done;
-}
-
+""" + xq.XSYS_IO_C + r"""
 static mp_obj_module_t fw_module;
 static mp_module_context_t fw_context;
 static mp_obj_fun_bc_t fw_self;

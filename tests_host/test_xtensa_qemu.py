@@ -159,6 +159,19 @@ XSYS_CALL0 = "\t.text\n\t.align 4\n\t.global xsys\nxsys:\n\tmov a6, a3\n\tmov a3
 XSYS_WINDOWED = ("\t.text\n\t.align 4\n\t.global xsys\nxsys:\n\tentry\ta1, 32\n\tmov a6, a3\n\tmov a3, a4\n"
                  "\tmov a4, a5\n\tsyscall\n\tretw\n")
 
+# The programs' I/O, for a C harness to include: xsys (the asm above) is the Linux syscall, io() moves
+# n bytes to or from p: nr 12 reads stdin, nr 13 writes stdout; the count is short only at end of input.
+XSYS_IO_C = r"""
+long xsys(long nr, long a, long b, long c);
+static long io(long nr, void *p, long n) {
+    long done = 0, k;
+    while (done < n && (k = xsys(nr, nr == 12 ? 0 : 1, (long)((char *)p + done), n - done)) > 0) {
+        done += k;
+    }
+    return done;
+}
+"""
+
 
 def make_var(arch: str, var: str) -> str:
     """Value of a make variable as natmod.mk defines it (so the test uses the real flags)."""
@@ -215,6 +228,22 @@ def build_program(arch: str, work: Path, name: str, main_c: str, extra: list[Pat
     for slot, csrc in ((SLOT["memset_"], FW_MEMSET_C), (SLOT["memmove_"], FW_MEMCPY_C)):
         link(arch, work / f"fw{slot}_{arch}.mpy", [compile_c(arch, work, f"fw{slot}", csrc, fw_flags)], [lib])
     return link(arch, work / f"{name}_{arch}.mpy", [*objs, xsys], [lib])
+
+
+def build_elf(arch: str, work: Path, name: str, main_c: str, extra: list[Path] = (),
+              extra_flags: list[str] = ()) -> Path:
+    """build_program's .mpy loaded by mpy_to_elf into the executable ``<name>_<arch>.elf``."""
+    elf = work / f"{name}_{arch}.elf"
+    elf.write_bytes(mpy_to_elf(build_program(arch, work, name, main_c, extra, extra_flags), arch))
+    elf.chmod(0o755)
+    return elf
+
+
+def assert_same_bytes(arch: str, out: bytes, want: bytes) -> None:
+    """Xtensa output `out` equals `want` byte for byte (else: where the first difference is)."""
+    assert len(out) == len(want)
+    diff = np.nonzero(np.frombuffer(out, np.uint8) != np.frombuffer(want, np.uint8))[0]
+    assert diff.size == 0, f"{arch}: first differing byte at {diff[0]} of {len(out)}"
 
 
 def build_mpy(arch: str, work: Path) -> Path:
@@ -316,11 +345,7 @@ def run_records(elf: Path, arch: str, recs: list[tuple[int, int, int]]) -> list[
 def harness(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     arch = request.param
     work = tmp_path_factory.mktemp(f"qemu_{arch}")
-    mpy = build_mpy(arch, work)
-    elf = work / f"harness_{arch}.elf"
-    elf.write_bytes(mpy_to_elf(mpy, arch))
-    elf.chmod(0o755)
-    return arch, elf
+    return arch, build_elf(arch, work, "harness", HARNESS_C)
 
 
 def f32bits(x) -> int:

@@ -26,18 +26,10 @@ TREES_MAIN_C = r"""
 #include <stdint.h>
 #include <stddef.h>
 #include "emlc_load.h"
-long xsys(long nr, long a, long b, long c);
+""" + xq.XSYS_IO_C + r"""
 #define ARENA (1L << 18)
 static uint64_t arena64[ARENA / 8];
 static float outp[256];
-
-static long io(long nr, void *p, long n) {
-    long done = 0, k;
-    while (done < n && (k = xsys(nr, nr == 12 ? 0 : 1, (long)((char *)p + done), n - done)) > 0) {
-        done += k;
-    }
-    return done;
-}
 
 /* Request: u32 file_len, n_rows, row_bytes, x_offset; then the file and the rows.
  * Reply: i32 header error, i32 check error, then per row: i32 error, i32 class, float out[n_out]. */
@@ -81,12 +73,8 @@ def request(m: tc.TreeV2, xs: np.ndarray) -> bytes:
 def trees_elf(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     arch = request.param
     work = tmp_path_factory.mktemp(f"trees_{arch}")
-    mpy = xq.build_program(arch, work, "trees", TREES_MAIN_C,
-                           [CORES / "emlc_trees.c", CORES / "emlc_trees_check.c", CORES / "emlc_f64.c", CORES / "emlc_load.c"], [f"-I{CORES}"])
-    elf = work / f"trees_{arch}.elf"
-    elf.write_bytes(xq.mpy_to_elf(mpy, arch))
-    elf.chmod(0o755)
-    return arch, elf
+    return arch, xq.build_elf(arch, work, "trees", TREES_MAIN_C, [CORES / "emlc_trees.c", CORES / "emlc_trees_check.c",
+                                                              CORES / "emlc_f64.c", CORES / "emlc_load.c"], [f"-I{CORES}"])
 
 
 @pytest.fixture(scope="module")

@@ -13,24 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ConversionError
+from .iir import check_sos
 
 MAX_BSUM = 57343
 MAX_SHIFT = 31
 A_SCALE = 1 << 14
 PEAK_GRID = 8192  # frequencies at which partial-cascade gains are evaluated
-
-
-def _check_sos(sos) -> np.ndarray:
-    a = np.asarray(sos, dtype=np.float64)
-    if a.ndim != 2 or a.shape[1] != 6 or a.shape[0] < 1:
-        raise ValueError(f"sos must have shape (n_sections, 6) with n_sections >= 1, got {a.shape}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError("sos contains NaN or infinite values")
-    bad = np.nonzero(np.abs(a[:, 3] - 1.0) > 1e-12)[0]
-    if bad.size:
-        raise ValueError(f"section {int(bad[0])} has a0 = {float(a[bad[0], 3])!r}; a0 must be 1 "
-                         "(normalise: divide b and a of the section by a0)")
-    return a
 
 
 def _b_shift(b: np.ndarray, section: int) -> tuple[int, np.ndarray]:
@@ -74,7 +62,7 @@ def iir_coefficients_q15(sos, spread_gain: bool = True) -> np.ndarray:
     partial cascade peaks at gain 1 (the filter, the product of the sections, is unchanged); False
     keeps scipy's b values (all the gain in section 0, which loses precision in int16).
     """
-    a = _check_sos(sos)
+    a = check_sos(sos)
     if spread_gain:
         a = _spread_gain(a)
     rows = []
