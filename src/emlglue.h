@@ -126,7 +126,11 @@ static __attribute__((noinline, unused)) size_t emlg_read(mp_obj_t stream, uint8
         } else {
             mp_load_method(stream, MP_QSTR_read, call);
             call[2] = MP_OBJ_NEW_SMALL_INT(ask);
-            mp_get_buffer_raise(mp_call_method_n_kw(1, 0, call), &bi, MP_BUFFER_READ);
+            r = mp_call_method_n_kw(1, 0, call);
+            if (r == mp_const_none) { /* no data (a non-blocking stream): the end, as for readinto */
+                break;
+            }
+            mp_get_buffer_raise(r, &bi, MP_BUFFER_READ);
             k = bi.len;
         }
         if (k == 0) {

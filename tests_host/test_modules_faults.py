@@ -251,3 +251,33 @@ print(t.predict(array.array("f", [5.1, 3.5, 1.4, 0.2])), t.memory() > m0, emltre
         f"{rf.predict(np.array([[5.1, 3.5, 1.4, 0.2]], F32))[0]} True True",
     ], got
     assert got[5].startswith("ValueError: offset ") and got[5].endswith(" True ValueError: no model loaded"), got
+
+
+def test_read_returning_none_is_the_end_of_the_stream(tmp_path: Path) -> None:
+    """A stream with only read() that returns None (MicroPython's non-blocking "no data") ends the
+    read, as readinto returning None does: every loader says the file is short, at the offset
+    reached, instead of "object with buffer protocol required"."""
+    X, y = load_iris(return_X_y=True)
+    X = X.astype(F32)
+    emlmpy.convert(RandomForestClassifier(3, max_depth=3, random_state=0).fit(X, y)).save(file=str(tmp_path / "t.bin"))
+    emlmpy.convert(KNeighborsClassifier(3).fit(X, y)).save(file=str(tmp_path / "k.bin"))
+    emlmpy.convert(LinearRegression().fit(X[:, :3], X[:, 3])).save(file=str(tmp_path / "l.bin"))
+    body = r'''
+import emltrees, emlneighbors, emllinear
+class Stalls:  # gives the first 20 bytes (less than any file), then None
+    def __init__(self, name): self.d = open(name, "rb").read()[:20]; self.at = 0
+    def read(self, n):
+        if self.at >= len(self.d):
+            return None
+        b = self.d[self.at:self.at + n]
+        self.at += len(b)
+        return b
+for mod, name in ((emltrees, "t.bin"), (emlneighbors, "k.bin"), (emllinear, "l.bin")):
+    try:
+        mod.load(Stalls(name))
+        print("loaded")
+    except Exception as e:
+        print(type(e).__name__, e)
+'''
+    got = _run(tmp_path, body)
+    assert got == ["ValueError offset 20: truncated file"] * 2 + ["ValueError offset 20: file too short"], got
