@@ -196,6 +196,8 @@ def make_array(out: Path) -> None:
     _write(out / "array_map_g_bits.f32", arrays.linear_map(h, -32768, 32768, -8, 8, "f", 0, 3))  # (128,)
     _write(out / "array_map_q.i16", arrays.linear_map(f, -10, 10, -32767, 32767, "h"))  # (300,)
     _write(out / "array_map_q.f32", np.clip((f.astype(np.float64) + 10) * 65534 / 20 - 32767, -32767, 32767))  # (300,)
+    # non-finite window: the host model's features (NaN results: any NaN on the device)
+    _write(out / "array_inf_bits.f32", arrays.features(np.array([1, np.inf, -np.inf, 2, 3], np.float32)))  # (6,)
 
 
 def make_linear(out: Path) -> None:
