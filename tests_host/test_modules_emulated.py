@@ -240,6 +240,15 @@ def test_linear(arch: str) -> None:
         assert e.method(m, "predict", ("array_f", X32[i])) == model.predict_device(X32[i:i + 1])[0]
         e.method(m, "predict_proba", ("array_f", X32[i]), out)
         assert np.frombuffer(e.buffer_bytes(int(out)), np.float32).tobytes() == want[i].tobytes()
+    # 'ovr' whose sigmoids underflow (scores -100.. to -80000): the softmax fallback, host's bits
+    model = emlmpy.LinearModel([[-100, 0], [-101, 0], [-102, 0]], [0, 0, 0], "ovr")
+    m = EmuObj(e.call_obj(e.globals["load"], io.BytesIO(model.save())))
+    Xo = np.array([[1, 0], [0.86, 0], [8, 0], [800, 0]], np.float32)
+    want = model.predict_proba(Xo)
+    assert not np.isnan(want).any()
+    for i in range(len(Xo)):
+        e.method(m, "predict_proba", ("array_f", Xo[i]), out)
+        assert np.frombuffer(e.buffer_bytes(int(out)), np.float32).tobytes() == want[i].tobytes()
     Xr, Yr = make_regression(30, 4, n_targets=2, random_state=1)
     model = emlmpy.convert(Ridge().fit(Xr, Yr))
     m = EmuObj(e.call_obj(e.globals["load"], io.BytesIO(model.save())))
