@@ -2,7 +2,8 @@
  * float32 arrays, and window features (mean, std, min, max, RMS, zero crossings) over a strided
  * view of an int16 or float32 array (every `stride`-th element: one axis of interleaved x, y, z).
  *
- * Exactness (docs/emlarray.md; the host model is emlmpy.arrays, bit for bit):
+ * Exactness (docs/emlarray.md; the host model is emlmpy.arrays, bit for bit except a NaN
+ * result's sign and payload, which IEEE 754 leaves open and CPUs set differently):
  *  - int16 windows: the sums are exact integers (s in int32, sum of squares in uint64), and
  *    mean = s / n, std = sqrt(n*ss - s*s) / n (population, numpy.std's default) and
  *    rms = sqrt(ss / n) are each the correctly rounded (nearest, ties to even) float32 of the exact

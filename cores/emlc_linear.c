@@ -129,7 +129,8 @@ static float lin_sigmoid(float s) {
 
 emlc_err_t emlc_linear_proba(const emlc_linear_t *m, const float *scores, float *proba) {
     size_t k, n = m->n_outputs;
-    float sum = 0.0f, top = scores[0];
+    float sum, top = scores[0];
+    int soft;
     if (m->kind < EMLC_LINEAR_LOGISTIC) {
         return EMLC_ERR_KIND;
     }
@@ -143,9 +144,20 @@ emlc_err_t emlc_linear_proba(const emlc_linear_t *m, const float *scores, float 
             top = scores[k];
         }
     }
+    soft = m->kind == EMLC_LINEAR_LOGISTIC;
+again:
+    sum = 0.0f;
     for (k = 0; k < n; k++) {
-        proba[k] = m->kind == EMLC_LINEAR_LOGISTIC ? emlc_linear_exp(scores[k] - top) : lin_sigmoid(scores[k]);
+        proba[k] = soft ? emlc_linear_exp(scores[k] - top) : lin_sigmoid(scores[k]);
         sum += proba[k];
+    }
+    /* ovr: when every score is very negative the sigmoids underflow (sum 0 gives 0/0 = NaN, a
+     * subnormal sum loses precision); their normalized limit is the softmax, so use it. The
+     * softmax's sum is >= 1 (the top score's term is exp(0) = 1), so this runs at most once.
+     * 0x00800000 is the key of FLT_MIN, the smallest normal float. */
+    if (emlc_linear_key(sum) < 0x00800000) {
+        soft = 1;
+        goto again;
     }
     for (k = 0; k < n; k++) {
         proba[k] = proba[k] / sum;

@@ -17,7 +17,9 @@
  *  - probabilities (emlc_linear_proba), by kind: LOGISTIC binary: p = 1 / (1 + exp(-s)),
  *    proba = [1 - p, p]; LOGISTIC multiclass (multinomial): m = max score, e[k] = exp(s[k] - m),
  *    proba[k] = e[k] / (sum of e in index order); OVR (one-vs-rest: liblinear, SGDClassifier's
- *    log loss): p[k] = 1 / (1 + exp(-s[k])), proba[k] = p[k] / (sum of p in index order) (binary as
+ *    log loss): p[k] = 1 / (1 + exp(-s[k])), proba[k] = p[k] / (sum of p in index order); when
+ *    that sum is below FLT_MIN (0 or subnormal: every score very negative) the multinomial formula
+ *    instead (the limit of the normalized sigmoids), so never NaN for finite scores (binary as
  *    LOGISTIC). REGRESSOR and CLASSIFIER (LinearSVC, hinge) have none (KIND).
  *  - exp (emlc_linear_exp): x clamped to [-104, 89], k = x * log2(e) rounded half away from zero
  *    to an integer, r = (x - k * LN2_HI) - k * LN2_LO, p = Horner's degree-6 Taylor polynomial of

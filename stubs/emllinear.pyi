@@ -32,7 +32,8 @@ class LinearModel:
     def predict_proba(self, x: array, out: array) -> None:
         """Class probabilities into ``out`` (array('f') of n_classes) for kinds 'logistic' (binary:
         sigmoid, else softmax: LogisticRegression) and 'ovr' (normalized sigmoids:
-        SGDClassifier(loss='log_loss')); TypeError for the other kinds."""
+        SGDClassifier(loss='log_loss'); the softmax, their limit, when every sigmoid underflows
+        float32, so never NaN); TypeError for the other kinds."""
 
     def coef(self, out: array) -> None:
         """Copy the coefficients into ``out`` (array('f') of n_outputs * n_features)."""

@@ -7,7 +7,9 @@ X: array('f') or array('h') of n_samples * n_features values; y: array('f') of n
 all finite. Penalties as scikit-learn's: penalty='l2' is l1_ratio=0 (the default), 'l1' is
 l1_ratio=1, 'elasticnet' any l1_ratio in 0..1, None is alpha=0. Training allocates
 4 * (2 * n_features + 1) bytes of scratch for the call. When the weights or the objective overflow
-float32 the call raises ValueError and the weights are restored to what they were before it."""
+float32 the call raises ValueError and the weights are restored to what they were before it.
+learning_rate is the string 'invscaling' or 'constant' (anything else: ValueError). A call runs in
+native code and cannot be interrupted with Ctrl-C: bound epochs, or call step in a Python loop."""
 from array import array
 
 from emllinear import LinearModel
@@ -32,4 +34,4 @@ def train(model: LinearModel, X: array, y: array, learning_rate: str = "invscali
 
 def score_mse(model: LinearModel, X: array, y: array) -> float:
     """Mean squared error of the model's predictions on X against y (float32 sum in sample order,
-    divided by n_samples)."""
+    divided by n_samples); ValueError('score overflow') when a score or the sum overflows float32."""

@@ -36,6 +36,14 @@ want = load("array_map_q.f32", "f")
 check("float -> int16 vs numpy", max(abs(q[i] - want[i]) for i in range(len(q))) <= 0.51)
 check("float -> int16 bits", bytes(q) == bytes(load("array_map_q.i16", "h")))
 
+# inf - inf: the host model's bits except a NaN result's sign and payload (docs/emlarray.md)
+inf = float("inf")
+emlarray.features(array.array("f", [1, inf, -inf, 2, 3]), out)
+want = load("array_inf_bits.f32", "f")
+same = all((out[j] != out[j]) if want[j] != want[j] else bytes(out)[4 * j:4 * j + 4] == bytes(want)[4 * j:4 * j + 4]
+           for j in range(6))
+check("inf features == host but NaN bits", same, "%r vs %r" % (list(out), list(want)))
+
 # bad input: clear errors, nothing written
 o = array.array("f", [7] * 6)
 raises("empty window", ValueError, emlarray.features, array.array("h"), o)

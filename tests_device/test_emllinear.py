@@ -27,6 +27,20 @@ check("logistic predict == sklearn", bad == 0, "%d of %d wrong" % (bad, n))
 check("logistic predict_proba ~ sklearn", worst <= 2e-6, "off by %r" % worst)
 X = Y = P = None
 
+# 'ovr' with every score very negative: the softmax of the scores (was NaN), the host's bits
+with open("linear_ovr.bin", "rb") as f:
+    o = emllinear.load(f)
+X = load("linear_ovr_X.f32", "f")  # (3, 2)
+B = load("linear_ovr_bits.f32", "f")  # (3, 3)
+P = load("linear_ovr_proba.f32", "f")  # (1, 3): scikit-learn's for the first row
+got = []
+for i in range(3):
+    o.predict_proba(X[2 * i:2 * i + 2], pr)
+    got.extend(pr)
+check("ovr underflow proba == host bits", got == list(B), "%r" % got)
+check("ovr underflow proba ~ sklearn", max(abs(got[k] - P[k]) for k in range(3)) <= 2e-6, "%r" % got[:3])
+o = X = B = P = got = None
+
 with open("linear_diab.bin", "rb") as f:
     r = emllinear.load(f)
 X = load("linear_diab_X.f32", "f")  # (45, 10)

@@ -174,6 +174,14 @@ def test_q15(arch: str) -> None:
     assert np.array_equal(np.frombuffer(e.buffer_bytes(int(i)), np.int16), want[1])
 
 
+def assert_bits_but_nan(got: bytes, want: np.ndarray) -> None:
+    """float32 bits equal, except that a NaN only has to be a NaN (any sign and payload)."""
+    g = np.frombuffer(got, np.float32)
+    nan = np.isnan(want)
+    assert np.array_equal(np.isnan(g), nan)
+    assert np.array_equal(g.view(np.uint32)[~nan], want.view(np.uint32)[~nan])
+
+
 @pytest.mark.parametrize("arch", ARCHES)
 def test_array(arch: str) -> None:
     """emlarray: features and linear_map give emlmpy.arrays' bits (soft float on armv6m and rv32imc,
@@ -182,8 +190,25 @@ def test_array(arch: str) -> None:
     rng = np.random.default_rng(4)
     h = rng.integers(-32768, 32768, 96).astype(np.int16)
     f = rng.normal(5, 300, 96).astype(np.float32)
+    # non-finite: inf - inf's NaN is 0xffc00000 on x86, 0x7fc00000 on ARM and soft float, and a NaN
+    # input's sign and payload may pass through: bit for bit except a NaN result's sign and payload
+    # (docs/emlarray.md), which the device may give differently from the host
+    fi = f.copy()
+    fi[[2, 8, 50, 68]] = np.inf, -np.inf, -np.inf, np.inf  # in every view below
+    fn = f.copy()
+    fn.view(np.uint32)[[4, 8, 60]] = 0xffc00000, 0x7f800001, 0xff812345
     e = emu(arch, "emlarray")
     out = EmuObj(e.to_obj(("array_f", np.zeros(6))))
+    for tc, x in (("array_f", fi), ("array_f", fn)):
+        src = EmuObj(e.to_obj((tc, x)))
+        for start, step in ((0, 1), (2, 3), (4, 4)):
+            e.call_obj(e.globals["features"], src, out, start, step)
+            want = arrays.features(x, start, step)
+            assert np.isnan(want).any()
+            assert_bits_but_nan(e.buffer_bytes(int(out)), want)
+        dst = EmuObj(e.to_obj(("array_f", np.zeros(len(x)))))
+        e.call_obj(e.globals["linear_map"], src, dst, -32768.0, 32768.0, 1.5, -8.25)
+        assert_bits_but_nan(e.buffer_bytes(int(dst)), arrays.linear_map(x, -32768.0, 32768.0, 1.5, -8.25, "f"))
     for tc, x in (("array_h", h), ("array_f", f)):
         src = EmuObj(e.to_obj((tc, x)))
         for start, step in ((0, 1), (2, 3)):
@@ -214,6 +239,15 @@ def test_linear(arch: str) -> None:
     for i in range(0, 150, 7):
         assert e.method(m, "predict", ("array_f", X32[i])) == model.predict_device(X32[i:i + 1])[0]
         e.method(m, "predict_proba", ("array_f", X32[i]), out)
+        assert np.frombuffer(e.buffer_bytes(int(out)), np.float32).tobytes() == want[i].tobytes()
+    # 'ovr' whose sigmoids underflow (scores -100.. to -80000): the softmax fallback, host's bits
+    model = emlmpy.LinearModel([[-100, 0], [-101, 0], [-102, 0]], [0, 0, 0], "ovr")
+    m = EmuObj(e.call_obj(e.globals["load"], io.BytesIO(model.save())))
+    Xo = np.array([[1, 0], [0.86, 0], [8, 0], [800, 0]], np.float32)
+    want = model.predict_proba(Xo)
+    assert not np.isnan(want).any()
+    for i in range(len(Xo)):
+        e.method(m, "predict_proba", ("array_f", Xo[i]), out)
         assert np.frombuffer(e.buffer_bytes(int(out)), np.float32).tobytes() == want[i].tobytes()
     Xr, Yr = make_regression(30, 4, n_targets=2, random_state=1)
     model = emlmpy.convert(Ridge().fit(Xr, Yr))

@@ -115,6 +115,38 @@ def test_predict_equals_host(case, tmp_path: Path) -> None:
         assert np.array_equal(f32(out["proba"]).reshape(pr.shape).view(np.uint32), pr.view(np.uint32))
 
 
+def test_ovr_proba_very_negative_scores(tmp_path: Path) -> None:
+    """'ovr' with every score very negative: the float32 sigmoids underflow to 0 (was 0/0 = NaN);
+    the device and host give the softmax of the scores (the limit of the normalized sigmoids), bit
+    for bit alike, within 2e-6 of scikit-learn while its float64 sigmoids do not underflow (scores
+    above about -700), and never NaN for finite scores. Below about -745 scikit-learn's sum is 0
+    and it returns the uniform distribution; we keep the softmax (docs/emllinear.md)."""
+    rng = np.random.default_rng(0)
+    est = _fit(SGDClassifier(loss="log_loss", random_state=0), rng.normal(size=(30, 2)), np.arange(30) % 3)
+    est.coef_ = np.array([[-100.0, 0.0], [-101.0, 0.0], [-102.0, 0.0]])
+    est.intercept_ = np.zeros(3)
+    model = emlmpy.convert(est)
+    assert model.kind == "ovr"
+    X = f32([[1, 0], [0.5, 0], [0.9, 0], [0.88, 0], [0.86, 0], [2, 0], [7, 0], [8, 0], [800, 0],
+             [1e30, 0], [0.01, 0], [-1, 0], [0, 0]])
+    out = run_predict(tmp_path, model, X)
+    pr = model.predict_proba(X)
+    dev = f32(out["proba"]).reshape(pr.shape)
+    assert np.array_equal(dev.view(np.uint32), pr.view(np.uint32))
+    assert not np.isnan(dev).any()
+    assert np.allclose(dev.sum(axis=1), 1, atol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sk = est.predict_proba(X.astype(np.float64))
+    s = est.decision_function(X.astype(np.float64))
+    near, far = s.max(axis=1) >= -700, s.max(axis=1) < -745
+    assert near.sum() == 10 and far.sum() == 3
+    assert np.abs(dev[near] - sk[near]).max() <= 2e-6
+    assert np.allclose(sk[far], 1 / 3)  # scikit-learn's float64 underflow: uniform
+    e = np.exp(s[far] - s[far].max(axis=1, keepdims=True))
+    assert np.abs(dev[far] - e / e.sum(axis=1, keepdims=True)).max() <= 2e-6
+
+
 def test_int16_inputs(tmp_path: Path) -> None:
     """array('h') inputs: the host predictor's result for the int16 values."""
     rng = np.random.default_rng(3)
@@ -269,6 +301,13 @@ bad("eta0 0", ValueError, emllinear_train.step, m, F(1, 2, 3), F(1), eta0=0)
 bad("alpha < 0", ValueError, emllinear_train.step, m, F(1, 2, 3), F(1), alpha=-1)
 bad("l1_ratio > 1", ValueError, emllinear_train.step, m, F(1, 2, 3), F(1), l1_ratio=1.5)
 bad("learning_rate", ValueError, emllinear_train.step, m, F(1, 2, 3), F(1), learning_rate="optimal")
+bad("learning_rate same ends", ValueError, emllinear_train.step, m, F(1, 2, 3), F(1), learning_rate="iXXXXXXXXg")
+bad("learning_rate same ends c", ValueError, emllinear_train.step, m, F(1, 2, 3), F(1), learning_rate="cXXXXXXt")
+bad("learning_rate bytes", ValueError, emllinear_train.step, m, F(1, 2, 3), F(1), learning_rate=b"constant")
+big = emllinear.LinearModel(2)
+big.set_coef(F(1e19, 1e19))
+bad("mse overflow", ValueError, emllinear_train.score_mse, big, F(1, 1), F(0))
+bad("mse score overflow", ValueError, emllinear_train.score_mse, big, F(3e19, 3e19), F(0))
 bad("epochs 0", ValueError, emllinear_train.train, m, F(1, 2, 3), F(1), epochs=0)
 bad("tol < 0", ValueError, emllinear_train.train, m, F(1, 2, 3), F(1), tol=-1)
 bad("epochs for step", TypeError, emllinear_train.step, m, F(1, 2, 3), F(1), epochs=3)
@@ -298,6 +337,7 @@ def test_bad_inputs(tmp_path: Path) -> None:
     msgs = {ln[0]: ln[2] for ln in lines}
     assert "diverged" in msgs["diverges"] and "restored" in msgs["diverges"]
     assert msgs["overflow"] == "score overflow"
+    assert msgs["mse overflow"] == msgs["mse score overflow"] == "score overflow"
 
 
 LOAD_SCRIPT = r'''

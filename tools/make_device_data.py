@@ -18,7 +18,7 @@ import scipy.signal
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_diabetes, load_digits, load_iris, make_blobs, make_regression
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
-from sklearn.linear_model import LinearRegression, LogisticRegression, SGDRegressor
+from sklearn.linear_model import LinearRegression, LogisticRegression, SGDClassifier, SGDRegressor
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 
@@ -196,6 +196,8 @@ def make_array(out: Path) -> None:
     _write(out / "array_map_g_bits.f32", arrays.linear_map(h, -32768, 32768, -8, 8, "f", 0, 3))  # (128,)
     _write(out / "array_map_q.i16", arrays.linear_map(f, -10, 10, -32767, 32767, "h"))  # (300,)
     _write(out / "array_map_q.f32", np.clip((f.astype(np.float64) + 10) * 65534 / 20 - 32767, -32767, 32767))  # (300,)
+    # non-finite window: the host model's features (NaN results: any NaN on the device)
+    _write(out / "array_inf_bits.f32", arrays.features(np.array([1, np.inf, -np.inf, 2, 3], np.float32)))  # (6,)
 
 
 def make_linear(out: Path) -> None:
@@ -223,6 +225,15 @@ def make_linear(out: Path) -> None:
     _write(out / "linear_sgd_X.f32", Xs)  # (200, 5)
     _write(out / "linear_sgd_y.f32", ys)  # (200,)
     _write(out / "linear_sgd_ref.f32", np.concatenate([sgd.coef_, sgd.intercept_, [sgd.n_iter_]]))  # (7,)
+    # 'ovr' with very negative scores (-100.. and -800..: the float32 sigmoids underflow)
+    ovr = SGDClassifier(loss="log_loss", random_state=0).fit(Xs[:30, :2].astype(np.float64), np.arange(30) % 3)
+    ovr.coef_, ovr.intercept_ = np.array([[-100.0, 0.0], [-101.0, 0.0], [-102.0, 0.0]]), np.zeros(3)
+    Xo = np.array([[1, 0], [8, 0], [800, 0]], dtype=np.float32)
+    om = emlmpy.convert(ovr)
+    om.save(file=str(out / "linear_ovr.bin"))
+    _write(out / "linear_ovr_X.f32", Xo)  # (3, 2)
+    _write(out / "linear_ovr_bits.f32", om.predict_proba(Xo))  # (3, 3): the host model's float32 bits
+    _write(out / "linear_ovr_proba.f32", ovr.predict_proba(Xo[:1].astype(np.float64)))  # (1, 3)
 
 
 def main(argv: list[str]) -> int:

@@ -1,5 +1,6 @@
 """Host model of the emlarray module: linear_map and window features computed exactly as the
-device does (cores/emlc_array.h), bit for bit, so host features can train a model the device then
+device does (cores/emlc_array.h), bit for bit (a NaN result is a NaN, its sign and payload may
+differ by CPU: docs/emlarray.md), so host features can train a model the device then
 feeds. Integer maths in Python ints and float32 maths in numpy float32, in the device's order.
 
 Imports: fractions, math, numpy.

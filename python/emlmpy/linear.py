@@ -51,6 +51,14 @@ def _sigmoid(s: np.ndarray) -> np.ndarray:
     return F32(1) / (F32(1) + exp32(-s))
 
 
+def _row_sums(p: np.ndarray) -> np.ndarray:
+    """float32 sums of the rows in index order, as the device adds them."""
+    total = np.zeros(p.shape[0], dtype=F32)
+    for k in range(p.shape[1]):
+        total += p[:, k]
+    return total
+
+
 @dataclass
 class LinearModel:
     """Float32 coef_ (n_outputs, n_features) and intercept_ (n_outputs,), as emllinear.LinearModel
@@ -182,13 +190,13 @@ class LinearModel:
         if self.n_outputs == 1:
             p = _sigmoid(s[:, 0])
             return np.stack([F32(1) - p, p], axis=1)
-        if self.kind == "logistic":
-            p = exp32(s - s.max(axis=1, keepdims=True))
-        else:
-            p = _sigmoid(s)
-        total = np.zeros(s.shape[0], dtype=F32)
-        for k in range(self.n_outputs):  # the sum in index order, as the device
-            total += p[:, k]
+        soft = exp32(s - s.max(axis=1, keepdims=True))
+        p = soft if self.kind == "logistic" else _sigmoid(s)
+        total = _row_sums(p)
+        # ovr rows whose sigmoid sum is below FLT_MIN (0 or subnormal): the softmax, their limit
+        low = total < np.finfo(F32).tiny
+        p[low] = soft[low]
+        total[low] = _row_sums(soft[low])
         return p / total[:, None]
 
     def tobytes(self) -> bytes:

@@ -62,10 +62,10 @@ static mp_obj_t lin_fit(size_t n_args, const mp_obj_t *pos, mp_map_t *kw, bool t
     size_t n = lin_xy(self, a[0], a[1], &X, &i16, &y), nf = self->m.n_features;
     s.invscaling = 1;
     if (a[2] != MP_OBJ_NULL) {
-        size_t len = 0;
-        const char *str = mp_obj_is_str(a[2]) ? mp_obj_str_get_data(a[2], &len) : "";
-        s.invscaling = len == 10 && str[0] == 'i' && str[9] == 'g'; /* invscaling */
-        if (!s.invscaling && !(len == 8 && str[0] == 'c' && str[7] == 't')) { /* constant */
+        /* whole-string equality (str == str); anything else, a bytes too, is refused */
+        s.invscaling = mp_binary_op(MP_BINARY_OP_EQUAL, a[2], MP_OBJ_NEW_QSTR(MP_QSTR_invscaling)) == mp_const_true;
+        if (!s.invscaling &&
+            mp_binary_op(MP_BINARY_OP_EQUAL, a[2], MP_OBJ_NEW_QSTR(MP_QSTR_constant)) != mp_const_true) {
             emlg_fail(MP_QSTR_ValueError, "learning_rate must be 'invscaling' or 'constant'");
         }
     }
@@ -139,10 +139,14 @@ static mp_obj_t lin_score_mse(mp_obj_t self_in, mp_obj_t X_in, mp_obj_t y_in) {
         const size_t at = i * self->m.n_features;
         if (emlc_linear_decision(&self->m, i16 ? (const void *)((const int16_t *)X + at)
                                                : (const void *)((const float *)X + at), i16, &p) != EMLC_OK) {
-            emlg_fail(MP_QSTR_ValueError, "a score overflowed float32");
+            emlg_fail(MP_QSTR_ValueError, "score overflow");
         }
         p = p - y[i];
         sum += p * p;
+    }
+    /* the squares' sum can overflow though every score is finite: the same error as a score */
+    if (emlc_linear_check(&sum, 1) != EMLC_OK) {
+        emlg_fail(MP_QSTR_ValueError, "score overflow");
     }
     return lin_float(sum / (float)(int32_t)n);
 }
