@@ -217,6 +217,11 @@ static mp_obj_t lin_set_intercept(mp_obj_t s, mp_obj_t a) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(lin_set_intercept_obj, lin_set_intercept);
 
+static const emlg_def_t lin_methods[7] = {
+    {&MP_QSTR_predict, &lin_predict_obj}, {&MP_QSTR_decision_function, &lin_decision_obj},
+    {&MP_QSTR_predict_proba, &lin_predict_proba_obj}, {&MP_QSTR_coef, &lin_coef_obj},
+    {&MP_QSTR_set_coef, &lin_set_coef_obj}, {&MP_QSTR_intercept, &lin_intercept_obj},
+    {&MP_QSTR_set_intercept, &lin_set_intercept_obj}};
 mp_map_elem_t lin_locals_table[7];
 static MP_DEFINE_CONST_DICT(lin_locals, lin_locals_table);
 
@@ -224,13 +229,7 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     MP_DYNRUNTIME_INIT_ENTRY
 
     emlg_type(&lin_type, MP_QSTR_LinearModel);
-    emlg_method(&lin_locals_table[0], MP_QSTR_predict, &lin_predict_obj);
-    emlg_method(&lin_locals_table[1], MP_QSTR_decision_function, &lin_decision_obj);
-    emlg_method(&lin_locals_table[2], MP_QSTR_predict_proba, &lin_predict_proba_obj);
-    emlg_method(&lin_locals_table[3], MP_QSTR_coef, &lin_coef_obj);
-    emlg_method(&lin_locals_table[4], MP_QSTR_set_coef, &lin_set_coef_obj);
-    emlg_method(&lin_locals_table[5], MP_QSTR_intercept, &lin_intercept_obj);
-    emlg_method(&lin_locals_table[6], MP_QSTR_set_intercept, &lin_set_intercept_obj);
+    emlg_methods(lin_locals_table, lin_methods, 7);
     MP_OBJ_TYPE_SET_SLOT(&lin_type, make_new, lin_make_new, 0);
     MP_OBJ_TYPE_SET_SLOT(&lin_type, locals_dict, (void *)&lin_locals, 1);
 
