@@ -36,6 +36,19 @@ typedef union emlc_bits {
     int32_t i;
 } emlc_bits_t;
 
+/* log2 of n if n is a power of two >= 1, else -1 (the FFT cores' lengths). */
+static inline int emlc_log2_pow2(size_t n) {
+    if (n == 0 || (n & (n - 1)) != 0) {
+        return -1;
+    }
+    int l = 0;
+    while (n > 1) {
+        n >>= 1;
+        l++;
+    }
+    return l;
+}
+
 /* A short, static, human-readable name for an error code (never NULL). */
 const char *emlc_strerror(int err);
 

@@ -17,24 +17,11 @@ static float emlc_fft_cos8(float u) {
                               u2 * (-3.259918869e-04f + u2 * (3.590860449e-06f + u2 * -2.461136950e-08f))));
 }
 
-/* log2 of n if n is a power of two >= 1, else -1. */
-static int emlc_fft_log2(size_t n) {
-    if (n == 0 || (n & (n - 1)) != 0) {
-        return -1;
-    }
-    int l = 0;
-    while (n > 1) {
-        n >>= 1;
-        l++;
-    }
-    return l;
-}
-
 emlc_err_t emlc_fft_init(emlc_fft_t *f, float *table, size_t table_len, size_t n_max) {
     if (!f || !table) {
         return EMLC_ERR_NULL;
     }
-    const int l = emlc_fft_log2(n_max);
+    const int l = emlc_log2_pow2(n_max);
     if (l < 2 || n_max > EMLC_FFT_MAX_N) {
         return EMLC_ERR_SIZE;
     }
@@ -146,7 +133,7 @@ static int emlc_fft_check(const emlc_fft_t *f, const float *re, const float *im,
     if (!f || !re || !im || !f->sin_t) {
         return EMLC_ERR_NULL;
     }
-    const int l = emlc_fft_log2(n);
+    const int l = emlc_log2_pow2(n);
     if (l < 0 || n > f->n) {
         return EMLC_ERR_SIZE;
     }
@@ -184,7 +171,7 @@ emlc_err_t emlc_fft_rfft(const emlc_fft_t *f, const float *x, size_t n, float *r
     if (!f || !x || !re || !im || !f->sin_t) {
         return EMLC_ERR_NULL;
     }
-    const int l = emlc_fft_log2(n);
+    const int l = emlc_log2_pow2(n);
     if (l < 1 || n > f->n) {
         return EMLC_ERR_SIZE;
     }

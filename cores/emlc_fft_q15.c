@@ -28,19 +28,6 @@ static uint32_t emlc_fft_q15_cos8(uint32_t v) {
     return 65536u - emlc_fft_q15_mul16(v2, p);
 }
 
-/* log2 of n if n is a power of two >= 1, else -1. */
-static int emlc_fft_q15_log2(size_t n) {
-    if (n == 0 || (n & (n - 1)) != 0) {
-        return -1;
-    }
-    int l = 0;
-    while (n > 1) {
-        n >>= 1;
-        l++;
-    }
-    return l;
-}
-
 /* v clamped to int16: one unsigned compare on the common path; out of range, (v >> 31) ^ 0x7fff is
  * 32767 for v > 0 and -32768 for v < 0. Inline: it runs four times per butterfly. */
 static inline __attribute__((always_inline)) int16_t emlc_fft_q15_sat(int32_t v) {
@@ -54,7 +41,7 @@ emlc_err_t emlc_fft_q15_init(emlc_fft_q15_t *f, int16_t *table, size_t table_len
     if (!f || !table) {
         return EMLC_ERR_NULL;
     }
-    const int l = emlc_fft_q15_log2(n_max);
+    const int l = emlc_log2_pow2(n_max);
     if (l < 2 || n_max > EMLC_FFT_Q15_MAX_N) {
         return EMLC_ERR_SIZE;
     }
@@ -134,7 +121,7 @@ static int emlc_fft_q15_check(const emlc_fft_q15_t *f, const int16_t *re, const 
     if (!f || !re || !im || !f->sin_t) {
         return EMLC_ERR_NULL;
     }
-    const int l = emlc_fft_q15_log2(n);
+    const int l = emlc_log2_pow2(n);
     if (l < 0 || n > f->n) {
         return EMLC_ERR_SIZE;
     }
@@ -165,7 +152,7 @@ emlc_err_t emlc_fft_q15_rfft(const emlc_fft_q15_t *f, const int16_t *x, size_t n
     if (!f || !x || !re || !im || !f->sin_t) {
         return EMLC_ERR_NULL;
     }
-    const int l = emlc_fft_q15_log2(n);
+    const int l = emlc_log2_pow2(n);
     if (l < 1 || n > f->n) {
         return EMLC_ERR_SIZE;
     }
