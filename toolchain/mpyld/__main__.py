@@ -72,16 +72,15 @@ def cmd_merge(a: argparse.Namespace) -> None:
 def cmd_qstrs(a: argparse.Namespace) -> None:
     sources, dirs = [Path(p) for p in a.sources], [Path(d) for d in a.include]
     try:
-        names = qstrmod.scan_sources(sources, dirs)
-        files = qstrmod.source_files(sources, dirs)
+        texts = qstrmod.source_texts(sources, dirs)
     except OSError as exc:
         raise LinkError(f"cannot read source: {exc}") from exc
-    text = qstrmod.render_header(names)
+    text = qstrmod.render_header(qstrmod.qstr_names(texts.values()))
     out = Path(a.output)
     if a.depfile:  # make rule: the header depends on every file scanned
         Path(a.depfile).parent.mkdir(parents=True, exist_ok=True)
-        Path(a.depfile).write_text(f"{out}: " + " ".join(map(str, files)) + "\n"
-                                   + "".join(f"{f}:\n" for f in files))
+        Path(a.depfile).write_text(f"{out}: " + " ".join(map(str, texts)) + "\n"
+                                   + "".join(f"{f}:\n" for f in texts))
     out.parent.mkdir(parents=True, exist_ok=True)
     if not out.exists() or out.read_text() != text:  # keep mtime stable for make
         out.write_text(text)

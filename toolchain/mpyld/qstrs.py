@@ -73,35 +73,35 @@ def code_text(path: Path) -> str:
     return _LEX_RE.sub(lambda m: " " if m.group(1) else m.group(0), text)
 
 
-def source_files(paths: Iterable[Path], include_dirs: Iterable[Path] = ()) -> list[Path]:
+def source_texts(paths: Iterable[Path], include_dirs: Iterable[Path] = ()) -> dict[Path, str]:
     """The sources and every header they include with ``#include "..."``, recursively, as
     MicroPython's kit sees them by preprocessing: a name is looked up next to the including file,
     then in ``include_dirs`` (the module's ``-I`` folders); names found in neither (the kit's own
-    and the C library's headers) are not scanned.  In first-seen order, each file once."""
+    and the C library's headers) are not scanned.  Each file once, in first-seen order, with its
+    text without comments (``code_text``)."""
     dirs = [Path(d) for d in include_dirs]
-    seen: dict[Path, None] = {}
+    texts: dict[Path, str] = {}
     todo = [Path(p) for p in paths]
     while todo:
         p = todo.pop(0)
         key = p.resolve()
-        if key in seen:
+        if key in texts:
             continue
-        seen[key] = None
-        for name in _INCLUDE_RE.findall(code_text(p)):
+        texts[key] = code_text(p)
+        for name in _INCLUDE_RE.findall(texts[key]):
             for d in (p.parent, *dirs):
                 if (d / name).is_file():
                     todo.append(d / name)
                     break
-    return list(seen)
+    return texts
 
 
-def scan_sources(paths: Iterable[Path], include_dirs: Iterable[Path] = ()) -> list[str]:
-    """Sorted non-static qstr names used in the given sources and the headers they include
-    (``source_files``), plus the ABI header's own."""
+def qstr_names(texts: Iterable[str]) -> list[str]:
+    """Sorted non-static qstr names used in the given texts, plus the ABI header's own."""
     statics = static_macro_names()
     found = set(HEADER_QSTRS)
-    for p in source_files(paths, include_dirs):
-        found.update(m.group(1) for m in _QSTR_RE.finditer(code_text(p)))
+    for text in texts:
+        found.update(m.group(1) for m in _QSTR_RE.finditer(text))
     return sorted(n for n in found if n not in statics)
 
 
