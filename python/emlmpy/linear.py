@@ -13,6 +13,7 @@ import numpy as np
 from . import files
 from .errors import ModelFormatError
 from .keys import quiet
+from .samples import as_samples
 
 KINDS = ("regressor", "classifier", "logistic", "ovr")  # the file's kind byte is the index
 MAGIC = b"EMLL"
@@ -132,12 +133,7 @@ class LinearModel:
                 "device": "emllinear.load(open(file, 'rb'))"}
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X)
-        if X.ndim == 1:
-            X = X.reshape(1, -1)
-        if X.ndim != 2 or X.shape[1] != self.n_features:
-            raise ValueError(f"expected X with {self.n_features} features, got shape {X.shape}")
-        X32 = X.astype(F32)
+        X32 = as_samples(X, self.n_features).astype(F32)
         if not np.all(np.isfinite(X32)):
             raise ValueError("X must be finite as float32")
         return X32
