@@ -3,19 +3,16 @@ same results/ files as benchmarks/README.md, so that the two never disagree. Mis
 bullet out."""
 from __future__ import annotations
 
-import csv
 from pathlib import Path
+
+from boards.readme_section import read_rows
 
 BEGIN = "<!-- bench-summary: begin (benchmarks/report.py writes this part) -->"
 END = "<!-- bench-summary: end -->"
 
 
 def _rows(res: Path, name: str) -> list[dict]:
-    p = res / name
-    if not p.exists():
-        return []
-    with open(p) as f:
-        return list(csv.DictReader(f))
+    return read_rows(res, name) or []
 
 
 def _by(rows: list[dict], key: str) -> dict[str, dict]:

@@ -23,7 +23,8 @@ TARGET_Q15_RATIO = 0.25  # issue 14 (fixed-point DSP): Q15 IIR/FFT instructions 
 HOWTO = "run `make bench-boards FIRMWARE=<folder>` (docs/boards.md says how to get the firmware)"
 
 
-def _rows(res: Path, name: str) -> list[dict] | None:
+def read_rows(res: Path, name: str) -> list[dict] | None:
+    """The rows of results/<name> as dicts, None when the file is missing (not measured yet)."""
     p = res / name
     if not p.exists():
         return None
@@ -49,7 +50,7 @@ def _not_measured(what: str) -> str:
 
 
 def imports(res: Path) -> str:
-    rows = _rows(res, "boards_import.csv")
+    rows = read_rows(res, "boards_import.csv")
     if not rows:
         return _not_measured("Heap per module at import")
     boards = list(dict.fromkeys(r["board"] for r in rows))
@@ -102,7 +103,7 @@ def imports(res: Path) -> str:
 
 
 def models(res: Path) -> str:
-    rows = _rows(res, "boards_model.csv")
+    rows = read_rows(res, "boards_model.csv")
     if not rows:
         return _not_measured("Heap of the loaded forest")
     boards = list(dict.fromkeys(r["board"] for r in rows))
@@ -121,14 +122,14 @@ def models(res: Path) -> str:
     preds_same = [r for r in csv_ok if r["csv_vs_bin"].startswith("same")]
     first_load = [f'{r["board"]} {int(r["heap_csv_first_load_bytes"]) - int(r["heap_csv_bytes"]):,}'
                   for r in csv_ok if r.get("heap_csv_first_load_bytes") and r["leaves"] == kinds[0]]
-    import_csv = {r["board"]: r["import_heap_bytes"] for r in (_rows(res, "boards_import.csv") or [])
+    import_csv = {r["board"]: r["import_heap_bytes"] for r in (read_rows(res, "boards_import.csv") or [])
                   if r["module"] == "emltrees_csv" and r["import_heap_bytes"]}
     first_text = ("The first CSV load of a session also imports `emltrees_csv`: it took more heap than the second "
                   f"load of the same file by (leaf kind {kinds[0]}) " + ", ".join(first_load) + " bytes"
                   + (" (import alone, from the table above: " + ", ".join(f"{b} {_n(v)}" for b, v in import_csv.items())
                      + ")" if import_csv else "") + "; the CSV heap figures here are from the second load, the model "
                   "alone." if first_load else "")
-    unix = _rows(res, "trees_load.csv") or []
+    unix = read_rows(res, "trees_load.csv") or []
     unix_heap = {r["leaves"]: r["heap_bytes"] for r in unix}
     csv_text = (f"The CSV files load within the heap on every board measured ({len(csv_ok)} of {len(rows)} loads); "
                 f"the CSV-loaded model takes the same heap as the binary-loaded one in {len(csv_same)} of "
@@ -154,7 +155,7 @@ def models(res: Path) -> str:
 
 
 def _cores(res: Path) -> dict[str, str]:
-    rows = _rows(res, "cores.csv") or []
+    rows = read_rows(res, "cores.csv") or []
     out = {}
     for kind, needle in CORES_VARIANT.items():
         for r in rows:
@@ -164,7 +165,7 @@ def _cores(res: Path) -> dict[str, str]:
 
 
 def predict(res: Path, run: dict[str, str]) -> str:
-    rows = _rows(res, "boards_m0_predict.csv")
+    rows = read_rows(res, "boards_m0_predict.csv")
     if not rows:
         return _not_measured("Cortex-M0 instructions per predict")
     cores = _cores(res)
@@ -215,7 +216,7 @@ def predict(res: Path, run: dict[str, str]) -> str:
 
 
 def seed_chart(res: Path) -> str:
-    rows = _rows(res, "boards_chart.csv")
+    rows = read_rows(res, "boards_chart.csv")
     if not rows:
         return _not_measured("The seed's chart on the Cortex-M0")
     body = [[r["method"], _n(r["instructions_per_prediction"]), f'{_n(r["net_min"])} – {_n(r["net_max"])}',
@@ -229,7 +230,7 @@ def seed_chart(res: Path) -> str:
             ratios.append(f"{other.split(' ')[0]} takes {ipp[other] / base:,.0f}× the instructions of emltrees.predict")
     if base and "emltrees.predict_many" in ipp:
         ratios.append(f"predict_many is {base / ipp['emltrees.predict_many']:.2f}× as fast as predict per sample")
-    unix = {r["ratio"]: r["value"] for r in (_rows(res, "trees_ratios.csv") or [])}
+    unix = {r["ratio"]: r["value"] for r in (read_rows(res, "trees_ratios.csv") or [])}
     unix_text = (f" (on the unix port, in time net of the loop, results/trees_ratios.csv: m2cgen "
                  f"{unix.get('emltrees_vs_m2cgen')}×, everywhereml {unix.get('emltrees_vs_everywhereml')}×, "
                  f"predict_many {unix.get('predict_many_vs_predict')}×)" if unix else "")
@@ -261,9 +262,9 @@ def seed_chart(res: Path) -> str:
 
 def targets(res: Path) -> str:
     """The footprint issue's targets on the Cortex-M0 board, with the measured figure."""
-    imp = {r["module"]: r for r in (_rows(res, "boards_import.csv") or []) if r["board"] == "MICROBIT"}
-    mod = {r["leaves"]: r for r in (_rows(res, "boards_model.csv") or []) if r["board"] == "MICROBIT"}
-    pre = [r for r in (_rows(res, "boards_m0_predict.csv") or []) if r["call"] == "predict(x)"]
+    imp = {r["module"]: r for r in (read_rows(res, "boards_import.csv") or []) if r["board"] == "MICROBIT"}
+    mod = {r["leaves"]: r for r in (read_rows(res, "boards_model.csv") or []) if r["board"] == "MICROBIT"}
+    pre = [r for r in (read_rows(res, "boards_m0_predict.csv") or []) if r["call"] == "predict(x)"]
     body = []
     for m, t in TARGET_IMPORT.items():
         r = imp.get(m)
@@ -291,7 +292,7 @@ def targets(res: Path) -> str:
 
 def dsp(res: Path) -> str:
     """Float vs Q15 DSP instructions on the Cortex-M0 (results/boards_m0_dsp.csv)."""
-    rows = _rows(res, "boards_m0_dsp.csv")
+    rows = read_rows(res, "boards_m0_dsp.csv")
     if not rows:
         return ""
     body = []
@@ -311,7 +312,7 @@ def dsp(res: Path) -> str:
 
 
 def section(res: Path) -> str:
-    run = {r["what"]: r["value"] for r in (_rows(res, "boards_run.csv") or [])}
+    run = {r["what"]: r["value"] for r in (read_rows(res, "boards_run.csv") or [])}
     head = ("## Real firmware (`make bench-boards FIRMWARE=...`)\n\n"
             "Unmodified MicroPython `ports/qemu` firmware on five emulated boards (docs/boards.md), the "
             "modules and models reached through `mpremote mount` exactly as on a board, one board at a time; "
